@@ -1,0 +1,130 @@
+"""The front door: ``entropy``, ``mutual_info``, ``conditional_mutual_info``, ``methods``.
+
+Every function takes ``method`` (a registered name or ``"auto"``), ``units`` (``"bits"``, the
+default, or ``"nats"``) and the method's knobs as keyword arguments, and returns an
+:class:`~workbench.units.Estimate` — a float that also carries ``.units`` and ``.method``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import KnobError
+from .estimators import get_estimator_class, registry
+from .estimators.base import Estimator
+from .units import DEFAULT_UNITS, Estimate
+from .validation import as_samples, is_discrete
+
+#: Continuous data with at most this many dimensions in total (x and y together) go to kNN
+#: estimators under ``method="auto"``; above it the Gaussian copula is used (kNN bias grows
+#: quickly with dimension, Czyż et al. 2023).
+AUTO_KNN_MAX_DIM = 4
+
+
+@dataclass(frozen=True)
+class AutoChoice:
+    """What ``method="auto"`` picked and why."""
+
+    method: str
+    reason: str
+
+
+def choose_method(x: Any, y: Any = None, z: Any = None,
+                  quantity: str = "mutual_info") -> AutoChoice:
+    """The documented rule behind ``method="auto"``.
+
+    * all inputs discrete (integer/bool dtype or few whole-number values, see
+      :func:`workbench.validation.is_discrete`) → ``miller_madow`` (plug-in with bias correction);
+    * a mix of discrete and continuous → ``mixed`` (Gao et al. 2017; handles ties);
+    * all continuous, total dimension ≤ ``AUTO_KNN_MAX_DIM`` → ``kl`` for entropy,
+      ``ksg`` for MI and CMI;
+    * all continuous, higher dimension → ``gaussian_copula`` (exact under any monotone
+      transform of each coordinate of a Gaussian, robust in high dimension).
+    """
+    parts = [p for p in (x, y, z) if p is not None]
+    arrays = [as_samples(p, n, dtype=None) for p, n in zip(parts, "xyz")]
+    discrete = [is_discrete(a) for a in arrays]
+    dim = sum(a.shape[1] for a in arrays)
+    if all(discrete):
+        return AutoChoice("miller_madow", "all inputs are discrete")
+    if any(discrete):
+        if quantity == "mutual_info":
+            return AutoChoice("mixed", "one input is discrete and one continuous")
+        if quantity == "conditional_mutual_info":
+            return AutoChoice("ksg", "mixed discrete/continuous inputs; kNN CMI (Frenzel-Pompe)")
+    if dim <= AUTO_KNN_MAX_DIM:
+        name = "kl" if quantity == "entropy" else "ksg"
+        return AutoChoice(name, f"continuous, {dim} dimension(s) in total <= {AUTO_KNN_MAX_DIM}")
+    if quantity == "conditional_mutual_info":
+        return AutoChoice("gaussian", f"continuous, {dim} dimensions: Gaussian CMI")
+    return AutoChoice("gaussian_copula",
+                      f"continuous, {dim} dimensions in total > {AUTO_KNN_MAX_DIM}")
+
+
+def make_estimator(method: str, **knobs: Any) -> Estimator:
+    """An estimator instance for a registered method name with the given knobs."""
+    cls = get_estimator_class(method)
+    return cls(**knobs)
+
+
+def _resolve(method: str, quantity: str, knobs: dict, *data) -> Estimator:
+    if method == "auto":
+        choice = choose_method(*data, quantity=quantity)
+        cls = get_estimator_class(choice.method)
+        # knobs the chosen estimator does not have would be silently meaningless
+        unknown = set(knobs) - set(cls.knob_names())
+        if unknown:
+            raise KnobError(f"method='auto' chose {choice.method!r}, which has no knob(s) "
+                            f"{sorted(unknown)}; name the method explicitly")
+        return cls(**knobs)
+    return make_estimator(method, **knobs)
+
+
+def entropy(x: Any, method: str = "auto", units: str = DEFAULT_UNITS, **knobs: Any) -> Estimate:
+    """Entropy H(X) of samples ``x`` (rows), in ``units``; differential for continuous methods.
+
+    >>> import numpy as np, workbench as wb
+    >>> x = np.random.default_rng(0).integers(0, 4, size=10_000)
+    >>> round(wb.entropy(x, method="plugin"), 2)
+    2.0
+    """
+    return _resolve(method, "entropy", knobs, x).entropy(x, units=units)
+
+
+def mutual_info(x: Any, y: Any, method: str = "auto", units: str = DEFAULT_UNITS,
+                **knobs: Any) -> Estimate:
+    """Mutual information I(X;Y) between paired samples ``x`` and ``y``, in ``units``."""
+    return _resolve(method, "mutual_info", knobs, x, y).mutual_info(x, y, units=units)
+
+
+def conditional_mutual_info(x: Any, y: Any, z: Any, method: str = "auto",
+                            units: str = DEFAULT_UNITS, **knobs: Any) -> Estimate:
+    """Conditional mutual information I(X;Y|Z), in ``units``."""
+    est = _resolve(method, "conditional_mutual_info", knobs, x, y, z)
+    return est.conditional_mutual_info(x, y, z, units=units)
+
+
+def methods() -> list[dict]:
+    """Every registered method: name, family, what it computes, data kind, knobs, references."""
+    out = []
+    for name, cls in registry().items():
+        out.append({
+            "name": name,
+            "family": cls.family,
+            "summary": cls.summary,
+            "computes": cls.quantities(),
+            "data": cls.data_kind,
+            "knobs": cls.describe_knobs(),
+            "references": cls.references,
+        })
+    return out
+
+
+def methods_table() -> "Any":
+    """``methods()`` as a pandas DataFrame (one row per method)."""
+    import pandas as pd
+
+    rows = [{"name": m["name"], "family": m["family"], "computes": ", ".join(m["computes"]),
+             "data": m["data"], "knobs": ", ".join(k["name"] for k in m["knobs"]),
+             "summary": m["summary"]} for m in methods()]
+    return pd.DataFrame(rows)

@@ -1,0 +1,109 @@
+"""Safe loading of user files: ``.npy``, ``.npz`` (first array, or a named one) and ``.csv``.
+
+Never unpickles (``allow_pickle=False``), refuses files over a size limit before reading them,
+and rejects non-numeric content with a clear :class:`~workbench.errors.FileLoadError`.
+"""
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .errors import FileLoadError
+
+#: Default upload / file size limit in bytes (50 MB); apps and the CLI can change it.
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+SUPPORTED_SUFFIXES = (".npy", ".npz", ".csv")
+
+
+def _check_size(size: int, max_bytes: int, what: str) -> None:
+    if size > max_bytes:
+        raise FileLoadError(f"{what} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB "
+                            "limit; subsample it or raise the limit (max_bytes)")
+
+
+def load_bytes(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES,
+               key: str | None = None) -> np.ndarray | dict[str, np.ndarray]:
+    """Parse an uploaded file's bytes by its suffix; returns a numeric array.
+
+    For ``.npz`` with ``key=None`` the first array is returned; ``key="*"`` returns all arrays
+    as a dict.
+    """
+    _check_size(len(data), max_bytes, repr(filename))
+    suffix = Path(filename).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise FileLoadError(f"{filename!r}: unsupported file type {suffix or '(none)'}; use "
+                            f"{', '.join(SUPPORTED_SUFFIXES)}")
+    try:
+        if suffix == ".csv":
+            return _parse_csv(data.decode("utf-8-sig"), filename)
+        loaded = np.load(io.BytesIO(data), allow_pickle=False)
+    except FileLoadError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise FileLoadError(f"{filename!r} is not a UTF-8 text CSV file") from exc
+    except ValueError as exc:  # pickled object arrays land here with allow_pickle=False
+        raise FileLoadError(f"{filename!r} could not be read safely: {exc}") from exc
+    except Exception as exc:  # corrupt archives and headers raise various errors
+        raise FileLoadError(f"{filename!r} is not a valid {suffix} file: {exc}") from exc
+    if suffix == ".npz":
+        with loaded:
+            names = list(loaded.files)
+            if not names:
+                raise FileLoadError(f"{filename!r} holds no arrays")
+            if key == "*":
+                return {n: _numeric(loaded[n], f"{filename}[{n}]") for n in names}
+            name = key or names[0]
+            if name not in names:
+                raise FileLoadError(f"{filename!r} has no array {name!r}; it has {names}")
+            return _numeric(loaded[name], f"{filename}[{name}]")
+    return _numeric(loaded, filename)
+
+
+def load_array(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES,
+               key: str | None = None) -> np.ndarray | dict[str, np.ndarray]:
+    """Read ``path`` (.npy, .npz or .csv) safely; see :func:`load_bytes`."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileLoadError(f"no such file: {str(p)!r}")
+    _check_size(p.stat().st_size, max_bytes, repr(str(p)))
+    return load_bytes(p.read_bytes(), p.name, max_bytes=max_bytes, key=key)
+
+
+def _numeric(arr: np.ndarray, what: str) -> np.ndarray:
+    if arr.dtype.kind not in "biuf":
+        raise FileLoadError(f"{what} has non-numeric dtype {arr.dtype}; only numbers are accepted")
+    return arr
+
+
+def _parse_csv(text: str, filename: str) -> np.ndarray:
+    """Numeric CSV; one optional header row of column names is skipped."""
+    import pandas as pd
+
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        raise FileLoadError(f"{filename!r} is empty")
+    first = lines[0].split(",")
+    has_header = any(not _is_number(c) for c in first)
+    try:
+        frame = pd.read_csv(io.StringIO(text), header=0 if has_header else None)
+    except Exception as exc:
+        raise FileLoadError(f"{filename!r} is not a valid CSV file: {exc}") from exc
+    bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if bad:
+        raise FileLoadError(f"{filename!r}: column(s) {[str(b) for b in bad][:5]} are not numeric; "
+                            "only numeric CSV files are accepted")
+    if frame.empty:
+        raise FileLoadError(f"{filename!r} has a header but no rows")
+    return frame.to_numpy()
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+

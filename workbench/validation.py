@@ -1,0 +1,147 @@
+"""The one place where input is checked and coerced (cf. scikit-learn's ``check_array``).
+
+Samples are rows: arrays are ``(n_samples, n_features)``; 1-D means one feature. numpy arrays,
+lists, pandas objects and CPU (or GPU, moved to CPU) torch tensors are accepted. Anything that
+would give a silently wrong number raises :class:`~workbench.errors.InputError` instead.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError
+
+#: Largest number of distinct values per column for a whole-number float column to count as
+#: discrete in :func:`is_discrete` (integer and bool dtypes always count as discrete).
+MAX_DISCRETE_LEVELS = 256
+
+
+def _is_torch_tensor(x: Any) -> bool:
+    return type(x).__module__.startswith("torch") and hasattr(x, "detach")
+
+
+def to_numpy(x: Any, name: str = "x") -> np.ndarray:
+    """Turn supported containers into a numpy array without copying when possible."""
+    if x is None:
+        raise InputError(f"{name} is None; pass an array of samples (rows) x features (columns)")
+    if _is_torch_tensor(x):
+        x = x.detach().cpu().numpy()
+    elif hasattr(x, "to_numpy") and not isinstance(x, np.ndarray):  # pandas DataFrame / Series
+        x = x.to_numpy()
+    if isinstance(x, (str, bytes)):
+        raise InputError(f"{name} is a string ({x!r:.40}); pass numeric samples, or a file path "
+                         "to workbench.io.load_array")
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as exc:  # ragged lists
+        raise InputError(f"{name} could not be read as an array: {exc}. Rows must all have "
+                         "the same number of features") from exc
+    return arr
+
+
+def _numeric(arr: np.ndarray, name: str) -> np.ndarray:
+    kind = arr.dtype.kind
+    if kind == "b":
+        return arr.astype(np.int64)
+    if kind in "iu":
+        return arr
+    if kind == "f":
+        return arr
+    if kind == "c":
+        raise InputError(f"{name} is complex ({arr.dtype}); pass real-valued samples")
+    if kind == "O":
+        try:
+            return arr.astype(np.float64)
+        except (ValueError, TypeError):
+            pass
+    raise InputError(
+        f"{name} contains non-numeric values (dtype {arr.dtype}); encode categories as integers, "
+        f"e.g. np.unique({name}, return_inverse=True)[1]")
+
+
+def as_samples(x: Any, name: str = "x", *, min_samples: int = 2, dtype=np.float64,
+               allow_constant: bool = True) -> np.ndarray:
+    """Validate ``x`` and return it as a C-contiguous 2-D ``(n_samples, n_features)`` array.
+
+    Raises :class:`InputError` for: ``None``, strings / non-numeric data, complex data, 0-D or
+    3-D+ arrays, empty arrays, NaN or infinity, fewer than ``min_samples`` rows, and (with
+    ``allow_constant=False``) columns that never change.
+
+    ``dtype=None`` keeps integer dtypes (for discrete estimators); the default gives float64.
+    """
+    arr = _numeric(to_numpy(x, name), name)
+    if arr.ndim == 0:
+        raise InputError(f"{name} is a scalar; pass an array of samples")
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    elif arr.ndim > 2:
+        raise InputError(
+            f"{name} has {arr.ndim} dimensions (shape {arr.shape}); samples are rows, so pass a "
+            f"2-D (n_samples, n_features) array, e.g. {name}.reshape(len({name}), -1)")
+    n, d = arr.shape
+    if n == 0 or d == 0:
+        raise InputError(f"{name} is empty (shape {arr.shape}); it needs at least one sample "
+                         "and one feature")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        bad = ~np.isfinite(arr)
+        rows = np.flatnonzero(bad.any(axis=1))
+        what = "NaN" if np.isnan(arr).any() else "infinite"
+        raise InputError(
+            f"{name} has {int(bad.sum())} {what} value(s) (first in row {int(rows[0])}); drop or "
+            "impute those rows before estimating")
+    if n < min_samples:
+        raise InputError(f"{name} has {n} sample(s); this estimator needs at least {min_samples}")
+    if not allow_constant:
+        const = constant_columns(arr)
+        if const.size:
+            raise InputError(
+                f"{name} column(s) {const.tolist()} are constant; a constant has no differential "
+                "entropy (it is -inf). Drop those columns or use a discrete estimator, for which "
+                "the entropy of a constant is 0")
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    return np.ascontiguousarray(arr)
+
+
+def constant_columns(arr: np.ndarray) -> np.ndarray:
+    """Indices of columns of a 2-D array whose values never change."""
+    return np.flatnonzero((arr == arr[:1]).all(axis=0))
+
+
+def drop_constant_columns(arr: np.ndarray) -> np.ndarray:
+    """``arr`` without its constant columns (a constant carries no information)."""
+    const = constant_columns(arr)
+    return np.delete(arr, const, axis=1) if const.size else arr
+
+
+def check_same_length(**arrays: np.ndarray) -> int:
+    """Raise unless every array has the same number of rows; return that number."""
+    lengths = {k: len(v) for k, v in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        desc = ", ".join(f"{k} has {v}" for k, v in lengths.items())
+        raise InputError(f"inputs must have the same number of samples (rows): {desc}")
+    return next(iter(lengths.values()))
+
+
+def is_discrete(x: Any) -> bool:
+    """Whether ``x`` looks discrete: integer/bool dtype, or whole-number floats taking at most
+    ``min(MAX_DISCRETE_LEVELS, max(2, n // 4))`` distinct values in every column."""
+    arr = _numeric(to_numpy(x), "x")
+    if arr.dtype.kind in "iub":
+        return True
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.size == 0 or not np.isfinite(arr).all() or not np.all(arr == np.round(arr)):
+        return False
+    limit = min(MAX_DISCRETE_LEVELS, max(2, arr.shape[0] // 4))
+    return all(np.unique(arr[:, j]).size <= limit for j in range(arr.shape[1]))
+
+
+def check_seed(seed: Any) -> np.random.Generator:
+    """A numpy Generator from an int seed, ``None`` or an existing Generator."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and not isinstance(seed, (int, np.integer)):
+        raise InputError(f"seed must be an int or None, got {seed!r}")
+    return np.random.default_rng(seed)
