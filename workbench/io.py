@@ -36,6 +36,9 @@ def load_bytes(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES
     if suffix not in SUPPORTED_SUFFIXES:
         raise FileLoadError(f"{filename!r}: unsupported file type {suffix or '(none)'}; use "
                             f"{', '.join(SUPPORTED_SUFFIXES)}")
+    magic = {".npy": b"\x93NUMPY", ".npz": b"PK\x03\x04"}.get(suffix)
+    if magic and not data.startswith(magic):
+        raise FileLoadError(f"{filename!r} is not a valid {suffix} file (wrong header)")
     try:
         if suffix == ".csv":
             return _parse_csv(data.decode("utf-8-sig"), filename)
@@ -45,7 +48,8 @@ def load_bytes(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES
     except UnicodeDecodeError as exc:
         raise FileLoadError(f"{filename!r} is not a UTF-8 text CSV file") from exc
     except ValueError as exc:  # pickled object arrays land here with allow_pickle=False
-        raise FileLoadError(f"{filename!r} could not be read safely: {exc}") from exc
+        raise FileLoadError(f"{filename!r} could not be read safely: it holds pickled Python "
+                            "objects, which are never loaded; save plain numeric arrays") from exc
     except Exception as exc:  # corrupt archives and headers raise various errors
         raise FileLoadError(f"{filename!r} is not a valid {suffix} file: {exc}") from exc
     if suffix == ".npz":

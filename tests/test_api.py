@@ -1,0 +1,78 @@
+"""Front-door plumbing: units, Estimate, knobs, unknown methods, auto, methods()."""
+import json
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+import workbench as wb
+from workbench.units import LN2, Estimate, convert
+
+
+@pytest.fixture
+def fair_die():
+    # 6-sided fair die, 60 000 rolls: plug-in H within ~1e-3 bits of log2(6) (bias (m-1)/2n
+    # = 4e-5 nats; sd of the plug-in ~ sqrt(Var(log p))/sqrt(n) = 0 for a uniform pmf, so only
+    # the count fluctuation term of order m/n remains).
+    return np.random.default_rng(1).integers(0, 6, size=60_000)
+
+
+def test_units_and_estimate(fair_die):
+    bits = wb.entropy(fair_die, method="plugin")
+    nats = wb.entropy(fair_die, method="plugin", units="nats")
+    assert isinstance(bits, float) and isinstance(bits, Estimate)
+    assert bits.units == "bits" and nats.units == "nats"
+    assert bits == pytest.approx(math.log2(6), abs=2e-3)
+    assert nats == pytest.approx(float(bits) * LN2, rel=1e-12)
+    assert bits.to("nats") == pytest.approx(float(nats), rel=1e-12)
+    assert convert(1.0, "bits", "nats") == pytest.approx(LN2)
+    assert "bits" in bits.describe() and "plugin" in bits.describe()
+    clone = pickle.loads(pickle.dumps(bits))
+    assert clone == bits and clone.units == "bits" and clone.method == "plugin"
+    assert json.loads(json.dumps({"v": bits}))["v"] == pytest.approx(float(bits))
+    with pytest.raises(wb.WorkbenchError, match="units"):
+        wb.entropy(fair_die, method="plugin", units="bans")
+
+
+def test_unknown_method_and_knob(fair_die):
+    with pytest.raises(wb.UnknownMethodError, match="available"):
+        wb.entropy(fair_die, method="no-such-method")
+    with pytest.raises(wb.KnobError, match="unknown knob"):
+        wb.entropy(fair_die, method="plugin", banana=3)
+
+
+def test_mutual_info_and_cmi_plugin():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, 40_000)
+    z = rng.integers(0, 2, 40_000)
+    y = x ^ z
+    # pairwise independent, jointly dependent: I(X;Y)=0, I(X;Y|Z)=1 bit exactly
+    assert wb.mutual_info(x, y, method="plugin") == pytest.approx(0.0, abs=1e-3)
+    assert wb.conditional_mutual_info(x, y, z, method="plugin") == pytest.approx(1.0, abs=1e-3)
+    with pytest.raises(wb.InputError, match="same number of samples"):
+        wb.mutual_info(x, y[:-1], method="plugin")
+
+
+def test_auto_is_visible():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 3, 1000)
+    mi = wb.mutual_info(x, x, method="auto")
+    assert wb.choose_method(x, x).method == "miller_madow" == mi.method
+    choice = wb.choose_method(rng.normal(size=(100, 2)), rng.normal(size=(100, 1)))
+    assert choice.method == "ksg" and "continuous" in choice.reason
+    choice = wb.choose_method(rng.normal(size=(100, 10)), rng.normal(size=(100, 10)))
+    assert choice.method == "gaussian_copula"
+    assert wb.choose_method(rng.normal(size=100), rng.integers(0, 3, 100)).method == "mixed"
+
+
+def test_methods_listing():
+    listing = wb.methods()
+    names = [m["name"] for m in listing]
+    assert "plugin" in names and len(names) == len(set(names))
+    for m in listing:
+        assert m["computes"], m["name"]
+        for k in m["knobs"]:
+            assert {"name", "type", "default", "doc"} <= set(k)
+            assert k["doc"], f"{m['name']}.{k['name']} has no doc"
+    assert list(wb.methods_table().columns)[:2] == ["name", "family"]
