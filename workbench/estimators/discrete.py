@@ -3,46 +3,194 @@
 Rows are symbols (any integer-valued array; each distinct row is one symbol). MI and CMI follow
 from the chain rule on joint counts: I(X;Y) = H(X) + H(Y) − H(X,Y),
 I(X;Y|Z) = H(X,Z) + H(Y,Z) − H(X,Y,Z) − H(Z).
+
+Four entropy estimators share that plumbing (n samples, n_k count of symbol k, p̂_k = n_k/n,
+m occupied symbols):
+
+* ``plugin``: H = −Σ p̂ log p̂ (maximum likelihood; biased low by about (m−1)/(2n)).
+* ``miller_madow``: plug-in + (m−1)/(2n) (Miller 1955).
+* ``shrinkage``: James–Stein shrinkage of p̂ toward a uniform target (Hausser & Strimmer 2009).
+* ``chao_shen``: coverage-adjusted Horvitz–Thompson estimator (Chao & Shen 2003).
+
+The bias-corrected estimators apply their correction to each joint entropy of the chain rule, so
+their MI can come out slightly negative for independent data; only the plug-in MI is ≥ 0 by
+construction.
 """
 from __future__ import annotations
 
 import numpy as np
 from scipy.special import xlogy
 
+from ..errors import InputError
 from . import register
 from .base import Estimator
 from .encoding import encode_rows
+
+#: Integer magnitudes at or above this are relabelled column by column before encoding, so the
+#: mixed-radix key of :func:`encode_rows` (value spans multiplied in int64) cannot overflow.
+_SAFE_INT = 2 ** 61
+_MAX_KEY = 2.0 ** 62
+
+
+def _occupied(counts: np.ndarray) -> np.ndarray:
+    counts = np.asarray(counts, dtype=np.float64).ravel()
+    return counts[counts > 0]
 
 
 def plugin_entropy_from_counts(counts: np.ndarray) -> float:
     """Maximum-likelihood entropy −Σ p̂ log p̂ (nats) of an occupancy count vector."""
     counts = np.asarray(counts, dtype=np.float64)
+    if np.count_nonzero(counts) <= 1:
+        return 0.0  # exactly, not log n − n log n / n after rounding
     n = counts.sum()
-    return float(np.log(n) - xlogy(counts, counts).sum() / n)
+    return max(0.0, float(np.log(n) - xlogy(counts, counts).sum() / n))
 
 
-class DiscreteEstimator(Estimator):
-    """Shared chain-rule plumbing: subclasses give ``_entropy_counts(counts, n)``."""
+def miller_madow_entropy_from_counts(counts: np.ndarray) -> float:
+    """Miller–Madow entropy (nats): plug-in + (m − 1)/(2n), m the number of occupied symbols."""
+    counts = _occupied(counts)
+    return plugin_entropy_from_counts(counts) + (counts.size - 1) / (2.0 * counts.sum())
+
+
+def shrinkage_entropy_from_counts(counts: np.ndarray) -> float:
+    """James–Stein shrinkage entropy (nats), Hausser & Strimmer (2009), eqs. 4–5.
+
+    p_k = λ t_k + (1 − λ) p̂_k with λ = (1 − Σ p̂_k²) / ((n − 1) Σ (t_k − p̂_k)²) clipped to
+    [0, 1], then H = −Σ p_k log p_k. The target t_k = 1/m is uniform over the *observed*
+    support (m occupied symbols): the estimator does not guess how many symbols were never seen,
+    so it cannot exceed log m. When p̂ already is uniform, λ is irrelevant and H = log m.
+    """
+    counts = _occupied(counts)
+    n, m = counts.sum(), counts.size
+    p_ml = counts / n
+    target = 1.0 / m
+    spread = float(np.sum((target - p_ml) ** 2))
+    if n <= 1 or spread == 0.0:
+        return float(np.log(m))
+    lam = min(1.0, max(0.0, (1.0 - float(np.sum(p_ml ** 2))) / ((n - 1.0) * spread)))
+    p = lam * target + (1.0 - lam) * p_ml
+    return float(-np.sum(xlogy(p, p))) + 0.0
+
+
+def chao_shen_entropy_from_counts(counts: np.ndarray) -> float:
+    """Chao–Shen coverage-adjusted entropy (nats), Chao & Shen (2003).
+
+    Good–Turing coverage C = 1 − f1/n (f1 = number of singletons), p_k = C p̂_k, and the
+    Horvitz–Thompson sum H = −Σ p_k log p_k / (1 − (1 − p_k)^n). When every symbol is a
+    singleton (f1 = n) the coverage would be 0; f1 = n − 1 is used instead, the usual convention
+    (it keeps C = 1/n > 0).
+    """
+    counts = _occupied(counts)
+    n = counts.sum()
+    f1 = float(np.sum(counts == 1))
+    if f1 >= n:
+        f1 = n - 1.0
+    p = (1.0 - f1 / n) * counts / n
+    # 1 − (1 − p)^n without cancellation for small p; p = 1 (a single symbol) is included surely
+    inclusion = np.ones_like(p)
+    part = p < 1.0
+    inclusion[part] = -np.expm1(n * np.log1p(-p[part]))
+    return float(-np.sum(xlogy(p, p) / inclusion)) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def symbol_counts(codes: np.ndarray) -> np.ndarray:
+    """Occupancy counts of a 1-D array of integer symbol codes (any values, any order)."""
+    codes = np.asarray(codes).ravel()
+    if codes.dtype.kind not in "iu":
+        codes = encode_rows(codes)[0]  # float or bool labels
+    if codes.min() >= 0 and codes.max() < 4 * codes.size + 1024:
+        return np.bincount(codes)  # dense enough: O(n), zeros are ignored by every estimator
+    return np.unique(codes, return_counts=True)[1]
+
+
+def joint_counts(*codes: np.ndarray) -> np.ndarray:
+    """Occupancy counts of the joint symbol of several 1-D integer code arrays.
+
+    A mixed-radix key is folded one array at a time and re-encoded to ``0..m-1`` only when the
+    next factor would overflow int64; counting needs no inverse, so no codes are materialised.
+    """
+    parts = [np.asarray(c).ravel() for c in codes]
+    if len({p.size for p in parts}) > 1:
+        raise InputError("code arrays must have the same length (one code per sample), got "
+                         f"lengths {[p.size for p in parts]}")
+    key = None
+    for part in parts:
+        if part.dtype.kind not in "iu" or part.min() < 0 or part.max() >= part.size:
+            part = encode_rows(part)[0]  # relabel float, sparse or negative codes to 0..m-1
+        if key is None:
+            key = part.astype(np.int64, copy=False)
+            continue
+        radix = int(part.max()) + 1
+        if (float(key.max()) + 1.0) * radix >= _MAX_KEY:
+            key = encode_rows(key)[0]
+        key = key * radix + part
+    return symbol_counts(key)
+
+
+class CountingEstimator(Estimator):
+    """Entropy from symbol counts, MI and CMI by the chain rule on joint counts.
+
+    Subclasses give ``_codes(a)`` (one int64 symbol per row of a validated array) and
+    ``_entropy_counts(counts)`` (nats). :meth:`symbols` validates and encodes once and
+    :meth:`entropy_of_codes` gives the entropy of a joint symbol of already-encoded variables,
+    for code that needs many entropies of the same data (:mod:`workbench.measures`).
+    """
+
+    def _codes(self, a: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _entropy_counts(self, counts: np.ndarray) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def symbols(self, x, name: str = "x") -> np.ndarray:
+        """Validate ``x`` (rows are samples) and return one int64 symbol code per row."""
+        return self._codes(self._prepare(x, name))
+
+    def entropy_of_codes(self, *codes: np.ndarray) -> float:
+        """Entropy (nats) of the joint symbol of one or more 1-D code arrays of equal length."""
+        return self._entropy_counts(joint_counts(*codes))
+
+    def _entropy(self, x):
+        return self.entropy_of_codes(self._codes(x))
+
+    def _mutual_info(self, x, y):
+        cx, cy = self._codes(x), self._codes(y)
+        h = self.entropy_of_codes
+        return h(cx) + h(cy) - h(cx, cy)
+
+    def _conditional_mutual_info(self, x, y, z):
+        cx, cy, cz = self._codes(x), self._codes(y), self._codes(z)
+        h = self.entropy_of_codes
+        return h(cx, cz) + h(cy, cz) - h(cx, cy, cz) - h(cz)
+
+
+class DiscreteEstimator(CountingEstimator):
+    """Integer-valued input; each distinct row is a symbol. Subclasses give
+    ``_entropy_counts(counts)``."""
 
     family = "discrete"
     data_kind = "discrete"
     integer_input = True
 
-    def _entropy_counts(self, counts: np.ndarray) -> float:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _prepare(self, x, name):
+        arr = super()._prepare(x, name)
+        if arr.dtype.kind == "f":
+            whole = arr == np.round(arr)
+            if not whole.all():
+                bad = float(arr[~whole].flat[0])
+                raise InputError(
+                    f"{name} has non-integer values (e.g. {bad!r}); discrete method "
+                    f"{self.method_name!r} counts symbols. For continuous data use "
+                    "method='binning' or 'adaptive_binning' (discretise first) or 'ksg'/'kl' "
+                    "(kNN); to treat the values as labels, encode them as integers with "
+                    f"np.unique({name}, return_inverse=True)[1]")
+        if arr.max() >= _SAFE_INT or arr.min() <= -_SAFE_INT:
+            # relabelling each column is a bijection, so every entropy is unchanged
+            arr = np.column_stack([np.unique(c, return_inverse=True)[1].ravel() for c in arr.T])
+        return arr.astype(np.int64, copy=False)
 
-    def _h(self, *arrays: np.ndarray) -> float:
-        codes, m = encode_rows(np.column_stack(arrays) if len(arrays) > 1 else arrays[0])
-        return self._entropy_counts(np.bincount(codes, minlength=m))
-
-    def _entropy(self, x):
-        return self._h(x)
-
-    def _mutual_info(self, x, y):
-        return self._h(x) + self._h(y) - self._h(x, y)
-
-    def _conditional_mutual_info(self, x, y, z):
-        return self._h(x, z) + self._h(y, z) - self._h(x, y, z) - self._h(z)
+    def _codes(self, a):
+        return encode_rows(a)[0]
 
 
 @register
@@ -53,3 +201,39 @@ class PluginEstimator(DiscreteEstimator):
 
     def _entropy_counts(self, counts):
         return plugin_entropy_from_counts(counts)
+
+
+@register
+class MillerMadowEstimator(DiscreteEstimator):
+    method_name = "miller_madow"
+    summary = ("Plug-in entropy + (m−1)/(2n) bias correction (m occupied symbols); MI/CMI by "
+               "the chain rule.")
+    references = ("Miller (1955), Note on the bias of information estimates; "
+                  "Paninski (2003), Estimation of entropy and mutual information.")
+
+    def _entropy_counts(self, counts):
+        return miller_madow_entropy_from_counts(counts)
+
+
+@register
+class ShrinkageEstimator(DiscreteEstimator):
+    method_name = "shrinkage"
+    summary = ("James–Stein shrinkage of the frequencies toward uniform over the observed "
+               "symbols, then −Σ p log p; MI/CMI by the chain rule.")
+    references = ("Hausser & Strimmer (2009), Entropy inference and the James-Stein estimator, "
+                  "with application to nonlinear gene association networks, JMLR 10.")
+
+    def _entropy_counts(self, counts):
+        return shrinkage_entropy_from_counts(counts)
+
+
+@register
+class ChaoShenEstimator(DiscreteEstimator):
+    method_name = "chao_shen"
+    summary = ("Coverage-adjusted Horvitz–Thompson entropy, good when many symbols are unseen; "
+               "MI/CMI by the chain rule.")
+    references = ("Chao & Shen (2003), Nonparametric estimation of Shannon's index of diversity "
+                  "when there are unseen species in sample, Environ. Ecol. Stat. 10.")
+
+    def _entropy_counts(self, counts):
+        return chao_shen_entropy_from_counts(counts)

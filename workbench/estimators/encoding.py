@@ -16,9 +16,10 @@ def encode_rows(a: np.ndarray) -> tuple[np.ndarray, int]:
     if a.dtype.kind in "iub" or (a.dtype.kind == "f" and np.all(a == np.round(a))):
         ai = a.astype(np.int64, copy=False)
         mins = ai.min(axis=0)
-        spans = ai.max(axis=0) - mins + 1
-        # float products avoid int64 overflow while checking whether the key fits
-        if float(np.prod(spans.astype(np.float64))) < _MAX_KEY:
+        # spans in float64: a column spanning >= 2**63 would wrap around in int64
+        spans = ai.max(axis=0).astype(np.float64) - mins + 1
+        if float(np.prod(spans)) < _MAX_KEY:
+            spans = spans.astype(np.int64)
             multipliers = np.concatenate(([1], np.cumprod(spans[:-1]))).astype(np.int64)
             key = (ai - mins) @ multipliers
             _, codes = np.unique(key, return_inverse=True)
