@@ -1,0 +1,122 @@
+"""Gaussian and Gaussian-copula estimators against closed-form truth.
+
+The Gaussian MI from n samples has a bias of about d_x·d_y/(2n) nats and a spread of about
+ρ(1 − ρ²)/√n per canonical correlation ρ; at n = 20 000 the measured errors below are all under
+0.003 nats, so 0.01 nats is a > 3σ tolerance.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import workbench as wb
+from workbench.errors import EstimationError, InputError, NotSupportedError
+
+COV = np.array([[1.0, 0.5, 0.3, 0.2],
+                [0.5, 2.0, 0.1, 0.4],
+                [0.3, 0.1, 1.5, 0.6],
+                [0.2, 0.4, 0.6, 1.0]])
+
+
+def logdet(idx):
+    return np.linalg.slogdet(COV[np.ix_(idx, idx)])[1]
+
+
+def exact_mi(ix, iy):
+    return 0.5 * (logdet(ix) + logdet(iy) - logdet(ix + iy))
+
+
+def exact_cmi(ix, iy, iz):
+    return 0.5 * (logdet(ix + iz) + logdet(iy + iz) - logdet(iz) - logdet(ix + iy + iz))
+
+
+@pytest.fixture(scope="module")
+def data():
+    return np.random.default_rng(0).multivariate_normal(np.zeros(4), COV, 20_000)
+
+
+def test_entropy(data):
+    truth = 0.5 * np.linalg.slogdet(2 * np.pi * np.e * COV)[1]
+    assert wb.entropy(data, method="gaussian", units="nats") == pytest.approx(truth, abs=0.01)
+    assert wb.entropy(data[:, 0], method="gaussian", units="bits") == pytest.approx(
+        0.5 * math.log2(2 * math.pi * math.e), abs=0.01)
+
+
+@pytest.mark.parametrize("method", ["gaussian", "gaussian_copula"])
+def test_mi_and_cmi(data, method):
+    mi = wb.mutual_info(data[:, :2], data[:, 2:], method=method, units="nats")
+    assert mi == pytest.approx(exact_mi([0, 1], [2, 3]), abs=0.01)
+    cmi = wb.conditional_mutual_info(data[:, 0], data[:, 2], data[:, [1, 3]], method=method,
+                                     units="nats")
+    assert cmi == pytest.approx(exact_cmi([0], [2], [1, 3]), abs=0.01)
+
+
+def test_bivariate_closed_form():
+    rho = 0.9
+    z = np.random.default_rng(1).multivariate_normal([0, 0], [[1, rho], [rho, 1]], 20_000)
+    assert wb.mutual_info(z[:, 0], z[:, 1], method="gaussian", units="nats") == pytest.approx(
+        -0.5 * math.log(1 - rho ** 2), abs=0.01)
+
+
+def test_copula_invariant_under_monotone_maps(data):
+    x, y = data[:, :2], data[:, 2:]
+    base = wb.mutual_info(x, y, method="gaussian_copula")
+    warped = wb.mutual_info(np.exp(x), np.c_[y[:, 0] ** 3, np.arctan(y[:, 1])],
+                            method="gaussian_copula")
+    assert warped == pytest.approx(base, abs=1e-12)  # the ranks do not change at all
+    # the plain Gaussian estimator is not invariant: it only sees linear dependence
+    assert abs(wb.mutual_info(np.exp(x), y ** 3, method="gaussian") - base) > 0.01
+
+
+def test_independent_is_near_zero():
+    rng = np.random.default_rng(2)
+    # bias ≈ d_x d_y / (2n) = 1e-4 nats, spread ≈ 1e-4
+    assert abs(wb.mutual_info(rng.standard_normal(5000), rng.standard_normal(5000),
+                              method="gaussian", units="nats")) < 0.003
+
+
+def test_chain_rule_consistency(data):
+    # I(X; Y, Z) = I(X; Z) + I(X; Y | Z) holds exactly for the sample covariance
+    x, y, z = data[:, :1], data[:, 1:2], data[:, 2:]
+    lhs = wb.mutual_info(x, np.hstack([y, z]), method="gaussian")
+    rhs = (wb.mutual_info(x, z, method="gaussian")
+           + wb.conditional_mutual_info(x, y, z, method="gaussian"))
+    assert lhs == pytest.approx(rhs, abs=1e-10)
+
+
+def test_redundant_columns(data):
+    x, y = data[:, :1], data[:, 2:]
+    # a column repeated within one side carries nothing new: same MI
+    assert wb.mutual_info(np.hstack([x, 2 * x]), y, method="gaussian") == pytest.approx(
+        wb.mutual_info(x, y, method="gaussian"), abs=1e-10)
+    # a column shared by both sides makes the Gaussian MI infinite
+    with pytest.raises(EstimationError, match="infinite"):
+        wb.mutual_info(data[:, :2], data[:, 1:], method="gaussian")
+    with pytest.raises(EstimationError, match="singular"):
+        wb.entropy(np.hstack([x, x + data[:, 1:2], data[:, 1:2]]), method="gaussian")
+
+
+def test_constant_columns(data):
+    x, y = data[:, :2], data[:, 2:]
+    padded = np.hstack([x, np.full((len(x), 1), 7.0)])
+    for method in ("gaussian", "gaussian_copula"):
+        assert wb.mutual_info(padded, y, method=method) == pytest.approx(
+            wb.mutual_info(x, y, method=method), abs=1e-12)
+        assert wb.mutual_info(np.ones(len(y)), y, method=method) == 0.0
+    with pytest.raises(InputError, match="constant"):
+        wb.entropy(padded, method="gaussian")
+
+
+def test_errors():
+    rng = np.random.default_rng(3)
+    with pytest.raises(InputError, match="more samples than dimensions"):
+        wb.mutual_info(rng.standard_normal((5, 2)), rng.standard_normal((5, 3)),
+                       method="gaussian")
+    with pytest.raises(InputError, match="at least 3"):
+        wb.mutual_info([1.0, 2.0], [2.0, 1.0], method="gaussian")
+    with pytest.raises(NotSupportedError, match="gaussian_copula"):
+        wb.entropy(rng.standard_normal(100), method="gaussian_copula")
+    with pytest.raises(InputError, match="NaN"):
+        wb.mutual_info([1.0, np.nan, 3.0, 4.0], [1.0, 2.0, 3.0, 5.0], method="gaussian")
