@@ -1,0 +1,130 @@
+"""HoloViews elements for attention entropy, from the tidy rows of
+:func:`workbench.transformer.train_char_transformer` (step, layer, head, entropy, ..., units) or
+the per-head frames of :func:`workbench.attention.summarize` (layer, head, mean, ..., units).
+
+The colour bar and value axes name the unit (bits / nats, or "normalised" for entropies divided
+by the log of the number of visible keys)."""
+from __future__ import annotations
+
+import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh plot options used below)
+import pandas as pd
+
+from ..errors import WorkbenchError
+
+CMAP = "viridis"
+_SIZE = {"tools": ["hover"], "fontsize": {"title": 11, "labels": 11, "ticks": 9}}
+
+
+def _value_column(frame: pd.DataFrame, value: str | None) -> str:
+    if value is None:
+        value = "entropy" if "entropy" in frame else "mean"
+    if value not in frame:
+        raise WorkbenchError(f"frame has no column {value!r}; columns: {list(frame.columns)}")
+    return value
+
+
+def value_label(frame: pd.DataFrame, value: str) -> str:
+    """Axis / colour-bar label for ``value``, naming its unit."""
+    if value.endswith("normalized") or (len(frame) and "units" in frame
+                                        and frame["units"].iloc[0] == "normalized"):
+        return "attention entropy / log(keys) (normalised, 0-1)"
+    units = set(frame["units"]) if "units" in frame and len(frame) else {"bits"}
+    if len(units) != 1:
+        raise WorkbenchError(f"the frame mixes units {sorted(units)}; convert it first")
+    return f"attention entropy ({units.pop()})"
+
+
+def _last_step(frame: pd.DataFrame) -> pd.DataFrame:
+    if "step" not in frame:
+        return frame
+    return frame[frame["step"] == frame["step"].max()]
+
+
+def entropy_heatmap(frame: pd.DataFrame, step: int | None = None, value: str | None = None,
+                    clim: tuple[float, float] | None = None, title: str = "") -> hv.HeatMap:
+    """Layer × head heatmap of mean attention entropy (rows: layers, layer 0 at the top).
+
+    ``frame``: training rows (then ``step`` picks one measurement, default the last) or a
+    per-head summary. ``value``: column to colour by ("entropy", "entropy_normalized",
+    "mean"; default "entropy" or "mean"). ``clim``: colour range (share it across steps)."""
+    value = _value_column(frame, value)
+    data = frame if step is None else frame[frame["step"] == step]
+    if step is None:
+        data = _last_step(data)
+    if not len(data):
+        raise WorkbenchError(f"no rows at step {step}")
+    label = value_label(data, value)
+    table = data.groupby(["layer", "head"], as_index=False)[value].mean()
+    table["head"] = table["head"].astype(str)
+    table["layer"] = table["layer"].astype(str)
+    n_layers = table["layer"].nunique()
+    heat = hv.HeatMap(table, kdims=[hv.Dimension("head"), hv.Dimension("layer")],
+                      vdims=[hv.Dimension(value, label=label)])
+    at = "" if step is None and "step" not in frame else \
+        f" at step {int(data['step'].iloc[0])}"
+    opts = dict(cmap=CMAP, colorbar=True, clabel=label, invert_yaxis=True,
+                width=320, height=max(160, 40 * n_layers + 80),
+                title=title or f"Attention entropy{at}", **_SIZE)
+    if clim is not None:
+        opts["clim"] = tuple(clim)
+    return heat.opts(**opts)
+
+
+def heatmaps_over_training(frame: pd.DataFrame, snapshots: int = 4,
+                           value: str | None = None, label: str = "") -> hv.Layout:
+    """Layer × head heatmaps at ``snapshots`` evenly spaced measured steps (first and last
+    included), on one shared colour scale; ``label`` prefixes each title."""
+    value = _value_column(frame, value)
+    steps = sorted(frame["step"].unique())
+    if not steps:
+        raise WorkbenchError("frame has no rows")
+    k = min(snapshots, len(steps))
+    picks = [steps[round(i * (len(steps) - 1) / max(k - 1, 1))] for i in range(k)]
+    clim = (0.0, float(frame[value].max()))
+    prefix = f"{label}: " if label else ""
+    maps = [entropy_heatmap(frame, s, value, clim, title=f"{prefix}step {int(s)}")
+            for s in dict.fromkeys(picks)]
+    return hv.Layout(maps).cols(len(maps))
+
+
+def entropy_holomap(frame: pd.DataFrame, value: str | None = None) -> hv.HoloMap:
+    """The layer × head heatmap with a step slider (one frame per measured step)."""
+    value = _value_column(frame, value)
+    clim = (0.0, float(frame[value].max()))
+    return hv.HoloMap({int(s): entropy_heatmap(frame, s, value, clim, title="Attention entropy")
+                       for s in sorted(frame["step"].unique())}, kdims=["step"])
+
+
+def entropy_over_training(frame: pd.DataFrame, value: str | None = None,
+                          title: str = "") -> hv.NdOverlay:
+    """Mean attention entropy over heads, one curve per layer, against training step."""
+    value = _value_column(frame, value)
+    label = value_label(frame, value)
+    per_layer = frame.groupby(["step", "layer"], as_index=False)[value].mean()
+    curves = {int(layer): hv.Curve(g, kdims=[hv.Dimension("step", label="training step")],
+                                   vdims=[hv.Dimension(value, label=label)]).opts(
+                                       line_width=2, tools=["hover"])
+              for layer, g in per_layer.groupby("layer")}
+    return hv.NdOverlay(curves, kdims=[hv.Dimension("layer")]).opts(
+        width=420, height=280, legend_position="right", show_grid=True,
+        title=title or "Attention entropy per layer (mean over heads)")
+
+
+def loss_over_training(frame: pd.DataFrame) -> hv.Overlay:
+    """Training and held-out loss (nats per character) against step, from training rows."""
+    per_step = frame.groupby("step", as_index=False)[["loss", "val_loss"]].first()
+    ydim = hv.Dimension("loss", label="cross-entropy (nats/char)")
+    train = hv.Curve(per_step, "step", ydim, label="train").opts(line_width=2)
+    val = hv.Curve(per_step.rename(columns={"loss": "_", "val_loss": "loss"}), "step", ydim,
+                   label="held out").opts(line_width=2)
+    return (train * val).opts(width=420, height=280, title="Loss", show_grid=True,
+                              legend_position="top_right")
+
+
+def training_dashboard(frame: pd.DataFrame, snapshots: int = 4) -> hv.Layout:
+    """Heatmaps over training, entropy per layer, and loss: what ``workbench attention``
+    saves as HTML."""
+    layout = heatmaps_over_training(frame, snapshots) + entropy_over_training(frame) \
+        + loss_over_training(frame)
+    return layout.cols(max(2, min(snapshots, 4)))
