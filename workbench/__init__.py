@@ -14,13 +14,34 @@ from .api import (AutoChoice, choose_method, conditional_mutual_info, entropy, m
 from .errors import (EstimationError, FileLoadError, InputError, KnobError, NotSupportedError,
                      UnknownMethodError, WorkbenchError)
 from .stats import BootstrapResult, PermutationResult, bootstrap_ci, permutation_test
+from .measures import (dual_total_correlation, o_information, rajski_distance,
+                       shannon_distance, total_correlation)
+from .timeseries import transfer_entropy
 from .units import Estimate
 
 __version__ = "0.1.0"
+
+#: Names importable from ``workbench`` whose modules import torch or pandas-heavy code; they
+#: load on first use so ``import workbench`` stays light.
+_LAZY = {
+    "attention_entropy": "attention", "AttentionRecorder": "attention",
+    "decompose": "uncertainty", "InformationPlane": "plane", "RunStore": "runs",
+    "RepresentationTracker": "entropy_tracker",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'workbench' has no attribute {name!r}")
 
 __all__ = [
     "entropy", "mutual_info", "conditional_mutual_info", "methods", "methods_table",
     "choose_method", "AutoChoice", "make_estimator", "bootstrap_ci", "permutation_test",
     "BootstrapResult", "PermutationResult", "Estimate", "WorkbenchError", "InputError",
     "KnobError", "UnknownMethodError", "NotSupportedError", "FileLoadError", "EstimationError",
+    "total_correlation", "dual_total_correlation", "o_information", "shannon_distance",
+    "rajski_distance", "transfer_entropy", *_LAZY,
 ]

@@ -13,14 +13,15 @@ import numpy as np
 
 from .errors import FileLoadError
 
-#: Default upload / file size limit in bytes (50 MB); apps and the CLI can change it.
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+#: Default upload / file size limit in bytes (50 MB, counted as MiB); apps and the CLI can change it.
+MB = 1024 * 1024
+DEFAULT_MAX_BYTES = 50 * MB
 SUPPORTED_SUFFIXES = (".npy", ".npz", ".csv")
 
 
 def _check_size(size: int, max_bytes: int, what: str) -> None:
     if size > max_bytes:
-        raise FileLoadError(f"{what} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB "
+        raise FileLoadError(f"{what} is {size / MB:.1f} MB, over the {max_bytes / MB:.1f} MB "
                             "limit; subsample it or raise the limit (max_bytes)")
 
 

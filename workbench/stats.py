@@ -30,7 +30,7 @@ class BootstrapResult:
     quantity: str
     n_resamples: int
     scheme: str
-    seed: int | None
+    resample_seed: int | None
     replicates: np.ndarray = field(repr=False, compare=False)
 
     def __str__(self) -> str:
@@ -50,13 +50,17 @@ class PermutationResult:
     n_permutations: int
     units: str
     method: str
-    seed: int | None
+    resample_seed: int | None
     null: np.ndarray = field(repr=False, compare=False)
 
     def __str__(self) -> str:
         return (f"I(X;Y) = {self.estimate:.4g} {self.units}, p = {self.p_value:.3g} "
                 f"({self.n_permutations} permutations; null {self.null_mean:.3g} ± "
                 f"{self.null_std:.3g}; {self.method})")
+
+
+def _seed_label(seed):
+    return None if isinstance(seed, np.random.Generator) else seed
 
 
 def _quantity_and_data(x, y, z):
@@ -74,7 +78,8 @@ def _call(quantity: str, est, arrays, units):
 
 def bootstrap_ci(x: Any, y: Any = None, z: Any = None, *, method: str = "auto",
                  units: str = DEFAULT_UNITS, n_resamples: int = 200, confidence: float = 0.95,
-                 scheme: str = "auto", seed: int | None = 0, **knobs: Any) -> BootstrapResult:
+                 scheme: str = "auto", resample_seed: int | None = 0,
+                 **knobs: Any) -> BootstrapResult:
     """Confidence interval for H(X) (only ``x``), I(X;Y) (``x, y``) or I(X;Y|Z) (``x, y, z``).
 
     ``scheme="bootstrap"``: resample rows with replacement, percentile interval (Efron 1979).
@@ -82,6 +87,7 @@ def bootstrap_ci(x: Any, y: Any = None, z: Any = None, *, method: str = "auto",
     ``[θ̂ − √(m/n)·q_hi, θ̂ − √(m/n)·q_lo]`` with ``q`` the quantiles of ``θ̂*_m − θ̂``
     (Politis & Romano 1994). Repeated rows bias kNN and kernel estimators (a duplicate is a
     neighbour at distance 0), so ``"auto"`` subsamples for those and bootstraps otherwise.
+    ``resample_seed`` seeds the resampling; a ``seed`` keyword is the estimator's own knob.
     """
     if not 0 < confidence < 1:
         raise WorkbenchError(f"confidence must be in (0, 1), got {confidence}")
@@ -94,7 +100,7 @@ def bootstrap_ci(x: Any, y: Any = None, z: Any = None, *, method: str = "auto",
     if scheme not in ("bootstrap", "subsample"):
         raise WorkbenchError(f"scheme must be 'auto', 'bootstrap' or 'subsample', got {scheme!r}")
     point = _call(quantity, est, arrays, units)
-    rng = check_seed(seed)
+    rng = check_seed(resample_seed)
     n = len(arrays[0])
     m = n if scheme == "bootstrap" else max(est.min_samples(), n // 2)
     reps = np.empty(n_resamples)
@@ -111,27 +117,27 @@ def bootstrap_ci(x: Any, y: Any = None, z: Any = None, *, method: str = "auto",
     return BootstrapResult(point, float(low), float(high), confidence, units, est.label(),
                            {"entropy": "H(X)", "mutual_info": "I(X;Y)",
                             "conditional_mutual_info": "I(X;Y|Z)"}[quantity],
-                           n_resamples, scheme, seed if not isinstance(seed, np.random.Generator)
-                           else None, reps)
+                           n_resamples, scheme, _seed_label(resample_seed), reps)
 
 
 def permutation_test(x: Any, y: Any, *, method: str = "auto", units: str = DEFAULT_UNITS,
-                     n_permutations: int = 200, seed: int | None = 0,
+                     n_permutations: int = 200, resample_seed: int | None = 0,
                      **knobs: Any) -> PermutationResult:
     """Test H0 "X and Y are independent" by shuffling the rows of ``y``.
 
     p = (1 + #{null ≥ observed}) / (1 + n_permutations) (Phipson & Smyth 2010), so p is
-    never 0 and the test is exact at level p for any estimator.
+    never 0 and the test is exact at level p for any estimator. ``resample_seed`` seeds the
+    shuffles; a ``seed`` keyword is the estimator's own knob.
     """
     if n_permutations < 10:
         raise WorkbenchError(f"n_permutations must be at least 10, got {n_permutations}")
     _, (xa, ya) = _quantity_and_data(x, y, None)
     est = api._resolve(method, "mutual_info", knobs, xa, ya)
     observed = float(est.mutual_info(xa, ya, units=units))
-    rng = check_seed(seed)
+    rng = check_seed(resample_seed)
     null = np.array([float(est.mutual_info(xa, ya[rng.permutation(len(ya))], units=units))
                      for _ in range(n_permutations)])
     p = (1 + np.count_nonzero(null >= observed)) / (1 + n_permutations)
     return PermutationResult(observed, float(p), float(null.mean()), float(null.std()),
                              n_permutations, units, est.label(),
-                             seed if not isinstance(seed, np.random.Generator) else None, null)
+                             _seed_label(resample_seed), null)
