@@ -1,0 +1,170 @@
+"""Fixtures for the real-browser tests: one ``workbench serve`` subprocess per session, Debian's
+headless Chromium driven by Playwright's sync API, and pages that record console errors.
+
+Chromium comes from the system (/usr/bin/chromium; ``make browser`` installs it), never from
+``playwright install``. Without it the tests skip locally and fail in CI (env var CI set).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+#: Importing Panel, HoloViews and the estimators takes several seconds on a loaded 2-core box.
+SERVER_START_TIMEOUT = 120.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, timeout: float, log: Path) -> None:
+    """Poll ``url`` until it answers 200; fail early (with the log) if ``proc`` exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"{url} did not answer within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+class Processes:
+    """Starts processes that log to a file, waits until each answers on a URL, and stops every
+    one it started (and only those) in :meth:`stop_all`."""
+
+    def __init__(self):
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, cmd, ready_url: str, log: Path, *, cwd=REPO, env=None,
+              timeout: float = SERVER_START_TIMEOUT) -> subprocess.Popen:
+        with open(log, "w") as out:
+            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        self.procs.append(proc)
+        wait_for_http(ready_url, proc, timeout, log)
+        return proc
+
+    def stop_all(self) -> None:
+        while self.procs:
+            stop_process(self.procs.pop())
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL if it lingers (only the process this fixture started)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing; install Debian's chromium (make browser)"
+        if os.environ.get("CI"):  # CI installs Chromium: missing there is a failure
+            pytest.fail(message)
+        pytest.skip(message)
+    return str(CHROMIUM)
+
+
+@pytest.fixture(scope="session")
+def server_log(artifacts_dir) -> Path:
+    """Where the session's ``workbench serve`` writes its output."""
+    return artifacts_dir / "workbench-serve.log"
+
+
+def our_tracebacks(text: str) -> list[str]:
+    """Frames of workbench/widgets code in tracebacks of a server log: an exception that went
+    through our code and was not turned into a message for the user."""
+    marks = [f'File "{REPO / pkg}' for pkg in ("widgets", "workbench")]
+    return [line.strip() for line in text.splitlines() if any(m in line for m in marks)]
+
+
+@pytest.fixture(scope="session")
+def server_url(server_log, chromium_path):
+    """Base URL (with trailing slash) of a ``workbench serve`` started for this session."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    processes = Processes()
+    try:
+        processes.start([sys.executable, "-m", "workbench", "serve", "--port", str(port)], url,
+                        server_log)
+        yield url
+    finally:
+        processes.stop_all()
+
+
+@pytest.fixture
+def no_server_tracebacks(server_url, server_log):
+    """Fail the test if, while it ran, the server logged a traceback through our code (an
+    error that escaped the banners)."""
+    start = server_log.stat().st_size
+    yield
+    with open(server_log) as log:
+        log.seek(start)
+        frames = our_tracebacks(log.read())
+    assert frames == [], f"server tracebacks (see {server_log}): {frames[:6]}"
+
+
+@pytest.fixture
+def launch():
+    """``launch(cmd, ready_url, log, cwd=..., env=..., timeout=...)`` starts a process, waits
+    until ``ready_url`` answers, and returns it; what it started is stopped after the test."""
+    processes = Processes()
+    try:
+        yield processes.start
+    finally:
+        processes.stop_all()
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page; ``page.console_errors`` lists console errors and uncaught exceptions."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("console", lambda msg: errors.append(f"console.{msg.type}: {msg.text}")
+          if msg.type == "error" else None)
+    pg.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    pg.console_errors = errors
+    pg.set_default_timeout(20_000)
+    yield pg
+    context.close()

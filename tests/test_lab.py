@@ -1,0 +1,380 @@
+"""workbench.lab (the Estimator Lab's computations), workbench.plots.estimators, the
+EstimatorLab class without a browser, the page registry of widgets.app and the serve CLI."""
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import workbench as wb
+from workbench import lab, tasks
+from workbench.errors import FileLoadError, InputError, KnobError, WorkbenchError
+
+NORMAL = "1v1-normal-0.75"  # bivariate normal, rho = 0.75: I = -1/2 log(1 - rho^2) nats
+
+
+@pytest.fixture(scope="module")
+def normal_task():
+    return tasks.get(NORMAL)
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=400)
+    return x, x + 0.5 * rng.normal(size=400)
+
+
+def npy_bytes(arr, allow_pickle=False) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=allow_pickle)
+    return buf.getvalue()
+
+
+# ----- workbench.lab -------------------------------------------------------------------------
+def test_methods_for_lists_only_methods_that_compute_the_quantity():
+    for quantity in lab.LAB_QUANTITIES:
+        names = lab.methods_for(quantity)
+        assert "plugin" in names
+        assert all(wb.api.get_estimator_class(n).supports(quantity) for n in names)
+    with pytest.raises(WorkbenchError, match="quantity"):
+        lab.methods_for("conditional_mutual_info")
+
+
+def test_sources_come_from_the_task_suite_and_the_datasets():
+    names = lab.available_tasks()
+    assert set(tasks.names()) <= set(names)
+    assert {t.name for t in tasks.discrete_suite()} <= set(names)
+    assert "tishby12" in lab.available_datasets()
+    x, y = lab.dataset_xy("tishby12", n=100, seed=1)
+    assert x.shape == (100, 12) and y.shape == (100,)
+    x_all, _ = lab.dataset_xy("tishby12")
+    assert len(x_all) == 4096  # every 12-bit pattern once
+    with pytest.raises(InputError, match="unknown dataset"):
+        lab.dataset_xy("nope")
+
+
+def test_estimate_matches_the_front_door_and_carries_the_truth(normal_task):
+    x, y = normal_task.sample(300, 0)
+    res = lab.estimate(x, y, method="ksg", n_resamples=20, truth=normal_task.mutual_info, k=4)
+    assert res.value == pytest.approx(float(wb.mutual_info(x, y, method="ksg", units="nats",
+                                                           k=4)))
+    assert res.units == "nats" and res.n == 300 and res.method == "ksg(k=4)"
+    assert res.low <= res.high and res.n_resamples == 20 and res.scheme == "subsample"
+    assert res.abs_error == pytest.approx(abs(res.value - normal_task.mutual_info))
+    bits = res.to("bits")
+    assert bits.value == pytest.approx(res.value / math.log(2))
+    assert bits.truth == pytest.approx(normal_task.mutual_info / math.log(2))
+    assert bits.to("nats").low == pytest.approx(res.low)
+    skipped = lab.estimate(x, y, method="ksg", n_resamples=0)
+    assert skipped.low is None and skipped.high is None
+
+
+def test_estimate_skips_an_interval_over_the_time_budget(normal_task):
+    x, y = normal_task.sample(200, 0)
+    res = lab.estimate(x, y, method="ksg", n_resamples=50, interval_budget_s=1e-9)
+    assert res.low is None and res.n_resamples == 0 and "budget" in res.note
+    assert lab.estimate(x, y, method="ksg", n_resamples=10, interval_budget_s=1e6).low is not None
+
+
+def test_estimate_of_entropy_needs_only_x():
+    x = np.random.default_rng(0).integers(0, 4, size=2000)
+    res = lab.estimate(x, method="plugin", quantity="entropy", n_resamples=0)
+    assert res.value == pytest.approx(float(wb.entropy(x, method="plugin", units="nats")))
+    assert res.symbol == "H(X)"
+    with pytest.raises(InputError, match="needs y"):
+        lab.estimate(x, method="plugin", quantity="mutual_info")
+
+
+def test_error_vs_n_falls_for_a_consistent_estimator(normal_task):
+    frame = lab.error_vs_n(normal_task, "ksg", [50, 2000], seeds=range(5))
+    assert list(frame.columns[:4]) == ["n", "seed", "estimate", "seconds"]
+    assert len(frame) == 10 and set(frame["units"]) == {"nats"}
+    assert np.allclose(frame["truth"], normal_task.mutual_info)
+    assert np.allclose(frame["error"], frame["estimate"] - frame["truth"])
+    mean = frame.groupby("n")["abs_error"].mean()
+    # KSG error shrinks ~ 1/sqrt(n): ratio ~ sqrt(40) = 6.3; over four disjoint groups of 5
+    # seeds the measured ratio was 3.6 .. 6.0, so a factor 2 leaves a wide margin
+    assert mean[2000] < mean[50] / 2
+
+
+def test_estimate_vs_n_uses_all_rows_at_full_size(pairs):
+    x, y = pairs
+    frame = lab.estimate_vs_n(x, y, method="ksg", ns=[100, 400], seeds=[0, 1])
+    full = frame[frame["n"] == 400]["estimate"]
+    assert np.allclose(full, float(wb.mutual_info(x, y, method="ksg", units="nats")))
+    assert frame["truth"].isna().all()
+    with pytest.raises(InputError, match="outside"):
+        lab.estimate_vs_n(x, y, method="ksg", ns=[401])
+
+
+def test_default_ns_are_increasing_and_end_at_n():
+    ns = lab.default_ns(1000, min_n=5)
+    assert ns == sorted(ns) and ns[-1] == 1000 and ns[0] >= 5 and len(ns) == 5
+    assert lab.default_ns(12, min_n=20) == [12]
+
+
+def test_knob_sweep_values_follow_the_declarations():
+    ks = lab.knob_sweep_values("ksg", "k")
+    assert 3 in ks and all(isinstance(k, int) and k >= 1 for k in ks) and ks == sorted(ks)
+    assert len(ks) == len(set(ks)) >= 4
+    assert lab.knob_sweep_values("ksg", "normalize") == [False, True]
+    norm = wb.api.get_estimator_class("kl").param["norm"]
+    assert lab.knob_sweep_values("kl", "norm") == list(norm.objects)
+    assert "seed" not in lab.sweepable_knobs("ksg") and "k" in lab.sweepable_knobs("ksg")
+    with pytest.raises(KnobError, match="no knob"):
+        lab.knob_sweep_values("ksg", "bandwidth")
+
+
+def test_every_sweep_value_is_a_valid_knob_value():
+    # bounds, exclusive bounds and None defaults of every registered method's knobs
+    for quantity in lab.LAB_QUANTITIES:
+        for method in lab.methods_for(quantity):
+            for knob in lab.sweepable_knobs(method):
+                values = lab.knob_sweep_values(method, knob)
+                assert len(values) >= 2, (method, knob)
+                for value in values:
+                    wb.make_estimator(method, **{knob: value})  # raises KnobError if invalid
+
+
+def test_estimate_vs_knob_matches_direct_calls_and_skips_bad_values(pairs):
+    x, y = pairs
+    frame = lab.estimate_vs_knob(x, y, method="ksg", knob="k", values=[2, 5])
+    direct = [float(wb.mutual_info(x, y, method="ksg", units="nats", k=k)) for k in (2, 5)]
+    assert np.allclose(frame["estimate"], direct)
+    assert list(frame["value"]) == [2, 5] and set(frame["knob"]) == {"k"}
+    small = lab.estimate_vs_knob(x[:8], y[:8], method="ksg", knob="k", values=[2, 50])
+    assert list(small["value"]) == [2] and 50 in small.attrs["skipped"]
+    with pytest.raises(WorkbenchError):
+        lab.estimate_vs_knob(x[:8], y[:8], method="ksg", knob="k", values=[50, 60])
+
+
+def test_frame_in_units_converts_value_columns_only(normal_task):
+    frame = lab.error_vs_n(normal_task, "ksg", [100], seeds=[0])
+    bits = lab.frame_in_units(frame, "bits")
+    assert bits["estimate"].iloc[0] == pytest.approx(frame["estimate"].iloc[0] / math.log(2))
+    assert bits["n"].iloc[0] == 100 and set(bits["units"]) == {"bits"}
+    assert lab.frame_in_units(bits, "nats")["truth"].iloc[0] == pytest.approx(
+        normal_task.mutual_info)
+    mixed = pd.concat([frame, bits])
+    with pytest.raises(WorkbenchError, match="mixes units"):
+        lab.frame_in_units(mixed, "bits")
+
+
+@pytest.mark.parametrize("spec, expected", [("-1", [3]), ("0,2", [0, 2]), ("1:3", [1, 2]),
+                                            ("-2:", [2, 3]), (" 3 , 3", [3])])
+def test_parse_columns(spec, expected):
+    assert lab.parse_columns(spec, 4) == expected
+
+
+@pytest.mark.parametrize("spec", ["4", "a", "", "1-2", "5:"])
+def test_parse_columns_rejects_bad_specs(spec):
+    with pytest.raises(InputError, match="y columns"):
+        lab.parse_columns(spec, 4)
+
+
+def test_split_columns():
+    arr = np.arange(12.0).reshape(3, 4)
+    x, y = lab.split_columns(arr, "1,3")
+    assert np.array_equal(x, arr[:, [0, 2]]) and np.array_equal(y, arr[:, [1, 3]])
+    with pytest.raises(InputError, match="every column"):
+        lab.split_columns(arr, "0:4")
+    with pytest.raises(InputError, match="two columns"):
+        lab.split_columns(np.arange(5.0), "-1")
+
+
+def test_load_xy_from_the_supported_layouts():
+    table = np.column_stack([np.arange(6.0), np.arange(6.0) ** 2, np.arange(6.0) % 2])
+    x, y = lab.load_xy(npy_bytes(table), "t.npy", y_columns="-1")
+    assert x.shape == (6, 2) and np.array_equal(y[:, 0], table[:, 2])
+    csv = b"a,b\n1,2\n3,4\n5,6\n"
+    x, y = lab.load_xy(csv, "t.csv", y_columns="0")
+    assert np.array_equal(x[:, 0], [2, 4, 6]) and np.array_equal(y[:, 0], [1, 3, 5])
+    buf = io.BytesIO()
+    np.savez(buf, x=table[:, :2], y=table[:, 2])
+    x, y = lab.load_xy(buf.getvalue(), "xy.npz")
+    assert x.shape == (6, 2) and y.shape == (6,)
+    x, y = lab.load_xy(npy_bytes(table[:, :2]), "x.npy", npy_bytes(table[:, 2]), "y.npy")
+    assert x.shape == (6, 2) and y.shape == (6,)
+    x, y = lab.load_xy(npy_bytes(table), "t.npy", quantity="entropy")
+    assert x.shape == (6, 3) and y is None
+
+
+def test_load_xy_rejects_unsafe_and_bad_files():
+    with pytest.raises(FileLoadError, match="objects.npy"):
+        lab.load_xy(npy_bytes(np.array([{"a": 1}], dtype=object), allow_pickle=True),
+                    "objects.npy")
+    with pytest.raises(FileLoadError, match="not numeric"):
+        lab.load_xy(b"a,b\n1,x\n", "words.csv")
+    with pytest.raises(FileLoadError, match="no file"):
+        lab.load_xy(b"", "empty.npy")
+    with pytest.raises(FileLoadError, match="limit"):
+        lab.load_xy(npy_bytes(np.zeros((100, 2))), "big.npy", max_bytes=100)
+
+
+# ----- workbench.plots.estimators ------------------------------------------------------------
+def test_plots_label_axes_with_units(normal_task):
+    import holoviews as hv
+
+    from workbench.plots import estimators as plots
+
+    frame = lab.frame_in_units(lab.error_vs_n(normal_task, "ksg", [50, 100], seeds=[0, 1]),
+                               "bits")
+    overlay = plots.error_vs_n(frame)
+    assert isinstance(overlay, hv.Overlay)
+    labels = {d.pprint_label for el in overlay for d in el.vdims}
+    assert any("(bits)" in label and "true I(X;Y)" in label for label in labels)
+    assert "(bits)" in overlay.opts.get().kwargs["title"]
+    knob = lab.frame_in_units(
+        lab.estimate_vs_knob(*normal_task.sample(200, 0), method="ksg", knob="normalize",
+                             truth=normal_task.mutual_info), "nats")
+    knob_plot = plots.estimate_vs_knob(knob)
+    assert len(knob_plot) == 3  # estimate line, points, truth line
+    assert {str(v) for v in knob_plot.get(0).data["value"]} == {"False", "True"}
+    assert "(nats)" in knob_plot.get(0).vdims[0].pprint_label
+    with pytest.raises(WorkbenchError, match="mixes units"):
+        plots.error_vs_n(pd.concat([frame, lab.frame_in_units(frame, "nats")]))
+
+
+# ----- widgets.estimator_lab.EstimatorLab without a browser ------------------------------------
+@pytest.fixture
+def quick_lab():
+    from widgets.estimator_lab import EstimatorLab
+
+    return EstimatorLab(n=200, n_resamples=0, sweeps=False, task=NORMAL)
+
+
+def test_lab_computes_on_creation_and_when_knobs_move(quick_lab):
+    assert quick_lab.error == "" and quick_lab.result is not None
+    assert quick_lab.method == "ksg" and quick_lab.result.truth == pytest.approx(
+        tasks.get(NORMAL).mutual_info)
+    first = quick_lab.result.value
+    quick_lab.estimator.k = 9
+    assert quick_lab.result.method == "ksg(k=9)" and quick_lab.result.value != first
+    quick_lab.method = "ksg2"
+    assert type(quick_lab.estimator).method_name == "ksg2"
+    assert quick_lab.result.method == "ksg2"
+    quick_lab.method = "ksg"  # the knob values of each method are kept
+    assert quick_lab.estimator.k == 9 and quick_lab.result.method == "ksg(k=9)"
+
+
+def test_lab_units_switch_converts_without_recomputing(quick_lab):
+    result = quick_lab.result
+    quick_lab.units = "nats"
+    nats = quick_lab.shown_value
+    quick_lab.units = "bits"
+    assert quick_lab.result is result
+    assert quick_lab.shown_value == pytest.approx(nats / math.log(2))
+    assert "bits" in quick_lab._result_html()
+
+
+def test_lab_entropy_mode_switches_the_methods(quick_lab):
+    quick_lab.quantity = "entropy"
+    assert quick_lab.method in lab.methods_for("entropy")
+    assert quick_lab.result.quantity == "entropy" and quick_lab.error == ""
+    quick_lab.quantity = "mutual_info"
+    assert quick_lab.result.quantity == "mutual_info"
+
+
+def test_lab_sweeps_fill_both_plot_frames():
+    from widgets.estimator_lab import EstimatorLab
+
+    the_lab = EstimatorLab(n=120, n_resamples=0, n_seeds=2, task=NORMAL)
+    assert the_lab.sweep_knob == "k"
+    assert len(the_lab.n_curve) == 2 * len(lab.default_ns(120, 4))
+    assert set(the_lab.knob_curve["knob"]) == {"k"}
+    assert len(the_lab._n_plot) == 1 and len(the_lab._knob_plot) == 1
+    the_lab.sweeps = False
+    assert the_lab.n_curve is None and len(the_lab._n_plot) == 0
+
+
+def test_lab_skips_work_over_its_time_budget():
+    from widgets.estimator_lab import EstimatorLab
+
+    the_lab = EstimatorLab(n=200, n_resamples=20, time_budget_s=0.001, task=NORMAL)
+    assert the_lab.result is not None and the_lab.result.low is None
+    assert the_lab.n_curve is None and the_lab.knob_curve is None
+    assert "interval skipped" in the_lab.warning and "plots skipped" in the_lab.warning
+    the_lab.time_budget_s = 1000
+    assert the_lab.result.low is not None and the_lab.n_curve is not None
+    assert the_lab.warning == ""
+
+
+def test_lab_bad_upload_sets_an_error_and_a_good_one_clears_it(quick_lab):
+    quick_lab.upload(npy_bytes(np.array([{"a": 1}], dtype=object), allow_pickle=True),
+                     "objects.npy")
+    assert quick_lab.source == "upload"
+    assert "objects.npy" in quick_lab.error and quick_lab.result is None
+    assert quick_lab._error_w.visible and "objects.npy" in quick_lab._error_w.object
+    quick_lab.upload(b"a,b\n1,x\n", "words.csv")
+    assert "not numeric" in quick_lab.error
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=150)
+    table = np.column_stack([x, x + rng.normal(size=150)])
+    quick_lab.upload(npy_bytes(table), "pairs.npy")
+    assert quick_lab.error == "" and quick_lab.result.n == 150
+    assert not quick_lab._error_w.visible
+    quick_lab.y_columns = "7"
+    assert "y columns" in quick_lab.error
+
+
+def test_lab_refuses_uploads_over_the_limit():
+    from widgets.estimator_lab import EstimatorLab
+
+    the_lab = EstimatorLab(max_upload_mb=0.001, n=100, n_resamples=0, sweeps=False)
+    the_lab.upload(npy_bytes(np.zeros((500, 2))), "big.npy")
+    assert "over the" in the_lab.error and "limit" in the_lab.error
+    assert the_lab._uploads["x"].data is None
+
+
+def test_lab_without_a_file_waits_instead_of_failing(quick_lab):
+    quick_lab.source = "upload"
+    assert quick_lab.error == "" and quick_lab.result is None and "Upload" in quick_lab.status
+    quick_lab.source = "dataset"
+    assert quick_lab.status == "" and quick_lab.result.n == 200
+
+
+def test_lab_shows_core_errors_as_messages(quick_lab):
+    quick_lab.n_resamples = 5  # bootstrap_ci needs at least 10
+    assert "n_resamples" in quick_lab.error and quick_lab.result is None
+
+
+# ----- widgets.app and `workbench serve` -----------------------------------------------------
+def test_page_registry_tolerates_pages_not_written_yet(monkeypatch):
+    from widgets import app
+
+    slugs = [p.slug for p, _ in app.available_pages()]
+    assert "estimator_lab" in slugs
+    ghost = app.Page("ghost", "Ghost", "widgets.no_such_page:page", "not written yet")
+    monkeypatch.setattr(app, "PAGES", (*app.PAGES, ghost))
+    assert app.load_factory(ghost) is None
+    routes = app.routes(app.AppConfig(max_upload_mb=3))
+    assert "/" in routes and "estimator_lab" in routes and "ghost" not in routes
+    page = routes["estimator_lab"]()
+    assert page.title == "Estimator Lab"
+
+
+def test_default_origins_name_the_loopback_and_the_address():
+    from widgets.app import default_origins
+
+    assert default_origins("127.0.0.1", 5006) == ["127.0.0.1:5006", "localhost:5006"]
+    assert "myhost:80" in default_origins("myhost", 80)
+    assert default_origins("0.0.0.0", 1) == ["127.0.0.1:1", "localhost:1"]
+
+
+def test_serve_cli_documents_origins_and_rejects_bad_ports(capsys):
+    from workbench.cli import build_parser, main
+
+    parser = build_parser()
+    args = parser.parse_args(["serve"])
+    assert (args.port, args.address, args.show, args.max_upload_mb) == (5006, "127.0.0.1",
+                                                                        False, 50)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["serve", "--help"])
+    out = capsys.readouterr().out
+    assert "--allow-websocket-origin HOST:PORT" in out and "Refusing websocket" in out
+    assert main(["serve", "--port", "70000"]) == 2
+    assert "--port" in capsys.readouterr().err

@@ -1,0 +1,142 @@
+"""The multi-page Panel server behind ``workbench serve``.
+
+:data:`PAGES` is the registry of pages: URL slug → title, description and the factory that
+builds one session's page (``"module:function"``, called with an :class:`AppConfig`). A page
+whose module is not written yet is left out, so the registry can name pages ahead of their
+code. The index page at ``/`` links every available page.
+"""
+from __future__ import annotations
+
+import importlib
+import signal
+import socket
+import sys
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import panel as pn
+
+from workbench.errors import WorkbenchError
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Settings every page may read (``workbench serve`` flags)."""
+
+    max_upload_mb: float = 50.0
+    runs_dir: str = "runs"
+
+
+@dataclass(frozen=True)
+class Page:
+    slug: str
+    title: str
+    target: str  # "module:function"; the function takes an AppConfig and returns a Viewable
+    description: str
+
+
+PAGES: tuple[Page, ...] = (
+    Page("estimator_lab", "Estimator Lab", "widgets.estimator_lab:page",
+         "Pick data (a ground-truth task or your file) and an estimator, move its knobs, and "
+         "compare the estimate with the truth, against sample size and against each knob."),
+    Page("plane_studio", "Plane Studio", "widgets.plane_studio:page",
+         "Train a small network and watch its information plane move, layer by layer."),
+    Page("entropy_monitor", "Entropy Monitor", "widgets.entropy_monitor:page",
+         "Follow entropies of representations and attention over a training run."),
+)
+
+
+def load_factory(page: Page) -> Callable[[AppConfig], pn.viewable.Viewable] | None:
+    """The page's factory, or None while its module does not exist yet."""
+    module_name, _, attr = page.target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        raise
+    return getattr(module, attr)
+
+
+def available_pages() -> list[tuple[Page, Callable]]:
+    """Registered pages whose code exists, with their factories, in registry order."""
+    found = [(page, load_factory(page)) for page in PAGES]
+    return [(page, factory) for page, factory in found if factory is not None]
+
+
+def index_page(pages: Sequence[Page]) -> pn.viewable.Viewable:
+    """``/``: one card per page with its title, link and description."""
+    cards = [pn.pane.HTML(f'<h3><a href="./{p.slug}" class="wb-page-link">{p.title}</a></h3>'
+                          f"<p>{p.description}</p>", css_classes=[f"wb-index-{p.slug}"],
+                          sizing_mode="stretch_width") for p in pages]
+    intro = pn.pane.Markdown(
+        "Interactive apps for estimating entropy and mutual information. Every number is "
+        "labelled with its unit (bits or nats).", sizing_mode="stretch_width")
+    return pn.template.BootstrapTemplate(title="workbench", main=[intro, *cards],
+                                         header_background="#1f4e79")
+
+
+def routes(config: AppConfig) -> dict[str, Callable[[], pn.viewable.Viewable]]:
+    """URL slug → zero-argument factory, as ``pn.serve`` takes them (one call per session)."""
+    pages = available_pages()
+
+    # plain functions, not functools.partial: pn.serve renders a partial as its repr
+    def bind(func, *args):
+        def make():
+            return func(*args)
+        return make
+
+    out = {"/": bind(index_page, [p for p, _ in pages])}
+    for page, factory in pages:
+        out[page.slug] = bind(factory, config)
+    return out
+
+
+def default_origins(address: str, port: int) -> list[str]:
+    """Browser origins accepted for the websocket when none are given: the loopback names."""
+    hosts = {"localhost", "127.0.0.1"}
+    if address not in ("", "0.0.0.0", "::"):
+        hosts.add(address)
+    return sorted(f"{host}:{port}" for host in hosts)
+
+
+def serve(config: AppConfig = AppConfig(), *, port: int = 5006, address: str = "127.0.0.1",
+          allow_websocket_origin: Sequence[str] | None = None, show: bool = False,
+          out=sys.stdout) -> int:
+    """Start one server with every available page and block until Ctrl-C or SIGTERM.
+
+    Binds ``address`` only (loopback by default). Uploads travel over the websocket as base64,
+    so its message limit is raised to twice the upload limit: a file somewhat over the limit
+    still arrives and is refused with a clear message instead of dropping the connection."""
+    if config.max_upload_mb <= 0:
+        raise WorkbenchError(f"--max-upload-mb must be positive, got {config.max_upload_mb}")
+    if port == 0:  # pick one now: the websocket origins must name the real port
+        with socket.socket() as sock:
+            sock.bind((address or "127.0.0.1", 0))
+            port = sock.getsockname()[1]
+    ws_limit = int(2 * config.max_upload_mb * 2**20 * 4 / 3) + 2**20
+    origins = list(allow_websocket_origin or [])
+    server = pn.serve(routes(config), port=port, address=address, show=False, start=False,
+                      title={"/": "workbench"} | {p.slug: p.title for p, _ in available_pages()},
+                      websocket_origin=origins or default_origins(address, port),
+                      websocket_max_message_size=ws_limit, verbose=False)
+    url = f"http://{'localhost' if address in ('127.0.0.1', '') else address}:{server.port}/"
+    print(f"workbench apps at {url}", file=out, flush=True)
+    for page, _ in available_pages():
+        print(f"  {page.title:<16} {url}{page.slug}", file=out, flush=True)
+    print("Press Ctrl-C to stop.", file=out, flush=True)
+
+    def stop(*_):
+        server.io_loop.asyncio_loop.call_soon_threadsafe(server.io_loop.stop)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    server.start()
+    if show:
+        server.io_loop.add_callback(server.show, "/")
+    try:
+        server.io_loop.start()
+    finally:
+        server.stop()
+        print("workbench server stopped.", file=out, flush=True)
+    return 0

@@ -1,0 +1,125 @@
+"""Reusable Panel pieces: alert banners, a size-limited upload box, a knob panel built from an
+estimator's ``param`` declarations, and plot panes. Each carries a stable CSS class (``wb-…``)
+so browser tests and users' stylesheets can find it."""
+from __future__ import annotations
+
+import panel as pn
+import param
+
+from workbench.io import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES
+
+#: Stylesheet shared by the apps (result card, muted notes).
+APP_CSS = """
+.wb-result { font-family: var(--bokeh-base-font, sans-serif); line-height: 1.5; }
+.wb-result .wb-symbol { color: #555; font-size: 0.95em; }
+.wb-result .wb-big { font-size: 2.1em; font-weight: 600; color: #1f4e79; }
+.wb-result .wb-estimate-units { font-size: 0.55em; color: #555; margin-left: 0.25em; }
+.wb-result .wb-row { color: #333; }
+.wb-result .wb-muted { color: #777; font-size: 0.9em; }
+"""
+
+
+def alert(alert_type: str, css_class: str) -> pn.pane.Alert:
+    """A hidden banner; :func:`set_alert` shows it with a message or hides it again."""
+    return pn.pane.Alert("", alert_type=alert_type, visible=False, css_classes=[css_class],
+                         sizing_mode="stretch_width", margin=(5, 10))
+
+
+def set_alert(banner: pn.pane.Alert, message: str) -> None:
+    """Show ``message`` in ``banner``; an empty message hides it."""
+    banner.object = message
+    banner.visible = bool(message)
+
+
+def _megabytes(n_bytes: int) -> str:
+    """Size in MB of 2**20 bytes (what --max-upload-mb counts), to 3 significant digits."""
+    return f"{n_bytes / 2**20:.3g} MB"
+
+
+class UploadBox(pn.viewable.Viewer):
+    """A file picker for ``.npy``/``.npz``/``.csv`` that keeps the bytes in memory (nothing is
+    written to disk) and rejects files over ``max_bytes`` before anything parses them."""
+
+    data = param.Bytes(default=None, allow_None=True, doc="Bytes of the accepted file.")
+    filename = param.String(default="", doc="Name of the accepted file.")
+    error = param.String(default="", doc="Why the last file was refused ('' when accepted).")
+    max_bytes = param.Integer(default=DEFAULT_MAX_BYTES, bounds=(1, None), constant=True,
+                              doc="Largest accepted file, in bytes.")
+
+    def __init__(self, label: str, css_class: str, **params):
+        super().__init__(**params)
+        self._input = pn.widgets.FileInput(accept=",".join(SUPPORTED_SUFFIXES), multiple=False,
+                                           css_classes=[css_class], sizing_mode="stretch_width")
+        self._input.param.watch(self._on_upload, "value")
+        limit = _megabytes(self.max_bytes)
+        self._label = pn.pane.Markdown(f"{label} <small>(.npy, .npz, .csv; at most {limit})"
+                                       "</small>", margin=(0, 10))
+        self._layout = pn.Column(self._label, self._input, sizing_mode="stretch_width")
+
+    def accept(self, data: bytes | None, filename: str) -> None:
+        """Take a file's bytes (what the widget does on upload; also for scripts and tests)."""
+        if data is not None and len(data) > self.max_bytes:
+            self.param.update(data=None, filename="", error=(
+                f"{filename!r} is {_megabytes(len(data))}, over the {_megabytes(self.max_bytes)} "
+                "upload limit; subsample it first"))
+            return
+        self.param.update(data=data, filename=filename or "", error="")
+
+    def clear(self) -> None:
+        self.param.update(data=None, filename="", error="")
+        self._input.param.update(value=None, filename=None)
+
+    def _on_upload(self, event) -> None:
+        if event.new is not None:
+            self.accept(event.new, self._input.filename or "upload")
+
+    def __panel__(self):
+        return self._layout
+
+
+def knob_widgets(estimator: param.Parameterized, css_prefix: str = "wb-knob") -> dict:
+    """Widget choices for an estimator's knobs: slider-plus-box where both bounds are known
+    (drag or type), a plain number box otherwise. Each gets the class ``{css_prefix}-{name}``."""
+    specs = {}
+    for name in estimator.param:
+        if name == "name":
+            continue
+        p = estimator.param[name]
+        # the knob's own name as label (pn.Param would title-case it: "k" -> "K")
+        spec: dict = {"css_classes": [f"{css_prefix}-{name}"], "name": name}
+        bounds = getattr(p, "bounds", None)
+        bounded = bounds is not None and None not in bounds
+        if isinstance(p, param.Integer):
+            spec["type"] = pn.widgets.EditableIntSlider if bounded else pn.widgets.IntInput
+        elif isinstance(p, param.Number):
+            spec["type"] = pn.widgets.EditableFloatSlider if bounded else pn.widgets.FloatInput
+        elif isinstance(p, param.Boolean):
+            spec["type"] = pn.widgets.Checkbox
+        specs[name] = spec
+    return specs
+
+
+def knob_panel(estimator: param.Parameterized, css_prefix: str = "wb-knob") -> pn.viewable.Viewable:
+    """``pn.Param`` on the estimator instance: its knobs, with their docs as tooltips."""
+    names = [n for n in estimator.param if n != "name"]
+    if not names:
+        return pn.pane.Markdown("*This method has no knobs.*", css_classes=[f"{css_prefix}s"],
+                                margin=(0, 10))
+    # declaration order, but the seed last: it is the least interesting knob
+    return pn.Param(estimator, parameters=names, widgets=knob_widgets(estimator, css_prefix),
+                    sort=lambda item: item[0] == "seed", show_name=False,
+                    sizing_mode="stretch_width", css_classes=[f"{css_prefix}s"])
+
+
+def plot_slot(css_class: str) -> pn.Column:
+    """An empty column that stretches to its parent; fill it with :func:`show_plot`."""
+    return pn.Column(css_classes=[css_class], sizing_mode="stretch_width")
+
+
+def show_plot(slot: pn.Column, plot) -> None:
+    """Put a HoloViews ``plot`` in ``slot`` (``None`` empties it).
+
+    A fresh pane each time rather than toggling ``visible``: a plot first laid out while hidden
+    can stay zero-sized when shown, and toggling ``visible`` on a rendered HoloViews pane raises
+    in Panel 1.9 (it re-syncs the inner plot's stylesheets)."""
+    slot.objects = [] if plot is None else [pn.pane.HoloViews(plot, sizing_mode="stretch_width")]
