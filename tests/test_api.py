@@ -60,9 +60,16 @@ def test_auto_is_visible():
     mi = wb.mutual_info(x, x, method="auto")
     assert wb.choose_method(x, x).method == "miller_madow" == mi.method
     choice = wb.choose_method(rng.normal(size=(100, 2)), rng.normal(size=(100, 1)))
-    assert choice.method == "ksg" and "continuous" in choice.reason
+    assert choice.method == "ksg" and choice.knobs == {"copula": True}
+    assert "continuous" in choice.reason
+    choice = wb.choose_method(rng.normal(size=(100, 3)), rng.normal(size=(100, 3)))
+    assert choice.method == "copula_max"
     choice = wb.choose_method(rng.normal(size=(100, 10)), rng.normal(size=(100, 10)))
-    assert choice.method == "gaussian_copula"
+    assert choice.method == "gaussian_copula" and choice.knobs == {"bias_correct": True}
+    xc = rng.normal(size=(400, 2))
+    mi = wb.mutual_info(xc, xc[:, :1] + rng.normal(size=(400, 1)))
+    assert mi.method == "ksg(copula=True)" and mi.knobs["copula"] is True
+    assert wb.entropy(rng.normal(size=(100, 6)), method="auto").method == "gaussian"
     assert wb.choose_method(rng.normal(size=100), rng.integers(0, 3, 100)).method == "mixed"
 
 

@@ -34,6 +34,15 @@ def test_pickled_object_array_is_refused():
         load_bytes(data, "evil.npy")
 
 
+def test_pickled_member_of_npz_is_refused():
+    buf = io.BytesIO()
+    np.savez(buf, good=np.arange(3), evil=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(FileLoadError, match="pickled"):
+        load_bytes(buf.getvalue(), "mixed.npz", key="evil")
+    with pytest.raises(FileLoadError, match="pickled"):
+        load_bytes(buf.getvalue(), "mixed.npz", key="*")
+
+
 @pytest.mark.parametrize("name, payload, match", [
     ("x.csv", b"a,b\n1,hello\n2,3\n", "not numeric"),
     ("x.txt", b"1,2\n", "unsupported"),

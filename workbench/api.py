@@ -6,7 +6,7 @@ default, or ``"nats"``) and the method's knobs as keyword arguments, and returns
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import KnobError
@@ -16,9 +16,10 @@ from .units import DEFAULT_UNITS, Estimate
 from .validation import as_samples, is_discrete
 
 #: Continuous data with at most this many dimensions in total (x and y together) go to kNN
-#: estimators under ``method="auto"``; above it the Gaussian copula is used (kNN bias grows
-#: quickly with dimension, Czyż et al. 2023).
+#: estimators under ``method="auto"`` (kNN bias grows quickly with dimension, Czyż et al. 2023).
 AUTO_KNN_MAX_DIM = 4
+#: Up to this total dimension, MI uses ``copula_max``; above it the Gaussian copula.
+AUTO_HYBRID_MAX_DIM = 10
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class AutoChoice:
 
     method: str
     reason: str
+    knobs: dict = field(default_factory=dict)
 
 
 def choose_method(x: Any, y: Any = None, z: Any = None,
@@ -36,10 +38,16 @@ def choose_method(x: Any, y: Any = None, z: Any = None,
     * all inputs discrete (integer/bool dtype or few whole-number values, see
       :func:`workbench.validation.is_discrete`) → ``miller_madow`` (plug-in with bias correction);
     * a mix of discrete and continuous → ``mixed`` (Gao et al. 2017; handles ties);
-    * all continuous, total dimension ≤ ``AUTO_KNN_MAX_DIM`` → ``kl`` for entropy,
-      ``ksg`` for MI and CMI;
-    * all continuous, higher dimension → ``gaussian_copula`` (exact under any monotone
-      transform of each coordinate of a Gaussian, robust in high dimension).
+    * all continuous, total dimension ≤ ``AUTO_KNN_MAX_DIM`` (4) → ``kl`` for entropy,
+      ``ksg`` with ``copula=True`` for MI (rank-normalised columns: heavy tails no longer bias
+      it) and ``ksg`` for CMI;
+    * all continuous, total dimension ≤ ``AUTO_HYBRID_MAX_DIM`` (10) → ``copula_max`` for MI
+      (the larger of two estimators that are both biased low there);
+    * higher → ``gaussian_copula`` with ``bias_correct=True`` for MI, ``gaussian`` for entropy
+      and CMI.
+
+    On the 40-task suite of Czyż et al. (2023) at n = 5000 this rule is within
+    max(0.1 nat, 10 %) of the truth on 30 tasks (seed 0); see README.
     """
     parts = [p for p in (x, y, z) if p is not None]
     arrays = [as_samples(p, n, dtype=None) for p, n in zip(parts, "xyz")]
@@ -52,13 +60,22 @@ def choose_method(x: Any, y: Any = None, z: Any = None,
             return AutoChoice("mixed", "one input is discrete and one continuous")
         if quantity == "conditional_mutual_info":
             return AutoChoice("ksg", "mixed discrete/continuous inputs; kNN CMI (Frenzel-Pompe)")
-    if dim <= AUTO_KNN_MAX_DIM:
-        name = "kl" if quantity == "entropy" else "ksg"
-        return AutoChoice(name, f"continuous, {dim} dimension(s) in total <= {AUTO_KNN_MAX_DIM}")
+    if quantity == "entropy":
+        if dim <= AUTO_KNN_MAX_DIM:
+            return AutoChoice("kl", f"continuous, {dim} dimension(s) <= {AUTO_KNN_MAX_DIM}")
+        return AutoChoice("gaussian", f"continuous, {dim} dimensions > {AUTO_KNN_MAX_DIM}")
     if quantity == "conditional_mutual_info":
+        if dim <= AUTO_HYBRID_MAX_DIM:
+            return AutoChoice("ksg", f"continuous, {dim} dimensions: kNN CMI (Frenzel-Pompe)")
         return AutoChoice("gaussian", f"continuous, {dim} dimensions: Gaussian CMI")
-    return AutoChoice("gaussian_copula",
-                      f"continuous, {dim} dimensions in total > {AUTO_KNN_MAX_DIM}")
+    if dim <= AUTO_KNN_MAX_DIM:
+        return AutoChoice("ksg", f"continuous, {dim} dimension(s) <= {AUTO_KNN_MAX_DIM}: KSG on "
+                          "copula-normalised columns", {"copula": True})
+    if dim <= AUTO_HYBRID_MAX_DIM:
+        return AutoChoice("copula_max", f"continuous, {dim} dimensions <= {AUTO_HYBRID_MAX_DIM}: "
+                          "larger of copula KSG and bias-corrected Gaussian copula")
+    return AutoChoice("gaussian_copula", f"continuous, {dim} dimensions > {AUTO_HYBRID_MAX_DIM}",
+                      {"bias_correct": True})
 
 
 def make_estimator(method: str, **knobs: Any) -> Estimator:
@@ -76,7 +93,7 @@ def _resolve(method: str, quantity: str, knobs: dict, *data) -> Estimator:
         if unknown:
             raise KnobError(f"method='auto' chose {choice.method!r}, which has no knob(s) "
                             f"{sorted(unknown)}; name the method explicitly")
-        return cls(**knobs)
+        return cls(**{**choice.knobs, **knobs})
     return make_estimator(method, **knobs)
 
 

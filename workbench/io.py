@@ -19,7 +19,7 @@ DEFAULT_MAX_BYTES = 50 * MB
 SUPPORTED_SUFFIXES = (".npy", ".npz", ".csv")
 
 
-def _check_size(size: int, max_bytes: int, what: str) -> None:
+def check_size(size: int, max_bytes: int, what: str) -> None:
     if size > max_bytes:
         raise FileLoadError(f"{what} is {size / MB:.1f} MB, over the {max_bytes / MB:.1f} MB "
                             "limit; subsample it or raise the limit (max_bytes)")
@@ -32,7 +32,7 @@ def load_bytes(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES
     For ``.npz`` with ``key=None`` the first array is returned; ``key="*"`` returns all arrays
     as a dict.
     """
-    _check_size(len(data), max_bytes, repr(filename))
+    check_size(len(data), max_bytes, repr(filename))
     suffix = Path(filename).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise FileLoadError(f"{filename!r}: unsupported file type {suffix or '(none)'}; use "
@@ -59,12 +59,25 @@ def load_bytes(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES
             if not names:
                 raise FileLoadError(f"{filename!r} holds no arrays")
             if key == "*":
-                return {n: _numeric(loaded[n], f"{filename}[{n}]") for n in names}
+                return {n: _npz_member(loaded, n, filename) for n in names}
             name = key or names[0]
             if name not in names:
                 raise FileLoadError(f"{filename!r} has no array {name!r}; it has {names}")
-            return _numeric(loaded[name], f"{filename}[{name}]")
+            return _npz_member(loaded, name, filename)
     return _numeric(loaded, filename)
+
+
+def _npz_member(archive, name: str, filename: str) -> np.ndarray:
+    """One array of an open .npz archive; members are only decoded here, so pickled object
+    members are refused here too."""
+    try:
+        arr = archive[name]
+    except ValueError as exc:
+        raise FileLoadError(f"{filename!r}[{name}] holds pickled Python objects, which are never "
+                            "loaded; save plain numeric arrays") from exc
+    except Exception as exc:
+        raise FileLoadError(f"{filename!r}[{name}] could not be read: {exc}") from exc
+    return _numeric(arr, f"{filename}[{name}]")
 
 
 def load_array(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES,
@@ -73,7 +86,7 @@ def load_array(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES,
     p = Path(path)
     if not p.is_file():
         raise FileLoadError(f"no such file: {str(p)!r}")
-    _check_size(p.stat().st_size, max_bytes, repr(str(p)))
+    check_size(p.stat().st_size, max_bytes, repr(str(p)))
     return load_bytes(p.read_bytes(), p.name, max_bytes=max_bytes, key=key)
 
 
