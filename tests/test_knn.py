@@ -15,7 +15,9 @@ from scipy.special import logsumexp
 
 import workbench as wb
 from workbench.errors import EstimationError, InputError, KnobError
-from workbench.estimators.knn import count_neighbours, naive_ksg
+from workbench.estimators import knn
+from workbench.estimators.knn import (count_neighbours, kth_neighbour, naive_ksg,
+                                      neighbour_counts, use_brute_force)
 
 N = 2000
 SEEDS = (0, 1, 2)
@@ -57,21 +59,116 @@ def mean_over_seeds(fn, seeds=SEEDS):
 
 
 # ----- exact neighbour counting --------------------------------------------------------------
-@pytest.mark.parametrize("d", [1, 2, 3])
+def tied_points(n, d, decimals, offset=0.0, seed=0):
+    """Rounded Gaussian points: many exact ties, and distances equal to radii."""
+    rng = np.random.default_rng(seed)
+    return np.round(rng.standard_normal((n, d)), decimals) + offset
+
+
+def max_norm_matrix(p):
+    return np.abs(p[:, None, :] - p[None, :, :]).max(axis=2)
+
+
+@pytest.mark.parametrize("algorithm", ["brute", "tree"])
+@pytest.mark.parametrize("d", [1, 2, 3, 5])
 @pytest.mark.parametrize("decimals,offset", [(1, 0.0), (8, 0.0), (8, 1e6)])
-def test_count_neighbours_matches_brute_force_exactly(d, decimals, offset):
+def test_count_neighbours_matches_brute_force_exactly(d, decimals, offset, algorithm):
     # rounded data give many exact ties at the radius; the offset makes v ± r round badly
+    p = tied_points(300, d, decimals, offset, seed=d)
+    dist = max_norm_matrix(p)
     rng = np.random.default_rng(d)
-    p = np.round(rng.standard_normal((300, d)), decimals) + offset
-    dist = np.abs(p[:, None, :] - p[None, :, :]).max(axis=2)
     radii = dist[np.arange(300), rng.integers(0, 300, 300)]  # radii equal to real distances
     for strict in (True, False):
         inside = dist < radii[:, None] if strict else dist <= radii[:, None]
         expected = inside.sum(axis=1) - (radii > 0 if strict else 1)
-        np.testing.assert_array_equal(count_neighbours(p, radii, strict=strict), expected)
+        np.testing.assert_array_equal(
+            count_neighbours(p, radii, strict=strict, algorithm=algorithm), expected)
 
 
-def test_ksg_equals_bruteforce_definition():
+def test_brute_force_counts_survive_badly_scaled_columns():
+    # one step h serves all columns, so a column 10^9 times narrower than another has almost
+    # no resolution: every pair is settled in float64 and the counts must still be exact
+    rng = np.random.default_rng(4)
+    p = np.c_[1e6 * rng.standard_normal(200), 1e-3 * np.round(rng.standard_normal(200), 1),
+              rng.standard_normal(200)]
+    dist = max_norm_matrix(p)
+    radii = dist[np.arange(200), rng.integers(0, 200, 200)]
+    for strict in (True, False):
+        expected = (dist < radii[:, None] if strict else dist <= radii[:, None]).sum(axis=1) \
+            - (radii > 0 if strict else 1)
+        np.testing.assert_array_equal(
+            count_neighbours(p, radii, strict=strict, algorithm="brute"), expected)
+
+
+@pytest.mark.parametrize("n,d,k", [(10, 4, 3), (64, 3, 1), (257, 6, 5), (1024, 4, 40),
+                                   (700, 2, 3)])
+def test_kth_neighbour_engines_agree_with_definition(n, d, k):
+    p = tied_points(n, d, decimals=1, seed=n)  # coarse rounding: ties at the k-th distance
+    expected = np.sort(max_norm_matrix(p), axis=1)[:, k]
+    brute_eps, brute_idx = kth_neighbour(p, k, algorithm="brute")
+    tree_eps, _ = kth_neighbour(p, k, algorithm="tree")
+    np.testing.assert_array_equal(brute_eps, expected)
+    np.testing.assert_array_equal(tree_eps, expected)
+    # the k + 1 returned indices are the nearest ones (self included), ties to lowest index
+    d_idx = np.abs(p[brute_idx] - p[:, None, :]).max(axis=2)
+    assert (d_idx.max(axis=1) == expected).all()
+    assert len(np.unique(brute_idx[0])) == k + 1
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_neighbour_counts_engines_identical_on_tied_data(strict):
+    # KSG-1 conditional-MI layout: joint (x, y, z), counts in xz, yz and z
+    x, y, z = (tied_points(500, d, decimals=1, seed=s) for s, d in ((1, 2), (2, 1), (3, 2)))
+    spaces = [(0, 2), (1, 2), (2,)]
+
+    def radii(rows, eps, idx):  # one radius per space (indices of tied neighbours may differ)
+        return (np.nextafter(eps, 0), eps, eps)
+
+    brute = neighbour_counts([x, y, z], 4, spaces, radii, strict=strict, algorithm="brute")
+    tree = neighbour_counts([x, y, z], 4, spaces, radii, strict=strict, algorithm="tree")
+    np.testing.assert_array_equal(brute[0], tree[0])
+    for a, b in zip(brute[2], tree[2]):
+        np.testing.assert_array_equal(a, b)
+    # and both match the definition in the z space (radius eps, the joint k-th distance)
+    joint = max_norm_matrix(np.hstack([x, y, z]))
+    eps = np.sort(joint, axis=1)[:, 4]
+    dz = max_norm_matrix(z)
+    inside = dz < eps[:, None] if strict else dz <= eps[:, None]
+    np.testing.assert_array_equal(brute[2][2], inside.sum(axis=1) - 1)
+
+
+def test_neighbour_counts_in_the_joint_space_and_counts_only():
+    x, y = tied_points(400, 2, decimals=1, seed=5), tied_points(400, 3, decimals=1, seed=6)
+    spaces = [(0,), (0, 1), (1,)]  # the joint space between two others
+
+    def radii(rows, eps, idx):
+        return eps, eps, np.nextafter(eps, 0)
+
+    for strict in (True, False):
+        brute = neighbour_counts([x, y], 2, spaces, radii, strict=strict, algorithm="brute")
+        tree = neighbour_counts([x, y], 2, spaces, radii, strict=strict, algorithm="tree")
+        for a, b in zip(brute[2], tree[2]):
+            np.testing.assert_array_equal(a, b)
+        joint = max_norm_matrix(np.hstack([x, y]))
+        eps = np.sort(joint, axis=1)[:, 2]
+        inside = joint < eps[:, None] if strict else joint <= eps[:, None]
+        np.testing.assert_array_equal(brute[2][1], inside.sum(axis=1) - 1)
+    # counts alone (no k-NN) in a single block
+    _, _, (alone,) = knn._brute_force([y], None, [(0,)], lambda rows, e, i: [eps[rows]],
+                                      strict=True)
+    dy = max_norm_matrix(y)
+    np.testing.assert_array_equal(alone, (dy < eps[:, None]).sum(axis=1) - 1)
+
+
+@pytest.fixture(params=["brute", "tree"])
+def engine(request, monkeypatch):
+    """Force one neighbour engine for the estimators."""
+    brute = request.param == "brute"
+    monkeypatch.setattr(knn, "use_brute_force", lambda n, dims, task="ksg": brute)
+    return request.param
+
+
+def test_ksg_equals_bruteforce_definition(engine):
     x, y = bivariate(0.6, n=400, seed=3)
     x, y = x - x.mean(0), y - y.mean(0)
     xy = np.hstack([x, y, y ** 2])
@@ -80,6 +177,41 @@ def test_ksg_equals_bruteforce_definition():
     fast2 = wb.mutual_info(xy[:, :2], xy[:, 2:], method="ksg", units="nats", normalize=False,
                            jitter=0.0)
     assert fast2 == pytest.approx(naive_ksg(xy[:, :2], xy[:, 2:]), abs=1e-12)
+    z = np.random.default_rng(8).standard_normal((400, 5))
+    w = 0.5 * z + np.random.default_rng(9).standard_normal((400, 5))
+    fast5 = wb.mutual_info(z, w, method="ksg", units="nats", normalize=False, jitter=0.0)
+    assert fast5 == pytest.approx(naive_ksg(z, w), abs=1e-12)
+
+
+@pytest.mark.parametrize("method", ["ksg", "ksg2", "mixed"])
+def test_engines_give_identical_estimates(method, monkeypatch):
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((600, 3))
+    y = 0.5 * x + rng.standard_normal((600, 3))
+    if method == "mixed":  # atoms: repeated joint rows (zero distances) next to ties > 0
+        x = rng.integers(0, 4, (600, 2)).astype(float)
+        y = np.c_[x[:, 0] + rng.integers(0, 2, 600), np.round(rng.standard_normal(600), 1)]
+    values = {}
+    for brute in (True, False):
+        monkeypatch.setattr(knn, "use_brute_force", lambda n, dims, task="ksg", b=brute: b)
+        values[brute] = wb.mutual_info(x, y, method=method, units="nats")
+    assert values[True] == values[False]
+    if method == "ksg":
+        z = rng.standard_normal((600, 2))
+        cmi = {}
+        for brute in (True, False):
+            monkeypatch.setattr(knn, "use_brute_force", lambda n, dims, task="ksg", b=brute: b)
+            cmi[brute] = wb.conditional_mutual_info(x, y, z, method="ksg", units="nats")
+        assert cmi[True] == cmi[False]
+
+
+def test_engine_crossover_rule():
+    assert use_brute_force(5000, 10)  # the moderate-dimension case the brute force is for
+    assert not use_brute_force(100_000, 2)  # trees and sorted 1-D counts: O(n log n)
+    assert not use_brute_force(5000, 2)
+    assert not use_brute_force(200_000, 10)  # the O(n^2) sweep stops paying off
+    with pytest.raises(ValueError, match="algorithm"):
+        count_neighbours(np.zeros((5, 2)), np.ones(5), strict=True, algorithm="fast")
 
 
 # ----- Kozachenko-Leonenko entropy -------------------------------------------------------------
@@ -297,4 +429,5 @@ def test_registered_with_metadata():
     assert names["ksg"]["computes"] == ["mutual_info", "conditional_mutual_info"]
     assert names["kl"]["computes"] == ["entropy"]
     assert names["mixed"]["data"] == "any"
-    assert {k["name"] for k in names["ksg"]["knobs"]} == {"k", "jitter", "seed", "normalize"}
+    assert {k["name"] for k in names["ksg"]["knobs"]} == {"k", "jitter", "seed", "normalize",
+                                                          "copula"}
