@@ -1,13 +1,15 @@
 """Datasets: the generated 12-bit task against the published file, splits, file loading."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA
 from workbench import datasets as D
 from workbench.errors import FileLoadError, InputError
 
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # beside the repo
 VAR_U = SHARED_DATA / "var_u.mat"
 
 

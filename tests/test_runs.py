@@ -7,16 +7,18 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import REPO
 from workbench.errors import InputError, WorkbenchError
 from workbench.plane import run_experiment
 from workbench.runs import COLUMNS, METRICS, RunStore
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _rows(epoch: int, n: int = 3) -> list[dict]:
