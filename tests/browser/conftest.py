@@ -104,14 +104,16 @@ def our_tracebacks(text: str) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def server_url(server_log, chromium_path):
-    """Base URL (with trailing slash) of a ``workbench serve`` started for this session."""
+def server_url(server_log, chromium_path, tmp_path_factory):
+    """Base URL (with trailing slash) of a ``workbench serve`` started for this session; its
+    runs folder is a temporary one, so nothing is written into the repository."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
+    runs_dir = tmp_path_factory.mktemp("served-runs")
     processes = Processes()
     try:
-        processes.start([sys.executable, "-m", "workbench", "serve", "--port", str(port)], url,
-                        server_log)
+        processes.start([sys.executable, "-m", "workbench", "serve", "--port", str(port),
+                         "--runs-dir", str(runs_dir)], url, server_log)
         yield url
     finally:
         processes.stop_all()

@@ -1,0 +1,159 @@
+"""The apps inside a real JupyterLab: a headless ``jupyter lab`` serves a generated notebook,
+Chromium runs all its cells, and the Estimator Lab (its widgets and a computed estimate) and the
+Plane Studio (its plots, and a run started from the page whose epoch counter moves: the
+studio's periodic callback runs in the kernel) must work in the output area through Panel's
+JupyterLab extension (@pyviz/jupyterlab_pyviz)."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import sys
+import time
+import urllib.request
+
+import nbformat
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+expect = pytest.importorskip("playwright.sync_api").expect
+
+#: Cells of the generated notebook: what a user types to get the Lab in a cell.
+CELLS = [
+    # inline: the Bokeh and Panel JavaScript come with the output, not from a CDN (no network)
+    "import panel as pn\npn.extension(inline=True)",
+    "from widgets.estimator_lab import EstimatorLab\n"
+    "lab = EstimatorLab(n=300, n_resamples=0, sweeps=False)\nlab",
+    # a small network so that a run moves quickly; runs are saved in the notebook's folder
+    "from widgets.plane_studio import PlaneStudio\n"
+    "studio = PlaneStudio(arch='12-6-2', epochs=500, runs_dir='runs')\nstudio",
+]
+#: Lab start, kernel start and first render on a loaded 2-core machine.
+LAB_START_TIMEOUT = 60.0
+
+
+def write_notebook(folder) -> str:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}
+    nbformat.write(nb, folder / "apps.ipynb")
+    return "apps.ipynb"
+
+
+def isolated_jupyter_env(tmp_path) -> dict:
+    """Config, settings and workspaces in ``tmp_path``: the user's own JupyterLab state does not
+    leak in, the news pop-up (which would fetch from the network) is off, and the notebook's
+    kernel starts without asking."""
+    config = tmp_path / "jupyter-config"
+    (config / "labconfig").mkdir(parents=True)
+    (config / "labconfig" / "page_config.json").write_text(json.dumps(
+        {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
+    settings = tmp_path / "lab-settings"
+    # start the notebook's kernel without the "Select Kernel" dialog
+    tracker = settings / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text(
+        json.dumps({"autoStartDefaultKernel": True}))
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config),
+               JUPYTERLAB_SETTINGS_DIR=str(settings),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "lab-workspaces"),
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    return env
+
+
+@pytest.fixture
+def jupyter_lab(tmp_path, artifacts_dir, chromium_path, launch, port):
+    """URL (with token) of the generated notebook in a fresh headless JupyterLab."""
+    root = tmp_path / "root"
+    root.mkdir()
+    name = write_notebook(root)
+    token = secrets.token_hex(16)
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
+           "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
+           f"--ServerApp.root_dir={root}", "--LabApp.extension_manager=readonly"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI containers run as root
+        cmd.append("--allow-root")
+    base = f"http://127.0.0.1:{port}"
+    launch(cmd, f"{base}/api/status?token={token}", artifacts_dir / "jupyter-lab.log",
+           cwd=root, env=isolated_jupyter_env(tmp_path), timeout=LAB_START_TIMEOUT)
+    start_kernel(base, token, name)
+    return f"{base}/lab/tree/{name}?token={token}"
+
+
+def _api(base: str, token: str, path: str, body: dict | None = None) -> dict:
+    request = urllib.request.Request(
+        f"{base}{path}", method="GET" if body is None else "POST",
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def start_kernel(base: str, token: str, name: str) -> None:
+    """Open the notebook's session (and start its kernel) through the REST API.
+
+    The kernel then boots while the page loads. When the page starts it instead, a slow boot
+    on a loaded machine can make JupyterLab give up on its first kernel websocket (the server
+    logs a 500) and lose the cells queued meanwhile."""
+    session = _api(base, token, "/api/sessions", {"path": name, "name": name,
+                                                  "type": "notebook",
+                                                  "kernel": {"name": "python3"}})
+    assert session["kernel"]["name"] == "python3"
+
+
+def run_all_cells(page, attempts: int = 2, timeout: float = 30.0) -> None:
+    """Run > Run All Cells until every cell has run. While the kernel is still starting,
+    JupyterLab's first websocket can drop and take queued requests with it; cells left
+    unrun then are run again (running them twice is harmless here)."""
+    prompts = page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt")
+    idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+    for _ in range(attempts):
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        clicked = time.monotonic()
+        while time.monotonic() - clicked < timeout:
+            texts = [t.strip() for t in prompts.all_inner_texts()]
+            if texts and all(re.fullmatch(r"\[\d+\]:", t) for t in texts):
+                return
+            lost = "[*]:" not in texts and "[ ]:" in texts and idle.count() == 1
+            if lost and time.monotonic() - clicked > 5:
+                break
+            page.wait_for_timeout(500)
+    pytest.fail(f"JupyterLab did not run every cell: prompts {prompts.all_inner_texts()}")
+
+
+def test_apps_render_and_run_in_jupyterlab(jupyter_lab, page, artifacts_dir):
+    start = time.monotonic()
+    page.goto(jupyter_lab)
+    expect(page.locator(".jp-Notebook .jp-Cell").first).to_be_visible(timeout=40_000)
+    # the kernel must be up before "Run All" or the request can be lost on a slow start
+    expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(
+        1, timeout=40_000)
+    run_all_cells(page)
+    output = page.locator(".jp-OutputArea-output")
+    try:
+        # the widgets render, then the first estimate arrives over the comm
+        expect(output.locator(".wb-method select")).to_be_visible(timeout=40_000)
+        expect(output.locator(".wb-estimate-value")).to_be_visible(timeout=30_000)
+        # the studio renders its plots; Start trains and the counter moves
+        studio = output.locator(".wb-output").filter(has=page.locator(".wb-start"))
+        studio.locator(".wb-start").scroll_into_view_if_needed()
+        expect(studio.locator(".wb-plot-plane canvas").first).to_be_visible(timeout=30_000)
+        studio.locator(".wb-start button").click()
+        counter = studio.locator(".wb-epoch-value")
+        expect(counter).to_have_text(re.compile(r"^[1-9]\d*$"), timeout=40_000)
+        first = int(counter.inner_text())
+        expect(counter).not_to_have_text(str(first), timeout=20_000)
+        studio.locator(".wb-stop button").click()
+        expect(studio.locator(".wb-status-text")).to_contain_text("Stopped", timeout=20_000)
+    finally:
+        page.screenshot(path=artifacts_dir / "jupyterlab_apps.png", full_page=True)
+    assert float(output.locator(".wb-estimate-value").inner_text()) > 0
+    assert time.monotonic() - start < 180
+    # JupyterLab logs its own kernel-reconnect noise while the kernel starts; what matters
+    # here is that neither Bokeh nor Panel reported a problem and no script crashed
+    ours = [e for e in page.console_errors if e.startswith("pageerror")
+            or re.search(r"bokeh|panel|pyviz|holoviews", e, re.IGNORECASE)]
+    assert ours == []

@@ -1,0 +1,140 @@
+"""The Plane Studio in a real headless Chromium: a bad architecture ends in a banner, Start
+streams points into the information plane and moves the epoch counter, Pause holds it, Resume
+continues, Stop ends the run, saved runs appear in the list and two of them overlay in one
+plane.
+
+One ``workbench serve`` with its own ``--runs-dir`` (in tmp_path) serves the whole flow, so the
+test writes nothing into the repository."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+expect = pytest.importorskip("playwright.sync_api").expect
+
+REPO = Path(__file__).resolve().parents[2]
+#: A loaded 2-core CI machine trains the default network at a few epochs per second and the
+#: page redraws every few hundred ms; these bound a hang, not the speed.
+WAIT = 60.0
+#: ms for one round trip to the server (Playwright's expect waits only 5 s by default).
+ANSWER = 20_000
+
+#: Points in the plane's Bokeh data: the scatter source has ixt, layer and a colour column
+#: (max, not sum: sources of plots replaced on Start may linger in the document).
+POINTS_JS = """() => {
+  let n = 0;
+  for (const doc of Bokeh.documents) for (const m of doc.all_models) {
+    const d = m.type === 'ColumnDataSource' ? m.data : null;
+    if (!d) continue;
+    const get = (k) => (d instanceof Map ? d.get(k) : d[k]);
+    if (get('ixt') && get('color') && get('layer')) n = Math.max(n, get('ixt').length);
+  }
+  return n;
+}"""
+
+
+def epoch_shown(page) -> int | None:
+    text = page.locator(".wb-epoch-value").inner_text().strip()
+    return int(text) if text.isdigit() else None
+
+
+def wait_until(page, predicate, what: str, timeout: float = WAIT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        page.wait_for_timeout(250)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; status: "
+                f"{page.locator('.wb-status-text').inner_text()!r}")
+
+
+def set_number(page, css: str, value) -> None:
+    box = page.locator(f"{css} input")
+    box.fill(str(value))
+    box.press("Enter")
+
+
+@pytest.fixture
+def studio_url(launch, port, tmp_path, artifacts_dir):
+    log = artifacts_dir / "plane-studio-serve.log"
+    url = f"http://127.0.0.1:{port}/"
+    launch([sys.executable, "-m", "workbench", "serve", "--port", str(port), "--runs-dir",
+            str(tmp_path / "runs")], url, log)
+    yield url + "plane_studio"
+    frames = [line for line in log.read_text().splitlines()
+              if f'File "{REPO / "widgets"}' in line or f'File "{REPO / "workbench"}' in line]
+    assert frames == [], f"server tracebacks through our code (see {log}): {frames[:6]}"
+
+
+def test_start_pause_resume_stop_and_overlay(page, studio_url, tmp_path, artifacts_dir):
+    with page.expect_console_message(lambda m: "rendered successfully" in m.text,
+                                     timeout=30_000):
+        page.goto(studio_url)
+    expect(page.locator(".wb-start button")).to_be_enabled(timeout=ANSWER)
+    assert epoch_shown(page) is None
+
+    # a bad architecture: a banner, and Start does nothing
+    arch = page.locator(".wb-arch input")
+    arch.fill("12-five-2")
+    arch.press("Enter")
+    banner = page.locator(".wb-error")
+    expect(banner).to_contain_text("widths must look like", timeout=ANSWER)
+    page.locator(".wb-start button").click()
+    page.wait_for_timeout(1000)
+    assert epoch_shown(page) is None and not (tmp_path / "runs").exists()
+    arch.fill("12-10-7-5-4-3-2")
+    arch.press("Enter")
+    expect(banner).to_be_hidden(timeout=ANSWER)
+
+    set_number(page, ".wb-epochs", 2000)  # far more than the test lets it train
+    page.locator(".wb-start button").click()
+
+    # Start: the counter moves and points reach the plane's Bokeh data
+    wait_until(page, lambda: (epoch_shown(page) or 0) >= 2, "the epoch counter to move")
+    points = wait_until(page, lambda: page.evaluate(POINTS_JS), "points in the plane")
+    assert points > 0
+    assert int(page.locator(".wb-points-value").inner_text()) > 0
+    expect(page.locator(".wb-plot-plane canvas").first).to_be_visible(timeout=ANSWER)
+    page.screenshot(path=artifacts_dir / "plane_studio_running.png")
+
+    # Pause: the counter holds (an epoch already being measured may still arrive)
+    page.locator(".wb-pause button").click()
+    expect(page.locator(".wb-status-text")).to_contain_text("Paused", timeout=ANSWER)
+    expect(page.locator(".wb-resume button")).to_be_enabled(timeout=ANSWER)
+    page.wait_for_timeout(2000)
+    held = epoch_shown(page)
+    page.wait_for_timeout(2000)
+    assert epoch_shown(page) - held <= 1
+
+    # Resume: it moves again
+    page.locator(".wb-resume button").click()
+    wait_until(page, lambda: epoch_shown(page) > held + 1, "training to continue")
+
+    # Stop: the run ends, is saved under --runs-dir and shows up in the list
+    page.locator(".wb-stop button").click()
+    expect(page.locator(".wb-status-text")).to_contain_text("Stopped", timeout=30_000)
+    run_list = page.locator(".wb-run-list select option")
+    expect(run_list).to_have_count(1, timeout=ANSWER)
+    expect(run_list.first).to_contain_text("stopped", timeout=ANSWER)
+    assert len(list((tmp_path / "runs").iterdir())) == 1
+
+    # a second, short ReLU run, then both in one plane
+    page.locator(".wb-activation select").select_option("relu")
+    set_number(page, ".wb-epochs", 3)
+    page.locator(".wb-start button").click()
+    expect(page.locator(".wb-status-text")).to_contain_text("Finished", timeout=WAIT * 1000)
+    expect(run_list).to_have_count(2, timeout=ANSWER)
+    page.locator(".wb-run-list select").select_option(label=run_list.all_inner_texts())
+    page.locator(".wb-overlay button").click()
+    expect(page.locator(".wb-plot-overlay canvas").first).to_be_visible(timeout=30_000)
+    expect(page.locator(".wb-error")).to_be_hidden(timeout=ANSWER)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=artifacts_dir / "plane_studio_finished.png")
+    # the main area scrolls by itself: a full-page shot would miss the overlay below the fold
+    page.locator(".wb-runs").screenshot(path=artifacts_dir / "plane_studio_overlay.png")
+    assert page.console_errors == []

@@ -1,0 +1,688 @@
+"""The Plane Studio: train a small network and watch its information plane move, live.
+
+Pick a dataset, an architecture, an activation and the optimizer, choose the estimators that
+track every layer (``binning`` by default) and their knobs, and press Start. Training runs on a
+background thread (:class:`workbench.session.TrainingSession`, driven through
+:class:`widgets.training_session.LiveTraining`); each recorded epoch's rows go
+into a queue that a periodic callback on the UI drains every ``poll_ms`` milliseconds and
+streams into the plots through ``hv.streams.Buffer`` (the data change, the layout does not), so
+Start / Pause / Resume / Stop / Reset always answer.
+
+Every Start saves a run (``config.json`` + ``metrics.parquet``) in the run store
+(``workbench serve --runs-dir``); the runs list loads a saved run into the plots, or overlays
+several in one plane (tanh against ReLU, say).
+
+The same object works in a JupyterLab cell (``PlaneStudio()`` displays itself) and as the
+``/plane_studio`` page of ``workbench serve``. Every number comes from :mod:`workbench.plane`;
+this module only wires widgets, the session and the plots together. Outside an event loop (a
+script, a test) nothing polls by itself: call :meth:`PlaneStudio.poll`.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import html
+import math
+import uuid
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+# torch's optimizers import torch._dynamo on first use: seconds of work under the import lock
+# that would otherwise land on the first Start (over 10 s on a busy server); pay it here, when
+# the page module loads at server start
+import torch._dynamo  # noqa: F401
+
+from workbench import datasets, models, train
+from workbench.api import make_estimator
+from workbench.errors import InputError, WorkbenchError
+from workbench.estimators import get_estimator_class, registry
+from workbench.estimators.base import Estimator
+from workbench.plane import (BIN_RULES, COLUMNS, EPOCH_CMAP, LAYER_COLORS, QUANTITIES,
+                             binning_knobs, default_arch, estimators_in, frame_in_units)
+from workbench.plots import plane as plane_plots
+from workbench.runs import RunStore
+
+from .components import alert, knob_widgets, plot_slot, set_alert, show_plot
+from .training_session import LiveTraining
+
+#: Estimators offered for per-epoch tracking (those that are registered), in this order:
+#: the Shwartz-Ziv & Tishby bins, equal-mass bins (Chelombiev et al.) and the noisy-layer KDE
+#: bound (Saxe et al.).
+PLANE_METHODS = ("binning", "adaptive_binning", "kde")
+#: Studio defaults that differ from the estimator's own: the KDE bound is O(n²) per layer, so
+#: it measures a seeded subset of 512 rows (about 0.3 s per layer and epoch on one core).
+_KNOB_DEFAULTS = {"kde": {"max_samples": 512}}
+#: binning knobs the bin rule sets (shown as the rule, not as raw numbers).
+_RULE_KNOBS = ("range_min", "range_max", "bin_width")
+EVERY = {"every epoch": 1, "every 2nd epoch": 2, "every 5th epoch": 5, "every 10th epoch": 10,
+         "log-spaced epochs": "log"}
+_METRICS = ("loss", "test_loss", "accuracy", "test_accuracy")
+_BUFFER_LENGTH = 10**7  # hv.streams.Buffer keeps only the last `length` rows (default 1000)
+_STATUS_CSS = """
+.wb-counter { font-family: var(--bokeh-base-font, sans-serif); line-height: 1.3; }
+.wb-counter .wb-epoch-label { color: #555; font-size: 0.95em; }
+.wb-counter .wb-epoch-value { font-size: 2em; font-weight: 600; color: #1f4e79; }
+.wb-counter .wb-epoch-total { color: #555; font-size: 1.1em; }
+"""
+
+
+def _empty(columns: dict) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
+
+
+_INFO_COLUMNS = {"layer": "object", "epoch": "int64", "ixt": "float64", "ity": "float64",
+                 "ht": "float64"}
+_METRIC_COLUMNS = {"epoch": "int64", **{q: "float64" for q in _METRICS}}
+
+
+def info_table(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
+    """One row per (layer, epoch) of ``estimator``: layer, layer_index, epoch, ixt, ity, ht (in
+    bits; NaN where the estimator does not compute that quantity)."""
+    rows = frame_in_units(frame[(frame["estimator"] == estimator)
+                                & frame["quantity"].isin(QUANTITIES)], "bits")
+    if rows.empty:
+        return _empty({"layer_index": "int64", **_INFO_COLUMNS})
+    wide = rows.pivot_table(index=["layer", "layer_index", "epoch"], columns="quantity",
+                            values="value", aggfunc="mean").reset_index()
+    wide = wide.rename(columns={"I(X;T)": "ixt", "I(T;Y)": "ity", "H(T)": "ht"})
+    for col in ("ixt", "ity", "ht"):
+        if col not in wide:
+            wide[col] = np.nan
+    wide.columns.name = None
+    return wide.sort_values(["layer_index", "epoch"]).reset_index(drop=True)
+
+
+def metric_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per epoch: loss, test_loss (nats), accuracy, test_accuracy (NaN if absent)."""
+    rows = frame[frame["quantity"].isin(_METRICS)]
+    if rows.empty:
+        return _empty(_METRIC_COLUMNS)
+    wide = rows.pivot_table(index="epoch", columns="quantity", values="value",
+                            aggfunc="mean").reset_index()
+    for col in _METRICS:
+        if col not in wide:
+            wide[col] = np.nan
+    wide.columns.name = None
+    return wide[list(_METRIC_COLUMNS)].sort_values("epoch").reset_index(drop=True)
+
+
+class LivePlots:
+    """Information plane, loss / accuracy and per-layer H(T), fed by two ``hv.streams.Buffer``.
+
+    :meth:`send` appends new rows to the buffers: one for the layers' measurements, one for
+    the training metrics. Each plot is one DynamicMap on one buffer, so a poll redraws each plot
+    once, in place (no new layout). Axis ranges are fixed up front (I(X;T) up to H(X), I(T;Y)
+    up to H(Y), epochs up to the planned count) so nothing jumps while the run grows.
+    """
+
+    def __init__(self, layers, estimator: str, epochs: int, ixt_max: float, ity_max: float,
+                 title: str = ""):
+        self.spec = (tuple(layers), estimator, epochs, (ixt_max, ity_max), title)
+        self.layers = list(layers)
+        self.estimator = estimator
+        self.epochs = max(int(epochs), 1)
+        self.n_points = 0
+        self._info = hv.streams.Buffer(_empty(_INFO_COLUMNS), index=False,
+                                       length=_BUFFER_LENGTH)
+        self._metrics = hv.streams.Buffer(_empty(_METRIC_COLUMNS), index=False,
+                                          length=_BUFFER_LENGTH)
+        self._colors = {name: LAYER_COLORS[i % len(LAYER_COLORS)]
+                        for i, name in enumerate(self.layers)}
+        self.plane = hv.DynamicMap(self._plane, streams=[self._info]).opts(
+            title=title or "Information plane", xlim=(0, ixt_max), ylim=(0, ity_max),
+            show_grid=True, legend_position="right", responsive=True, min_width=420,
+            height=460)
+        self.loss, self.accuracy = (
+            hv.DynamicMap(functools.partial(self._metric, kind), streams=[self._metrics]).opts(
+                title=kind.capitalize(), xlim=(0, self.epochs), show_grid=True,
+                legend_position="right", responsive=True, min_width=300, height=190,
+                **({"ylim": (0, 1.02)} if kind == "accuracy" else {"framewise": True}))
+            for kind in ("loss", "accuracy"))
+        self.entropy = hv.DynamicMap(self._entropy, streams=[self._info]).opts(
+            title="Layer entropy H(T)", xlim=(0, self.epochs),
+            framewise=True, show_grid=True, legend_position="right", responsive=True,
+            min_width=300, height=230)
+
+    # ----- elements (called by HoloViews with the whole buffer) ------------------------------
+    def _per_layer(self, data: pd.DataFrame, x, y, needed) -> list:
+        groups = dict(tuple(data.groupby("layer", sort=False)))
+        curves = []
+        for name in self.layers:  # every layer every time: the overlay keeps its structure
+            rows = groups.get(name, data.iloc[0:0]).dropna(subset=needed)
+            curves.append(hv.Curve(rows, x, y, label=name).opts(
+                color=self._colors[name], line_width=1.5, alpha=0.85))
+        return curves
+
+    def _plane(self, data: pd.DataFrame):
+        x = hv.Dimension("ixt", label="I(X;T) [bits]")
+        y = hv.Dimension("ity", label="I(T;Y) [bits]")
+        epoch = hv.Dimension("epoch", label="epoch")
+        shown = data.dropna(subset=["ixt", "ity"])
+        points = hv.Points(shown, [x, y], [epoch, "layer"]).opts(
+            color="epoch", cmap=EPOCH_CMAP, clim=(0, self.epochs), size=6, colorbar=True,
+            colorbar_opts={"title": "epoch"}, line_color=None, tools=["hover"])
+        return hv.Overlay([*self._per_layer(data, x, [y, epoch], ["ixt", "ity"]), points])
+
+    def _entropy(self, data: pd.DataFrame):
+        epoch = hv.Dimension("epoch", label="epoch")
+        value = hv.Dimension("ht", label="H(T) [bits]")
+        curves = self._per_layer(data, epoch, value, ["ht"])
+        return hv.Overlay(curves or [hv.Curve([], epoch, value)])
+
+    def _metric(self, kind: str, data: pd.DataFrame):
+        epoch = hv.Dimension("epoch", label="epoch")
+        label = "loss [nats]" if kind == "loss" else "accuracy"
+        return hv.Overlay([
+            hv.Curve(data, epoch, hv.Dimension(q, label=label), label=name).opts(
+                line_dash=dash, color=color)
+            for q, name, dash, color in ((kind, "train", "solid", "#1f4e79"),
+                                         (f"test_{kind}", "test", "dashed", "#d62728"))])
+
+    # ----- data -------------------------------------------------------------------------
+    def clear(self) -> None:
+        """Drop every point (the plots stay, empty)."""
+        self._info.clear()
+        self._metrics.clear()
+        self.n_points = 0
+
+    def accepts(self, frame: pd.DataFrame) -> bool:
+        """Whether every layer in ``frame`` has a trajectory here."""
+        layers = set(frame.loc[frame["layer"] != "model", "layer"])
+        return layers <= set(self.layers)
+
+    def send(self, frame: pd.DataFrame) -> None:
+        """Stream new tidy rows (those of other estimators are ignored)."""
+        if frame.empty:
+            return
+        info = info_table(frame, self.estimator)
+        if len(info):
+            self._info.send(info[list(_INFO_COLUMNS)].reset_index(drop=True))
+            self.n_points += int(info[["ixt", "ity"]].notna().all(axis=1).sum())
+        metrics = metric_table(frame)
+        if len(metrics):
+            self._metrics.send(metrics)
+
+
+def _bits(values) -> float:
+    """Plug-in entropy in bits of the distinct values (rows) of ``values``."""
+    _, counts = np.unique(values, axis=0, return_counts=True)
+    p = counts / counts.sum()
+    return float(-(p * np.log2(p)).sum())
+
+
+class PlaneStudio(LiveTraining):
+    """Live information plane of a small network. Drive it with the widgets or in code::
+
+        studio = PlaneStudio(epochs=50, runs_dir="runs")
+        studio.start()            # training runs on a background thread
+        studio.poll()             # stream what arrived (a periodic callback does this when
+                                  # an event loop runs: served, or in JupyterLab)
+        studio.pause(); studio.resume(); studio.stop(); studio.reset()
+    """
+
+    # ----- network and training -------------------------------------------------------------
+    dataset = param.Selector(default="tishby12", objects={
+        "12-bit task (Tishby)": "tishby12", "digits (8×8 images)": "digits",
+        "Gaussian mixture": "gaussian_mixture"}, doc="Built-in classification dataset.")
+    arch = param.String(default="12-10-7-5-4-3-2", doc=(
+        "Layer widths from input to output, e.g. 12-10-7-5-4-3-2. The first must be the "
+        "number of input features, the last the number of classes."))
+    activation = param.Selector(default="tanh", objects=list(models.ACTIVATIONS),
+                                doc="Hidden-layer nonlinearity (the output is a softmax).")
+    optimizer = param.Selector(default="adam", objects=list(train.OPTIMIZERS), doc="Optimizer.")
+    lr = param.Number(default=0.002, bounds=(1e-6, 10.0), doc=(
+        "Learning rate. 0.002 trains tanh and ReLU alike; 0.004 (the `workbench plane` default) "
+        "compresses tanh sooner but can kill a ReLU network (every unit of a layer at 0)."))
+    batch_size = param.Integer(default=256, bounds=(1, 100_000), doc="Mini-batch size.")
+    epochs = param.Integer(default=300, bounds=(1, 100_000), doc="Epochs to train.")
+    seed = param.Integer(default=0, bounds=(0, None),
+                         doc="Seed of the data split, the initial weights and the batch order.")
+    # ----- tracking ---------------------------------------------------------------------
+    estimators = param.ListSelector(default=["binning"], objects=list(PLANE_METHODS),
+                                    doc="Estimators measuring every layer each recorded epoch.")
+    bin_rule = param.Selector(default="auto", objects=list(BIN_RULES), doc=(
+        "Range of the binning estimator: fixed (the activation's bounds, tanh/sigmoid only), "
+        "observed (follows the data each epoch), width (fixed width 2/n_bins), auto (fixed for "
+        "bounded activations, observed otherwise)."))
+    every = param.Selector(default=1, objects=EVERY, doc="How often the plane is measured.")
+    shown_estimator = param.Selector(default=None, objects=[], allow_None=True,
+                                     doc="Whose measurements the plots show.")
+    runs_dir = param.String(default="runs", doc="Run store folder: every Start saves a run here.")
+    # ----- outputs ----------------------------------------------------------------------
+    epoch = param.Integer(default=None, allow_None=True, doc="Last epoch trained (0: untrained).")
+    state = param.String(default="idle", doc="idle, running, paused, stopping, finished, "
+                                             "stopped, failed or viewing (a loaded run).")
+    status = param.String(default="", doc="What the studio is doing, in words.")
+    run_id = param.String(default="", doc="Run being trained or viewed.")
+    n_points = param.Integer(default=0, doc="Points in the information plane.")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._estimators: dict[str, Estimator] = {}
+        self._datasets: dict = {}
+        self._frame = pd.DataFrame(columns=COLUMNS)
+        self._plots: LivePlots | None = None
+        self._bounds = (12.0, 1.0)
+        self._planned_epochs = self.epochs
+        methods = [m for m in PLANE_METHODS if m in registry()]
+        self.param.estimators.objects = methods
+        self.estimators = [m for m in self.estimators if m in methods] or methods[:1]
+        if "dataset" in params and "arch" not in params:
+            self.arch = default_arch(self._data())
+        self._build_widgets()
+        self._check_arch()
+        self._show_plots(*self._planned_plots())
+        self.refresh_runs()
+        self._sync()
+
+    # ----- inputs -----------------------------------------------------------------------
+    def _data(self, name: str | None = None):
+        key = (name or self.dataset, self.seed)
+        if key not in self._datasets:
+            self._datasets[key] = datasets.load(key[0], seed=key[1])
+        return self._datasets[key]
+
+    @param.depends("dataset", watch=True)
+    def _on_dataset(self) -> None:
+        self.arch = default_arch(self._data())
+        self._check_arch()  # also when the text did not change
+
+    @param.depends("arch", watch=True)
+    def _check_arch(self) -> bool:
+        """Validate the architecture text against the dataset; show the problem in the banner."""
+        try:
+            widths = models.parse_widths(self.arch)
+            data = self._data()
+            if widths[0] != data.n_features or widths[-1] != data.n_classes:
+                raise InputError(f"architecture {self.arch!r} needs {data.n_features} inputs and "
+                                 f"{data.n_classes} outputs for {data.name}; e.g. "
+                                 f"{default_arch(data)}")
+        except WorkbenchError as exc:
+            self.error = str(exc)
+            return False
+        if self.error.startswith(("architecture", "widths")):
+            self.error = ""
+        return True
+
+    def estimator(self, method: str) -> Estimator:
+        """The estimator instance whose knobs the panel shows for ``method``."""
+        if method not in self._estimators:
+            self._estimators[method] = make_estimator(method, **_KNOB_DEFAULTS.get(method, {}))
+        return self._estimators[method]
+
+    def experiment_kwargs(self) -> dict:
+        """Arguments of :func:`workbench.plane.run_experiment` for the current settings."""
+        knobs = {}
+        for method in self.estimators:
+            values = self.estimator(method).knobs()
+            if method == "binning":
+                values = {k: v for k, v in values.items() if k not in _RULE_KNOBS}
+                values.update(binning_knobs(self.activation, values["n_bins"], self.bin_rule))
+            knobs[method] = values
+        return {"data": self._data(), "arch": self.arch, "activation": self.activation,
+                "epochs": self.epochs, "lr": self.lr, "optimizer": self.optimizer,
+                "batch_size": self.batch_size, "seed": self.seed,
+                "estimators": list(self.estimators), "estimator_knobs": knobs,
+                "bin_rule": self.bin_rule, "every": self.every}
+
+    # ----- control ----------------------------------------------------------------------
+    def start(self) -> None:
+        """Validate the settings and start a run on the background thread (saved in
+        ``runs_dir``)."""
+        if self._session.alive:
+            self.error = "A run is going: stop it before starting another."
+            return
+        try:
+            if not self._check_arch():
+                return
+            if not self.estimators:
+                raise InputError("choose at least one estimator")
+            kwargs = self.experiment_kwargs()
+            if "binning" in self.estimators:  # a bad bin rule fails here, not on the thread
+                binning_knobs(self.activation, 30, self.bin_rule)
+        except WorkbenchError as exc:
+            self.error = str(exc)
+            return
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        run_id = f"{stamp}-{kwargs['data'].name}-{self.activation}-{uuid.uuid4().hex[:4]}"
+        # training first: drawing the empty plots can take a moment, the thread need not wait
+        self._session.start(store=RunStore(self.runs_dir), run=run_id, **kwargs)
+        self._reset_view()
+        self._planned_epochs = self.epochs
+        self._show_plots(*self._planned_plots())
+        self.run_id = run_id
+        self._begin()
+
+    def _planned_plots(self) -> tuple[list, str | None]:
+        """Layers and estimator label of a run with the current settings (none if invalid);
+        sets the plane's axis bounds H(X), H(Y) of the dataset."""
+        data = self._data()
+        # distinct inputs: I(X;T) <= H(X) = log2 n; always I(T;Y) <= H(Y)
+        self._bounds = (math.log2(len(np.unique(data.x, axis=0))) * 1.03, _bits(data.y) * 1.05)
+        try:
+            layers = models.MLP(self.arch, activation=self.activation, seed=0).tracked_layers
+            return layers, self._label_guess()
+        except WorkbenchError:
+            return [], None
+
+    def reset(self) -> None:
+        """Stop any run and clear the plots, the counter and the messages (saved runs stay)."""
+        self._session.reset()
+        self._stop_polling()
+        self._reset_view()
+        self._plots.clear()
+        self.param.update(state="idle", run_id="", error="")
+        self._check_arch()
+        self._sync()
+
+    # ----- runs -------------------------------------------------------------------------
+    def runs(self) -> pd.DataFrame:
+        """The saved runs (:meth:`workbench.runs.RunStore.list`), newest first."""
+        listing = RunStore(self.runs_dir).list()
+        return listing.iloc[::-1].reset_index(drop=True)
+
+    def refresh_runs(self) -> None:
+        try:
+            listing = self.runs()
+        except (WorkbenchError, OSError) as exc:
+            self.error = f"cannot read the runs in {self.runs_dir!r}: {exc}"
+            return
+        options = {}
+        for row in listing.itertuples():
+            epochs = f"{row.epochs} epochs" if row.epochs >= 0 else "no epochs"
+            status = f", {row.status}" if row.status else ""
+            options[f"{row.run}  ({row.arch}, {epochs}{status})"] = row.run
+        selected = [r for r in self._run_list.value if r in options.values()]
+        self._run_list.param.update(options=options, value=selected)
+        self._run_note.object = (f"<small>{len(options)} saved run(s) in "
+                                 f"<code>{html.escape(str(self.runs_dir))}</code>. Select one to "
+                                 "view it, two or more to overlay them.</small>")
+
+    def load_run(self, run_id: str) -> None:
+        """Show a saved run in the plots (not while a run is training)."""
+        if self._session.alive:
+            self.error = "Stop the current run before loading another."
+            return
+        try:
+            config, frame = RunStore(self.runs_dir).load(run_id)
+            if not estimators_in(frame):
+                raise WorkbenchError(f"run {run_id!r} has no information-plane rows yet")
+        except WorkbenchError as exc:
+            self.error = str(exc)
+            return
+        self._reset_view()
+        self._frame = frame
+        info = frame_in_units(frame[frame["quantity"].isin(["I(X;T)", "I(T;Y)"])], "bits")
+        top = info.groupby("quantity")["value"].max()
+        self._bounds = (max(1.0, top.get("I(X;T)", 1.0)) * 1.05,
+                        max(0.1, top.get("I(T;Y)", 0.1)) * 1.05)
+        self._planned_epochs = int(config.get("epochs") or frame["epoch"].max() or 1)
+        layers = list(dict.fromkeys(frame.sort_values("layer_index").query("layer != 'model'")
+                                    ["layer"]))
+        self._update_estimator_choices(frame)
+        self._show_plots(layers, self.shown_estimator,
+                         title=f"Information plane · saved {config.get('activation', '')} run")
+        self._plots.send(frame)
+        self.param.update(state="viewing", run_id=run_id, error="",
+                          epoch=int(frame["epoch"].max()), n_points=self._plots.n_points)
+        self._sync()
+
+    def overlay_runs(self, run_ids) -> None:
+        """Overlay the planes of several saved runs (colour = layer, dash = run)."""
+        run_ids = list(run_ids)
+        if len(run_ids) < 2:
+            self.error = "Select two or more runs to overlay."
+            return
+        try:
+            frame = RunStore(self.runs_dir).compare(run_ids)
+            names = self._run_names(run_ids)
+            frame["run"] = frame["run"].map(names)
+            plot = plane_plots.overlay_planes(frame)
+        except WorkbenchError as exc:
+            self.error = str(exc)
+            return
+        self.error = ""
+        show_plot(self._overlay_slot, plot.opts(width=760, height=460))
+
+    def _run_names(self, run_ids) -> dict:
+        """Short legend names: activation, dataset and the id's last characters."""
+        store, names = RunStore(self.runs_dir), {}
+        for run_id in run_ids:
+            config = store.load(run_id)[0]
+            name = f"{config.get('activation', '?')} {config.get('data', '')} …{run_id[-4:]}"
+            while name in names.values():
+                name += "'"
+            names[run_id] = name
+        return names
+
+    # ----- internals --------------------------------------------------------------------
+    def _finished(self) -> None:
+        self.refresh_runs()  # the run just saved
+
+    def _label_guess(self) -> str | None:
+        """The label the first estimator's rows will carry (so the plots can show it at once)."""
+        method = self.estimators[0]
+        knobs = self.experiment_kwargs()["estimator_knobs"][method]
+        return make_estimator(method, **knobs).label()
+
+    def _reset_view(self) -> None:
+        self._clear_rows()
+        self.param.update(epoch=None, n_points=0)
+        self.param.shown_estimator.objects = []
+        self.shown_estimator = None
+
+    def _update_estimator_choices(self, frame: pd.DataFrame) -> bool:
+        """Add newly seen estimator labels to the choices; True when the shown one changed."""
+        found = estimators_in(frame)
+        known = [e for e in self.param.shown_estimator.objects if e is not None]
+        if not set(found) - set(known):
+            return False
+        self.param.shown_estimator.objects = known + [e for e in found if e not in known]
+        if self.shown_estimator not in found:
+            self._shown_guard = True
+            try:
+                self.shown_estimator = found[0]
+            finally:
+                self._shown_guard = False
+            return True
+        return False
+
+    def _draw(self, new: pd.DataFrame) -> None:
+        self._update_estimator_choices(self._frame)
+        plots = self._plots
+        if plots is None or plots.estimator != self.shown_estimator or not plots.accepts(new):
+            self._redraw()  # the whole frame, new rows included
+            return
+        plots.send(new)
+        self.n_points = plots.n_points
+
+    @param.depends("shown_estimator", watch=True)
+    def _on_shown(self) -> None:
+        if getattr(self, "_shown_guard", False) or self._plots is None:
+            return
+        if self.shown_estimator is not None and self.shown_estimator != self._plots.estimator:
+            self._redraw()
+
+    def _redraw(self) -> None:
+        self._undrawn = []  # they are in the frame drawn here
+        layers = list(dict.fromkeys(self._frame.sort_values("layer_index")
+                                    .query("layer != 'model'")["layer"]))
+        layers += [name for name in (self._plots.layers if self._plots else [])
+                   if name not in layers]
+        self._show_plots(layers, self.shown_estimator)
+        if self.shown_estimator is not None:
+            self._plots.send(self._frame)
+        self.n_points = self._plots.n_points
+
+    def _show_plots(self, layers=(), estimator: str | None = None, title: str = "") -> None:
+        """Empty plots for these layers; the current ones, cleared, when they would look the
+        same (no new Bokeh models, no flicker)."""
+        spec = (tuple(layers), estimator or "", self._planned_epochs, self._bounds, title)
+        if self._plots is not None and self._plots.spec == spec:
+            self._plots.clear()
+            return
+        self._plots = LivePlots(layers, estimator or "", self._planned_epochs, *self._bounds,
+                                title=title)
+        show_plot(self._plane_slot, self._plots.plane)
+        show_plot(self._loss_slot, self._plots.loss)
+        show_plot(self._accuracy_slot, self._plots.accuracy)
+        show_plot(self._entropy_slot, self._plots.entropy)
+
+    def _sync(self) -> None:
+        """Counter, status line, banner and button states from the session's state."""
+        session = self._session
+        if session.alive:  # the final state is set by poll() once the last rows are in
+            self.state = session.state
+        if session.epoch is not None and self.state != "viewing":
+            self.epoch = session.epoch
+        state, epoch = self.state, self.epoch
+        total = self._planned_epochs
+        shown = "–" if epoch is None else str(epoch)
+        self._counter.object = (
+            '<div class="wb-counter"><span class="wb-epoch-label">epoch </span>'
+            f'<span class="wb-epoch-value">{shown}</span>'
+            f'<span class="wb-epoch-total"> / {total}</span></div>')
+        self._points_w.object = (f'<small class="wb-muted"><span class="wb-points-value">'
+                                 f"{self.n_points}</span> points in the plane</small>")
+        run = f" · run {self.run_id}" if self.run_id else ""
+        self.status = {
+            "idle": "Ready: set up the network and press Start.",
+            "running": f"Training{run}" if epoch is not None else f"Starting{run}…",
+            "paused": f"Paused at epoch {shown}{run}",
+            "stopping": "Stopping after the current mini-batch…",
+            "finished": f"Finished {shown} epochs; saved{run}",
+            "stopped": f"Stopped at epoch {shown}; saved{run}",
+            "failed": "Failed: see the message above.",
+            "viewing": f"Viewing a saved run{run}",
+        }.get(state, state)
+        self._status_w.object = f'<span class="wb-status-text">{html.escape(self.status)}</span>'
+        set_alert(self._error_w, self.error)
+        alive = session.alive
+        self._start_b.disabled = alive
+        self._pause_b.disabled = state != "running"
+        self._resume_b.disabled = state != "paused"
+        self._stop_b.disabled = state not in ("running", "paused")
+        self._load_b.disabled = self._overlay_b.disabled = alive
+        for w in self._settings:
+            w.disabled = alive
+
+    @param.depends("error", watch=True)
+    def _on_error(self) -> None:
+        if hasattr(self, "_error_w"):
+            set_alert(self._error_w, self.error)
+
+    # ----- view -------------------------------------------------------------------------
+    def _knob_card(self, method: str) -> pn.Card:
+        est = self.estimator(method)
+        names = [n for n in est.knob_names()
+                 if not (method == "binning" and n in _RULE_KNOBS)]
+        prefix = f"wb-knob-{method}"
+        body = [pn.pane.HTML(f"<small>{html.escape(get_estimator_class(method).summary)}"
+                             "</small>", margin=(0, 10), sizing_mode="stretch_width")]
+        if method == "binning":
+            body.append(pn.widgets.Select.from_param(self.param.bin_rule, name="bin range rule",
+                                                     css_classes=["wb-bin-rule"],
+                                                     sizing_mode="stretch_width"))
+        if names:
+            body.append(pn.Param(est, parameters=names, widgets=knob_widgets(est, prefix),
+                                 show_name=False, sizing_mode="stretch_width",
+                                 css_classes=[f"{prefix}s"]))
+        return pn.Card(*body, title=f"{method} knobs", collapsed=method != self.estimators[0],
+                       css_classes=[f"wb-knobs-{method}"], sizing_mode="stretch_width",
+                       margin=(5, 0))
+
+    @param.depends("estimators", watch=True)
+    def _on_estimators(self) -> None:
+        if hasattr(self, "_knob_holder"):
+            self._knob_holder.objects = [self._knob_card(m) for m in self.estimators]
+
+    def _build_widgets(self) -> None:
+        w = pn.widgets
+        wide = {"sizing_mode": "stretch_width"}
+
+        def bound(kind, pname: str, label: str, css: str, **extra):
+            return kind.from_param(self.param[pname], name=label, css_classes=[f"wb-{css}"],
+                                   **{**wide, **extra})
+
+        self._settings = [
+            bound(w.Select, "dataset", "Dataset", "dataset"),
+            bound(w.TextInput, "arch", "Layer widths (input-…-classes)", "arch"),
+            bound(w.Select, "activation", "Activation", "activation"),
+            bound(w.Select, "optimizer", "Optimizer", "optimizer"),
+            bound(w.FloatInput, "lr", "Learning rate", "lr", step=0.001, format="0.[00000]"),
+            bound(w.IntInput, "batch_size", "Batch size", "batch-size"),
+            bound(w.IntInput, "epochs", "Epochs", "epochs", step=50),
+            bound(w.IntInput, "seed", "Seed", "seed"),
+            bound(w.CheckBoxGroup, "estimators", "Estimators", "estimators", inline=True),
+            bound(w.Select, "every", "Measure the plane", "every"),
+        ]
+        self._knob_holder = pn.Column(*[self._knob_card(m) for m in self.estimators], **wide)
+        s = self._settings
+        self._controls = pn.Column(
+            "#### Data and network", s[0], s[1], s[2],
+            "#### Training", pn.Row(s[3], s[4], **wide), pn.Row(s[5], s[6], **wide), s[7],
+            "#### Information plane", pn.pane.Markdown("Estimators", margin=(0, 10)), s[8], s[9],
+            self._knob_holder,
+            pn.pane.HTML("<small>Knob changes apply to the next Start.</small>", margin=(0, 10)),
+            css_classes=["wb-controls"], width=340, margin=(0, 10))
+
+        self._start_b = self._button("Start", "start", "primary", self.start)
+        self._pause_b = self._button("Pause", "pause", "default", self.pause)
+        self._resume_b = self._button("Resume", "resume", "default", self.resume)
+        self._stop_b = self._button("Stop", "stop", "danger", self.stop)
+        self._reset_b = self._button("Reset", "reset", "light", self.reset)
+        self._counter = pn.pane.HTML("", css_classes=["wb-epoch-counter"],
+                                     stylesheets=[_STATUS_CSS], width=170, margin=(0, 10))
+        self._status_w = pn.pane.HTML("", css_classes=["wb-status"], margin=(8, 10), **wide)
+        self._points_w = pn.pane.HTML("", css_classes=["wb-points-count"], margin=(0, 10))
+        self._error_w = alert("danger", "wb-error")
+        self._shown_w = w.Select.from_param(self.param.shown_estimator,
+                                            name="Estimator shown in the plots",
+                                            css_classes=["wb-shown-estimator"], width=380)
+        self._plane_slot = plot_slot("wb-plot-plane")
+        self._loss_slot = plot_slot("wb-plot-loss")
+        self._accuracy_slot = plot_slot("wb-plot-accuracy")
+        self._entropy_slot = plot_slot("wb-plot-entropy")
+        self._run_list = w.MultiSelect(options={}, size=7,
+                                       css_classes=["wb-run-list"], **wide)
+        self._run_note = pn.pane.HTML("", margin=(0, 10), **wide)
+        self._load_b = self._button("View", "load", "primary", self._load_selected)
+        self._overlay_b = self._button("Overlay", "overlay", "default", self._overlay_selected)
+        self._refresh_b = self._button("Refresh", "refresh-runs", "light", self.refresh_runs)
+        self._overlay_slot = plot_slot("wb-plot-overlay")
+        # FlexBoxes wrap: side by side on a wide page, stacked in a narrow notebook cell
+        header = pn.FlexBox(
+            pn.Row(self._start_b, self._pause_b, self._resume_b, self._stop_b, self._reset_b),
+            self._counter, pn.Column(self._status_w, self._points_w, min_width=260,
+                                     styles={"flex": "1 1 260px"}),
+            flex_wrap="wrap", align_items="center", **wide)
+        plots = pn.FlexBox(
+            pn.Column(self._shown_w, self._plane_slot, min_width=480,
+                      styles={"flex": "1 1 480px"}),
+            pn.Column(self._loss_slot, self._accuracy_slot, self._entropy_slot, width=430),
+            flex_wrap="wrap", **wide)
+        runs = pn.Column(
+            "#### Saved runs", self._run_note,
+            pn.Row(self._run_list, pn.Column(self._load_b, self._overlay_b, self._refresh_b),
+                   **wide),
+            self._overlay_slot, css_classes=["wb-runs"], **wide)
+        self._output = pn.Column(header, self._error_w, plots, runs, css_classes=["wb-output"],
+                                 sizing_mode="stretch_width", min_width=500)
+
+    def _load_selected(self) -> None:
+        chosen = list(self._run_list.value)
+        if not chosen:
+            self.error = "Select a saved run to view."
+            return
+        self.load_run(chosen[0])
+
+    def _overlay_selected(self) -> None:
+        self.overlay_runs(self._run_list.value)
+
+def page(config=None) -> pn.viewable.Viewable:
+    """The ``/plane_studio`` page of ``workbench serve`` (``config``: a
+    :class:`widgets.app.AppConfig`; runs are saved in its ``runs_dir``)."""
+    return PlaneStudio(runs_dir=str(getattr(config, "runs_dir", "runs"))).page("Plane Studio")

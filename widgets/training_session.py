@@ -1,0 +1,178 @@
+"""The Panel side of a live training run: buttons, polling and throttled drawing.
+
+:class:`LiveTraining` is the base of apps that train on a background thread
+(:class:`workbench.session.TrainingSession`) and draw what it reports. It owns the session and
+a periodic callback that calls :meth:`LiveTraining.poll` every ``poll_ms`` ms while a run is
+going; ``poll`` takes the new rows, keeps them all in ``_frame``, and hands the ones not yet
+drawn to the subclass's :meth:`LiveTraining._draw`. Drawing (HoloViews re-renders) costs far
+more than counting, so it is throttled: the next draw waits at least twice as long as the last
+one took, so drawing takes at most a third of the UI's time and clicks are answered between
+draws even on a busy machine; the counter and status still move every poll.
+
+Subclasses build the widgets (``_controls``, ``_output``), start runs with
+``self._session.start(...)`` followed by :meth:`_begin`, and implement ``_draw`` and ``_sync``.
+Outside an event loop (a script, a test, a notebook cell that blocks) nothing polls by itself:
+call ``poll()``.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import pandas as pd
+import panel as pn
+import param
+
+from workbench.errors import WorkbenchError
+from workbench.session import TrainingSession
+
+log = logging.getLogger(__name__)
+
+#: States in which a run's thread may still deliver rows.
+ACTIVE = ("running", "paused", "stopping")
+
+
+def error_message(exc: BaseException) -> str:
+    """What a banner says about ``exc``: our errors verbatim, anything else with its type."""
+    if isinstance(exc, WorkbenchError):
+        return str(exc)
+    return f"Unexpected error ({type(exc).__name__}): {exc}"
+
+
+class LiveTraining(pn.viewable.Viewer):
+    """Base of the live-training apps (see the module docstring)."""
+
+    poll_ms = param.Integer(default=300, bounds=(50, 5000),
+                            doc="How often the page takes new rows from the training thread.")
+    state = param.String(default="idle", doc="idle, running, paused, stopping, finished, "
+                                             "stopped or failed (subclasses may add more).")
+    error = param.String(default="", doc="Message of the last failure ('' if none).")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._session = TrainingSession()
+        self._periodic = None
+        self._frame = pd.DataFrame()
+        self._undrawn: list[pd.DataFrame] = []  # rows taken from the session, not yet drawn
+        self._next_draw = 0.0  # time.monotonic() before which poll() does not draw
+
+    # ----- control ----------------------------------------------------------------------
+    def pause(self) -> None:
+        self._session.pause()
+        self._sync()
+
+    def resume(self) -> None:
+        self._session.resume()
+        self._sync()
+
+    def stop(self) -> None:
+        """Ask the run to stop (training halts within one mini-batch; a measurement already
+        under way finishes first; rows so far stay)."""
+        self._session.stop()
+        self._sync()
+
+    def close(self) -> None:
+        """Stop the run and the polling (when the page or the notebook goes away)."""
+        self._session.close()
+        self._stop_polling()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the training thread to end (True when it has)."""
+        return self._session.join(timeout)
+
+    def poll(self) -> None:
+        """Take the rows that arrived, draw them (throttled), update counter and status."""
+        done = not self._session.alive  # read first: rows queued before the end get drained
+        new = self._session.drain()
+        if len(new):
+            self._frame = new if self._frame.empty else pd.concat([self._frame, new],
+                                                                 ignore_index=True)
+            self._undrawn.append(new)
+        if self._undrawn and (done or time.monotonic() >= self._next_draw):
+            rows = pd.concat(self._undrawn, ignore_index=True)
+            self._undrawn = []
+            began = time.monotonic()
+            self._draw(rows)
+            cost = time.monotonic() - began
+            self._next_draw = time.monotonic() + max(self.poll_ms / 1000, 2 * cost)
+        if done and self.state in ACTIVE:
+            session = self._session
+            if session.state == "failed":
+                self.error = error_message(session.error)
+            self.state = session.state
+            self._stop_polling()
+            self._finished()
+        self._sync()
+
+    # ----- for subclasses ---------------------------------------------------------------
+    def _begin(self) -> None:
+        """Call right after ``self._session.start(...)``: state, banner, polling."""
+        self.param.update(state="running", error="")
+        self._start_polling()
+        self._sync()
+
+    def _clear_rows(self) -> None:
+        """Forget the rows of the last run (drawn or not)."""
+        self._frame = self._frame.iloc[0:0]
+        self._undrawn = []
+        self._next_draw = 0.0
+
+    def _draw(self, rows: pd.DataFrame) -> None:
+        """Stream ``rows`` (new since the last draw) into the plots."""
+        raise NotImplementedError
+
+    def _finished(self) -> None:
+        """Called once when a run's thread has ended and its last rows are drawn."""
+
+    def _sync(self) -> None:
+        """Show the state: counter, status, banner, which buttons are enabled."""
+
+    def _button(self, label: str, css: str, color: str, action) -> pn.widgets.Button:
+        """A button with the class ``wb-{css}`` whose clicks run ``action`` guarded."""
+        button = pn.widgets.Button(label=label, color=color, css_classes=[f"wb-{css}"], width=90)
+        button.on_click(lambda *_: self._guarded(action))
+        return button
+
+    def _guarded(self, action) -> None:
+        """Run a button's action; an unexpected failure becomes a banner, not a traceback."""
+        try:
+            action()
+        except Exception as exc:
+            log.exception("%s: unexpected error", type(self).__name__)
+            self.error = error_message(exc)
+            self._sync()
+
+    def _start_polling(self) -> None:
+        self._stop_polling()
+        # served or in JupyterLab this runs on the event loop; in a script nothing runs it
+        self._periodic = pn.state.add_periodic_callback(self.poll, period=self.poll_ms)
+
+    def _stop_polling(self) -> None:
+        if self._periodic is not None:
+            try:
+                self._periodic.stop()
+            except Exception:  # a callback whose session is gone is already stopped
+                log.debug("periodic callback already stopped", exc_info=True)
+            self._periodic = None
+
+    # ----- view -------------------------------------------------------------------------
+    @property
+    def controls(self) -> pn.Column:
+        """The settings column (a template's sidebar)."""
+        return self._controls
+
+    @property
+    def output(self) -> pn.Column:
+        """Buttons, counter and plots (a template's main area)."""
+        return self._output
+
+    def __panel__(self):
+        return pn.Row(self._controls, self._output, sizing_mode="stretch_width")
+
+    def page(self, title: str) -> pn.template.BootstrapTemplate:
+        """This app as a served page: settings in the sidebar, the rest in the main area; the
+        run and the polling stop when the browser tab closes."""
+        pn.state.on_session_destroyed(lambda _ctx: self.close())
+        return pn.template.BootstrapTemplate(
+            title=title, sidebar=[self._controls], main=[self._output], sidebar_width=360,
+            header_background="#1f4e79")
