@@ -1,0 +1,106 @@
+"""The Entropy Monitor in a real headless Chromium: the page loads cleanly, a short Layers run
+advances the counter and puts data in the plots, Stop answers, and the Attention tab draws its
+layer × head heatmap. Screenshots go to test-artifacts/."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+# every test here also fails if the server logged a traceback through our code
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_server_tracebacks")]
+
+expect = pytest.importorskip("playwright.sync_api").expect
+
+#: Longest number of points in any Bokeh data source whose columns include ``column``.
+LONGEST_SOURCE = """
+(column) => {
+  let longest = 0;
+  for (const doc of window.Bokeh.documents) {
+    for (const model of doc.all_models) {
+      const data = model.data;
+      if (data === undefined || data === null) continue;
+      const values = data instanceof Map ? data.get(column) : data[column];
+      if (values !== undefined && values.length > longest) longest = values.length;
+    }
+  }
+  return longest;
+}
+"""
+
+
+def open_monitor(page, server_url: str) -> None:
+    with page.expect_console_message(lambda m: "rendered successfully" in m.text,
+                                     timeout=60_000):
+        page.goto(server_url + "entropy_monitor")
+    expect(page.locator(".wb-start button")).to_be_enabled(timeout=30_000)
+
+
+def set_number(page, selector: str, value) -> None:
+    box = page.locator(f"{selector} input")
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def counter(page) -> int:
+    text = page.locator(".wb-counter-value").inner_text()
+    return int(text) if text.isdigit() else -1
+
+
+def wait_until(page, condition, timeout_s: float = 60.0) -> bool:
+    """Poll ``condition()`` (Python side; the page lives in shadow DOM that
+    ``document.querySelector`` cannot reach) until true or timed out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        page.wait_for_timeout(200)
+    return condition()
+
+
+def test_page_loads_without_console_errors(page, server_url, artifacts_dir):
+    open_monitor(page, server_url)
+    expect(page.locator(".wb-monitor-counter")).to_contain_text("epoch")
+    expect(page.locator(".wb-monitor-tabs")).to_contain_text("Attention")
+    page.wait_for_timeout(1000)
+    page.screenshot(path=artifacts_dir / "entropy_monitor_idle.png", full_page=True)
+    assert page.console_errors == []
+
+
+def test_short_layers_run_streams_into_the_plots(page, server_url, artifacts_dir):
+    open_monitor(page, server_url)
+    set_number(page, ".wb-epochs", 60)
+    page.locator(".wb-start button").click()
+    # the counter advances while training runs on its thread
+    expect(page.locator(".wb-counter-value")).to_have_text(re.compile(r"^\d+$"),
+                                                           timeout=60_000)
+    expect(page.locator(".wb-plot-layer-0 canvas").first).to_be_visible(timeout=30_000)
+    assert wait_until(page, lambda: page.evaluate(LONGEST_SOURCE, "epoch") >= 3)
+    first = counter(page)
+    assert wait_until(page, lambda: counter(page) > first)
+    page.locator(".wb-stop button").click()
+    expect(page.locator(".wb-monitor-status")).to_contain_text("Stopped at epoch",
+                                                               timeout=30_000)
+    stopped = counter(page)
+    assert 1 <= stopped < 60
+    assert page.evaluate(LONGEST_SOURCE, "epoch") >= 3
+    # axes name the units
+    expect(page.locator(".wb-layer-plots")).to_be_visible()
+    page.screenshot(path=artifacts_dir / "entropy_monitor_layers.png", full_page=True)
+    assert page.console_errors == []
+
+
+def test_attention_tab_shows_the_heatmap(page, server_url, artifacts_dir):
+    open_monitor(page, server_url)
+    page.locator(".wb-monitor-tabs").get_by_text("Attention", exact=True).click()
+    set_number(page, ".wb-tknob-steps", 30)
+    page.locator(".wb-start button").click()
+    expect(page.locator(".wb-plot-heatmap canvas").first).to_be_visible(timeout=30_000)
+    expect(page.locator(".wb-monitor-status")).to_contain_text("Finished: 30 steps",
+                                                               timeout=120_000)
+    expect(page.locator(".wb-attention-flags")).to_contain_text("Flagged heads at step 30: ")
+    # 4 layers x 4 heads of entropies reached the heatmap's data source
+    assert page.evaluate(LONGEST_SOURCE, "head") == 16
+    page.screenshot(path=artifacts_dir / "entropy_monitor_attention.png", full_page=True)
+    assert page.console_errors == []
