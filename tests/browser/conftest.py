@@ -147,8 +147,11 @@ def port() -> int:
     return free_port()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path):
+    # Module scope: Playwright's sync API keeps an asyncio loop marked as running in the main
+    # thread while it is open, which would make later (non-browser) tests believe they run
+    # inside an event loop.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
