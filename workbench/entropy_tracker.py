@@ -302,16 +302,11 @@ def run_experiment(data="digits", arch: str | None = None, activation: str = "re
     import torch
 
     from . import __version__, datasets, models, train
-    from .plane import default_arch
+    from .plane import checked_arch
 
     clean = data if isinstance(data, datasets.Dataset) else datasets.load(data, seed=seed)
     dataset = with_label_noise(clean, label_noise, seed) if label_noise else clean
-    arch = arch or default_arch(dataset)
-    widths = models.parse_widths(arch)
-    if widths[0] != dataset.n_features or widths[-1] != dataset.n_classes:
-        raise InputError(f"arch {arch!r} needs {dataset.n_features} inputs and "
-                         f"{dataset.n_classes} outputs for {dataset.name!r}; e.g. "
-                         f"{default_arch(dataset)}")
+    arch = checked_arch(dataset, arch)
     x, y = measured_rows(dataset, measure_on)
     config = {"data": dataset.name, "data_info": dataset.info, "arch": arch,
               "activation": activation, "epochs": epochs, "lr": lr, "optimizer": optimizer,

@@ -443,6 +443,20 @@ def default_arch(data) -> str:
     return f"{data.n_features}-10-7-5-4-3-{data.n_classes}"
 
 
+def checked_arch(dataset, arch: str | None) -> str:
+    """``arch`` (default: :func:`default_arch`) after checking that its first and last widths
+    match the dataset's features and classes."""
+    from . import models
+
+    arch = arch or default_arch(dataset)
+    widths = models.parse_widths(arch)
+    if widths[0] != dataset.n_features or widths[-1] != dataset.n_classes:
+        raise InputError(f"arch {arch!r} needs {dataset.n_features} inputs and "
+                         f"{dataset.n_classes} outputs for {dataset.name!r}; e.g. "
+                         f"{default_arch(dataset)}")
+    return arch
+
+
 def run_experiment(data="tishby12", arch: str | None = None, activation: str = "tanh",
                    epochs: int = 300, lr: float = 0.004, optimizer: str = "adam",
                    batch_size: int = 256, seed: int = 0, estimators=("binning",),
@@ -465,12 +479,7 @@ def run_experiment(data="tishby12", arch: str | None = None, activation: str = "
     kwargs = {} if train_fraction is None else {"train_fraction": train_fraction}
     dataset = data if isinstance(data, datasets.Dataset) else datasets.load(data, seed=seed,
                                                                           **kwargs)
-    arch = arch or default_arch(dataset)
-    widths = models.parse_widths(arch)
-    if widths[0] != dataset.n_features or widths[-1] != dataset.n_classes:
-        raise InputError(f"arch {arch!r} needs {dataset.n_features} inputs and "
-                         f"{dataset.n_classes} outputs for {dataset.name!r}; e.g. "
-                         f"{default_arch(dataset)}")
+    arch = checked_arch(dataset, arch)
     knobs = {k: dict(v) for k, v in (estimator_knobs or {}).items()}
     if "binning" in estimators and "binning" not in knobs:
         knobs["binning"] = binning_knobs(activation, n_bins, bin_rule)
