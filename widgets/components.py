@@ -19,6 +19,24 @@ APP_CSS = """
 """
 
 
+class TwoPaneApp(pn.viewable.Viewer):
+    """An app made of a settings column (``_controls``, a template's sidebar) and a main area
+    (``_output``); in a notebook cell they sit side by side."""
+
+    @property
+    def controls(self) -> pn.Column:
+        """The settings column (a template's sidebar)."""
+        return self._controls
+
+    @property
+    def output(self) -> pn.Column:
+        """The main area: banners, results and plots."""
+        return self._output
+
+    def __panel__(self):
+        return pn.Row(self._controls, self._output, sizing_mode="stretch_width")
+
+
 def alert(alert_type: str, css_class: str) -> pn.pane.Alert:
     """A hidden banner; :func:`set_alert` shows it with a message or hides it again."""
     return pn.pane.Alert("", alert_type=alert_type, visible=False, css_classes=[css_class],

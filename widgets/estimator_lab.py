@@ -30,8 +30,8 @@ from workbench.plots import estimators as est_plots
 from workbench.units import UNITS, from_nats
 from workbench.validation import as_samples, is_discrete
 
-from .components import (APP_CSS, UploadBox, alert, knob_panel, plot_slot, set_alert,
-                         show_plot)
+from .components import (APP_CSS, TwoPaneApp, UploadBox, alert, knob_panel, plot_slot,
+                         set_alert, show_plot)
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def _task_label(task) -> str:
     return f"{task.name} ({task.dim_x}×{task.dim_y})"
 
 
-class EstimatorLab(pn.viewable.Viewer):
+class EstimatorLab(TwoPaneApp):
     """Interactive estimator playground. Set parameters in code or through the widgets::
 
         lab = EstimatorLab(method="ksg", n=1000)
@@ -525,18 +525,6 @@ class EstimatorLab(pn.viewable.Viewer):
         self._generation += 1
         self._ready = False
 
-    @property
-    def controls(self) -> pn.Column:
-        """The widgets column (a template's sidebar)."""
-        return self._controls
-
-    @property
-    def output(self) -> pn.Column:
-        """Banners, the result and the plots (a template's main area)."""
-        return self._output
-
-    def __panel__(self):
-        return pn.Row(self._controls, self._output, sizing_mode="stretch_width")
 
 
 def page(config=None) -> pn.viewable.Viewable:

@@ -26,6 +26,8 @@ import param
 from workbench.errors import WorkbenchError
 from workbench.session import TrainingSession
 
+from .components import TwoPaneApp
+
 log = logging.getLogger(__name__)
 
 #: States in which a run's thread may still deliver rows.
@@ -39,7 +41,7 @@ def error_message(exc: BaseException) -> str:
     return f"Unexpected error ({type(exc).__name__}): {exc}"
 
 
-class LiveTraining(pn.viewable.Viewer):
+class LiveTraining(TwoPaneApp):
     """Base of the live-training apps (see the module docstring)."""
 
     poll_ms = param.Integer(default=300, bounds=(50, 5000),
@@ -156,18 +158,6 @@ class LiveTraining(pn.viewable.Viewer):
             self._periodic = None
 
     # ----- view -------------------------------------------------------------------------
-    @property
-    def controls(self) -> pn.Column:
-        """The settings column (a template's sidebar)."""
-        return self._controls
-
-    @property
-    def output(self) -> pn.Column:
-        """Buttons, counter and plots (a template's main area)."""
-        return self._output
-
-    def __panel__(self):
-        return pn.Row(self._controls, self._output, sizing_mode="stretch_width")
 
     def page(self, title: str) -> pn.template.BootstrapTemplate:
         """This app as a served page: settings in the sidebar, the rest in the main area; the
