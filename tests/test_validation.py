@@ -65,3 +65,13 @@ def test_discreteness_rule():
     assert not is_discrete(np.random.default_rng(0).normal(size=100))
     # whole numbers with too many distinct levels for n count as continuous
     assert not is_discrete(np.arange(100.0))
+
+
+def test_subsample_rows_is_seeded_sorted_and_optional():
+    from workbench.validation import subsample_rows
+
+    assert subsample_rows(10, None) is None and subsample_rows(10, 10) is None
+    rows = subsample_rows(100, 7, seed=3)
+    assert len(set(rows)) == 7 and (np.diff(rows) > 0).all() and rows.max() < 100
+    np.testing.assert_array_equal(rows, subsample_rows(100, 7, seed=3))
+    assert not np.array_equal(rows, subsample_rows(100, 7, seed=4))

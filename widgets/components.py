@@ -37,6 +37,14 @@ class TwoPaneApp(pn.viewable.Viewer):
         return pn.Row(self._controls, self._output, sizing_mode="stretch_width")
 
 
+def param_widget(owner: param.Parameterized, kind, pname: str, label: str, css: str,
+                 **extra):
+    """A ``kind`` widget bound to ``owner``'s parameter ``pname``, labelled ``label``, with the
+    CSS class ``wb-{css}`` (what the browser tests look for), stretching to the width."""
+    return kind.from_param(owner.param[pname], name=label, css_classes=[f"wb-{css}"],
+                           **{"sizing_mode": "stretch_width", **extra})
+
+
 def alert(alert_type: str, css_class: str) -> pn.pane.Alert:
     """A hidden banner; :func:`set_alert` shows it with a message or hides it again."""
     return pn.pane.Alert("", alert_type=alert_type, visible=False, css_classes=[css_class],

@@ -51,7 +51,7 @@ from workbench.session import TrainingSession
 from workbench.transformer import CharTransformerConfig, make_config, train_char_transformer
 from workbench.units import UNITS
 
-from .components import alert, knob_panel, plot_slot, set_alert, show_plot
+from .components import alert, knob_panel, param_widget, plot_slot, set_alert, show_plot
 from .training_session import LiveTraining, error_message
 
 #: Layer widths suggested for each dataset: big enough for the digits to be memorised under
@@ -590,9 +590,7 @@ class EntropyMonitor(LiveTraining):
         w = pn.widgets
         wide = {"sizing_mode": "stretch_width"}
 
-        def bound(kind, pname: str, label: str, css: str, **extra):
-            return kind.from_param(self.param[pname], name=label, css_classes=[f"wb-{css}"],
-                                   **{**wide, **extra})
+        bound = functools.partial(param_widget, self)
 
         measures_w = w.CheckBoxGroup.from_param(
             self.param.measures, name="", options={MEASURE_TITLES[m]: m for m in MEASURES},

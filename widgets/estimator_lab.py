@@ -11,8 +11,10 @@ a script or a test) they run synchronously.
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,8 +32,8 @@ from workbench.plots import estimators as est_plots
 from workbench.units import UNITS, from_nats
 from workbench.validation import as_samples, is_discrete
 
-from .components import (APP_CSS, TwoPaneApp, UploadBox, alert, knob_panel, plot_slot,
-                         set_alert, show_plot)
+from .components import (APP_CSS, TwoPaneApp, UploadBox, alert, knob_panel, param_widget,
+                         plot_slot, set_alert, show_plot)
 
 log = logging.getLogger(__name__)
 
@@ -292,8 +294,15 @@ class EstimatorLab(TwoPaneApp):
         knob_values = lab.knob_sweep_values(job.method, job.sweep_knob,
                                             job.knobs.get(job.sweep_knob)) \
             if job.sweep_knob else []
+        runs = len(ns) * len(seeds) + len(knob_values)
         # smaller n are faster, so this overestimates: a conservative guard
-        predicted = seconds * (len(ns) * len(seeds) + len(knob_values))
+        predicted = seconds * runs
+        if predicted > job.budget:
+            # the first estimate in a process can include one-off warm-up (imports, thread
+            # pools): time a second one before skipping
+            start = time.perf_counter()
+            getattr(est, job.quantity)(*((x,) if y is None else (x, y)))
+            predicted = (time.perf_counter() - start) * runs
         if predicted > job.budget:
             job.notes.append(f"plots skipped: about {predicted:.0f} s of estimates, over the "
                              f"{job.budget:g} s time budget; raise it or use fewer seeds")
@@ -404,10 +413,7 @@ class EstimatorLab(TwoPaneApp):
         w = pn.widgets
         wide = {"sizing_mode": "stretch_width"}
 
-        def bound(kind, pname: str, label: str, css: str, **extra):
-            """A widget for one of the Lab's parameters, with the class ``wb-{css}``."""
-            return kind.from_param(self.param[pname], name=label, css_classes=[f"wb-{css}"],
-                                   **{**wide, **extra})
+        bound = functools.partial(param_widget, self)
 
         self._source_w = bound(w.RadioButtonGroup, "source", "", "source")
         self._task_w = bound(w.Select, "task", "Task", "task")

@@ -35,6 +35,8 @@ import param
 # the page module loads at server start
 import torch._dynamo  # noqa: F401
 
+import workbench
+from workbench.estimators.encoding import encode_rows
 from workbench import datasets, models, train
 from workbench.api import make_estimator
 from workbench.errors import InputError, WorkbenchError
@@ -45,7 +47,7 @@ from workbench.plane import (BIN_RULES, COLUMNS, EPOCH_CMAP, LAYER_COLORS, QUANT
 from workbench.plots import plane as plane_plots
 from workbench.runs import RunStore
 
-from .components import alert, knob_widgets, plot_slot, set_alert, show_plot
+from .components import alert, knob_widgets, param_widget, plot_slot, set_alert, show_plot
 from .training_session import LiveTraining
 
 #: Estimators offered for per-epoch tracking (those that are registered), in this order:
@@ -206,11 +208,9 @@ class LivePlots:
             self._metrics.send(metrics)
 
 
-def _bits(values) -> float:
-    """Plug-in entropy in bits of the distinct values (rows) of ``values``."""
-    _, counts = np.unique(values, axis=0, return_counts=True)
-    p = counts / counts.sum()
-    return float(-(p * np.log2(p)).sum())
+def _bits(labels) -> float:
+    """Plug-in entropy of class labels in bits (the I(T;Y) axis bound)."""
+    return float(workbench.entropy(labels, method="plugin", units="bits"))
 
 
 class PlaneStudio(LiveTraining):
@@ -361,7 +361,7 @@ class PlaneStudio(LiveTraining):
         sets the plane's axis bounds H(X), H(Y) of the dataset."""
         data = self._data()
         # distinct inputs: I(X;T) <= H(X) = log2 n; always I(T;Y) <= H(Y)
-        self._bounds = (math.log2(len(np.unique(data.x, axis=0))) * 1.03, _bits(data.y) * 1.05)
+        self._bounds = (math.log2(encode_rows(data.x)[1]) * 1.03, _bits(data.y) * 1.05)
         try:
             layers = models.MLP(self.arch, activation=self.activation, seed=0).tracked_layers
             return layers, self._label_guess()
@@ -603,9 +603,7 @@ class PlaneStudio(LiveTraining):
         w = pn.widgets
         wide = {"sizing_mode": "stretch_width"}
 
-        def bound(kind, pname: str, label: str, css: str, **extra):
-            return kind.from_param(self.param[pname], name=label, css_classes=[f"wb-{css}"],
-                                   **{**wide, **extra})
+        bound = functools.partial(param_widget, self)
 
         self._settings = [
             bound(w.Select, "dataset", "Dataset", "dataset"),

@@ -51,7 +51,7 @@ from .estimators.base import Estimator
 from .plane import EpochTracker, binning_knobs
 from .representation import effective_rank
 from .units import check_units
-from .validation import check_seed
+from .validation import check_seed, subsample_rows
 
 #: Measure name → registered estimator method (None: a plain function, no estimator).
 MEASURES = {"binned": "binning", "matrix_renyi": "matrix_renyi", "vne": "vne",
@@ -216,10 +216,7 @@ class RepresentationTracker(EpochTracker):
 
     def kernel_rows(self) -> np.ndarray | None:
         """Indices (into ``x``) of the rows the Gram-matrix measures use; None: all rows."""
-        if self.subsample is None or len(self.x) <= self.subsample:
-            return None
-        return np.sort(check_seed(self.seed).choice(len(self.x), self.subsample,
-                                                    replace=False))
+        return subsample_rows(len(self.x), self.subsample, self.seed)
 
     # ----- recording (EpochTracker.record captures, calls this, stores, calls back) -----------
     def measure(self, activations: dict[str, np.ndarray], epoch: int = 0) -> list[dict]:

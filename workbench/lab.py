@@ -25,6 +25,7 @@ from .io import DEFAULT_MAX_BYTES, load_bytes
 from .stats import bootstrap_ci
 from .tasks import Task, discrete_suite, suite
 from .units import check_units, convert
+from .validation import subsample_rows
 
 #: The quantities the Lab offers, in the order its switch lists them.
 LAB_QUANTITIES = ("mutual_info", "entropy")
@@ -70,10 +71,8 @@ def dataset_xy(name: str, n: int | None = None, seed: int = 0) -> tuple[np.ndarr
     if name not in datasets.BUILTIN:
         raise InputError(f"unknown dataset {name!r}; built-in ones: {available_datasets()}")
     x, y = _dataset_xy(name)
-    if n is None or n >= len(x):
-        return x, y
-    idx = np.random.default_rng(seed).choice(len(x), n, replace=False)
-    return x[idx], y[idx]
+    idx = subsample_rows(len(x), n, seed)
+    return (x, y) if idx is None else (x[idx], y[idx])
 
 
 def task_truth(task: Any, quantity: str) -> float | None:
@@ -222,8 +221,8 @@ def estimate_vs_n(x: Any, y: Any = None, *, method: str, ns: Sequence[int],
         raise InputError(f"sample sizes {bad} are outside 1..{total} (the rows available)")
 
     def draw(n: int, seed: int) -> tuple:
-        idx = np.random.default_rng(seed).choice(total, n, replace=False)
-        picked = [a[idx] for a in arrays]
+        idx = subsample_rows(total, n, seed)
+        picked = arrays if idx is None else [a[idx] for a in arrays]
         return tuple(picked) if len(picked) == 2 else (picked[0], None)
 
     return _sweep_n(draw, ns, seeds, method, quantity, truth, knobs)

@@ -47,7 +47,7 @@ from .errors import InputError, WorkbenchError
 from .estimators.base import Estimator
 from .estimators.encoding import encode_rows
 from .units import check_units, convert
-from .validation import check_seed, is_discrete
+from .validation import is_discrete, subsample_rows
 
 QUANTITIES = ("I(X;T)", "I(T;Y)", "H(T)")
 METRIC_QUANTITIES = {"train_loss": ("loss", "nats"), "train_accuracy": ("accuracy", ""),
@@ -288,8 +288,8 @@ class InformationPlane(EpochTracker):
             raise InputError(f"x has {len(x)} rows but y has {len(y)} labels")
         if y.dtype.kind == "f" and not np.all(y == np.round(y)):
             raise InputError("y must hold class labels (whole numbers)")
-        if subsample is not None and subsample < len(x):
-            rows = np.sort(check_seed(seed).choice(len(x), size=int(subsample), replace=False))
+        rows = subsample_rows(len(x), subsample, seed)
+        if rows is not None:
             x, y = x[rows], y[rows]
         self.y = y.astype(np.int64)
         self.x_ids = encode_rows(x.reshape(len(x), -1))[0].reshape(-1, 1)

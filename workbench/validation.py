@@ -145,3 +145,12 @@ def check_seed(seed: Any) -> np.random.Generator:
     if seed is not None and not isinstance(seed, (int, np.integer)):
         raise InputError(f"seed must be an int or None, got {seed!r}")
     return np.random.default_rng(seed)
+
+
+def subsample_rows(n: int, size: int | None, seed: Any = 0) -> np.ndarray | None:
+    """Sorted indices of a seeded uniform subset of ``size`` of ``n`` rows, without
+    replacement; ``None`` when every row is kept (``size`` is None or ≥ n). Same seed, same
+    rows, so a subsample stays fixed across epochs and calls."""
+    if size is None or n <= size:
+        return None
+    return np.sort(check_seed(seed).choice(n, int(size), replace=False))

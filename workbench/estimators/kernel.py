@@ -21,7 +21,7 @@ import numpy as np
 import param
 from scipy.special import logsumexp
 
-from ..validation import check_seed
+from ..validation import subsample_rows
 from . import register
 from .base import Estimator, Seeded
 from .encoding import encode_rows
@@ -97,11 +97,8 @@ class KDEBounds(Estimator, Seeded):
             "None uses every row.")
 
     def _subsample(self, *arrays):
-        n = len(arrays[0])
-        if self.max_samples is None or n <= self.max_samples:
-            return arrays
-        idx = np.sort(check_seed(self.seed).choice(n, self.max_samples, replace=False))
-        return tuple(a[idx] for a in arrays)
+        idx = subsample_rows(len(arrays[0]), self.max_samples, self.seed)
+        return arrays if idx is None else tuple(a[idx] for a in arrays)
 
     def _kernel_variance(self) -> float:
         # Bhattacharyya distance between N(a, σ²I) and N(b, σ²I) is ‖a−b‖²/(8σ²): the KL sum

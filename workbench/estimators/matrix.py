@@ -32,7 +32,7 @@ import scipy.linalg
 from ..errors import EstimationError, InputError, KnobError
 from ..representation import spectral_entropy, vne_spectrum
 from ..units import DEFAULT_UNITS, Estimate, check_units, from_nats
-from ..validation import as_samples, check_seed, drop_constant_columns
+from ..validation import as_samples, drop_constant_columns, subsample_rows
 from . import register
 from .base import Estimator, Seeded
 
@@ -156,9 +156,7 @@ class KernelKnobs(Seeded):
 
     def _rows(self, n: int) -> np.ndarray | None:
         """Seeded row subsample of size max_samples (None when all rows are used)."""
-        if self.max_samples is None or n <= self.max_samples:
-            return None
-        return np.sort(check_seed(self.seed).choice(n, self.max_samples, replace=False))
+        return subsample_rows(n, self.max_samples, self.seed)
 
     def _subsample(self, *arrays: np.ndarray) -> list[np.ndarray]:
         idx = self._rows(len(arrays[0]))
