@@ -115,49 +115,33 @@ def test_kth_neighbour_engines_agree_with_definition(n, d, k):
     assert len(np.unique(brute_idx[0])) == k + 1
 
 
-@pytest.mark.parametrize("strict", [True, False])
-def test_neighbour_counts_engines_identical_on_tied_data(strict):
-    # KSG-1 conditional-MI layout: joint (x, y, z), counts in xz, yz and z
+@pytest.mark.parametrize("algorithm", ["brute", "tree"])
+@pytest.mark.parametrize("rule", knn.RULES)
+def test_neighbour_counts_follow_their_rule(rule, algorithm):
+    # KSG-1 conditional-MI layout plus the joint space. Coarse rounding puts ties at the radii;
+    # 60 copies of one row make an atom (k-th neighbour distance 0).
     x, y, z = (tied_points(500, d, decimals=1, seed=s) for s, d in ((1, 2), (2, 1), (3, 2)))
-    spaces = [(0, 2), (1, 2), (2,)]
-
-    def radii(rows, eps, idx):  # one radius per space (indices of tied neighbours may differ)
-        return (np.nextafter(eps, 0), eps, eps)
-
-    brute = neighbour_counts([x, y, z], 4, spaces, radii, strict=strict, algorithm="brute")
-    tree = neighbour_counts([x, y, z], 4, spaces, radii, strict=strict, algorithm="tree")
-    np.testing.assert_array_equal(brute[0], tree[0])
-    for a, b in zip(brute[2], tree[2]):
-        np.testing.assert_array_equal(a, b)
-    # and both match the definition in the z space (radius eps, the joint k-th distance)
+    for v in (x, y, z):
+        v[:60] = v[0]
+    spaces = [(0, 2), (1, 2), (2,), (0, 1, 2)]
+    k, rows = 4, np.arange(500)[:, None]
+    eps, idx, counts = neighbour_counts([x, y, z], k, spaces, rule, algorithm=algorithm)
     joint = max_norm_matrix(np.hstack([x, y, z]))
-    eps = np.sort(joint, axis=1)[:, 4]
-    dz = max_norm_matrix(z)
-    inside = dz < eps[:, None] if strict else dz <= eps[:, None]
-    np.testing.assert_array_equal(brute[2][2], inside.sum(axis=1) - 1)
-
-
-def test_neighbour_counts_in_the_joint_space_and_counts_only():
-    x, y = tied_points(400, 2, decimals=1, seed=5), tied_points(400, 3, decimals=1, seed=6)
-    spaces = [(0,), (0, 1), (1,)]  # the joint space between two others
-
-    def radii(rows, eps, idx):
-        return eps, eps, np.nextafter(eps, 0)
-
-    for strict in (True, False):
-        brute = neighbour_counts([x, y], 2, spaces, radii, strict=strict, algorithm="brute")
-        tree = neighbour_counts([x, y], 2, spaces, radii, strict=strict, algorithm="tree")
-        for a, b in zip(brute[2], tree[2]):
-            np.testing.assert_array_equal(a, b)
-        joint = max_norm_matrix(np.hstack([x, y]))
-        eps = np.sort(joint, axis=1)[:, 2]
-        inside = joint < eps[:, None] if strict else joint <= eps[:, None]
-        np.testing.assert_array_equal(brute[2][1], inside.sum(axis=1) - 1)
-    # counts alone (no k-NN) in a single block
-    _, _, (alone,) = knn._brute_force([y], None, [(0,)], lambda rows, e, i: [eps[rows]],
-                                      strict=True)
-    dy = max_norm_matrix(y)
-    np.testing.assert_array_equal(alone, (dy < eps[:, None]).sum(axis=1) - 1)
+    np.testing.assert_array_equal(eps, np.sort(joint, axis=1)[:, k])
+    assert (eps[:60] == 0).all() and (eps[60:] > 0).all()
+    assert (joint[rows, idx] <= eps[:, None]).all()  # the k + 1 nearest, self included
+    assert all(len(set(r)) == k + 1 for r in idx)
+    for space, got in zip(spaces, counts):
+        d = max_norm_matrix(np.hstack([(x, y, z)[b] for b in space]))
+        if rule == "below_eps":
+            inside = d < eps[:, None]
+        elif rule == "below_eps_or_atom":
+            inside = np.where(eps[:, None] > 0, d < eps[:, None], d <= 0)
+        else:  # the largest distance in this space among the returned neighbours
+            inside = d <= d[rows, idx].max(axis=1)[:, None]
+        np.testing.assert_array_equal(got, inside.sum(axis=1) - np.diag(inside))
+    with pytest.raises(ValueError, match="rule"):
+        neighbour_counts([x, y], k, [(0,)], "nearest")
 
 
 @pytest.fixture(params=["brute", "tree"])
@@ -203,6 +187,42 @@ def test_engines_give_identical_estimates(method, monkeypatch):
             monkeypatch.setattr(knn, "use_brute_force", lambda n, dims, task="ksg", b=brute: b)
             cmi[brute] = wb.conditional_mutual_info(x, y, z, method="ksg", units="nats")
         assert cmi[True] == cmi[False]
+
+
+def test_brute_force_rows_shared_out_to_threads_give_the_same_result(monkeypatch):
+    # rows are split across the pool only above a size; force the split on small data
+    from workbench.estimators import brute_force
+
+    x, y = tied_points(300, 3, decimals=1, seed=11), tied_points(300, 2, decimals=2, seed=12)
+    alone = neighbour_counts([x, y], 3, [(0,), (1,)], "span", algorithm="brute")
+    monkeypatch.setattr(brute_force, "_THREAD_MIN_PAIRS", 1)
+    monkeypatch.setattr(brute_force, "cores", lambda: 3)  # uneven row ranges
+    split = neighbour_counts([x, y], 3, [(0,), (1,)], "span", algorithm="brute")
+    for a, b in zip(alone[:2] + tuple(alone[2]), split[:2] + tuple(split[2])):
+        np.testing.assert_array_equal(a, b)
+    eps, _, (in_x, _) = neighbour_counts([x, y], 3, [(0,), (1,)], "below_eps",
+                                         algorithm="tree")
+    np.testing.assert_array_equal(count_neighbours(x, eps, strict=True, algorithm="brute"), in_x)
+
+
+def test_brute_force_is_safe_to_call_from_many_threads():
+    # apps and the Dask runner estimate from several threads at once; the compiled kernels
+    # share nothing but the worker pool
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(13)
+    data = [(rng.standard_normal((900, 4)), rng.standard_normal((900, 4))) for _ in range(6)]
+
+    def run(pair):
+        return neighbour_counts(list(pair), 3, [(0,), (1,)], "below_eps", algorithm="brute")
+
+    serial = [run(p) for p in data]
+    with ThreadPoolExecutor(6) as pool:
+        parallel = list(pool.map(run, data))
+    for a, b in zip(serial, parallel):
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[2][0], b[2][0])
+        np.testing.assert_array_equal(a[2][1], b[2][1])
 
 
 def test_engine_crossover_rule():

@@ -11,12 +11,14 @@ import importlib
 import signal
 import socket
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import panel as pn
 
 from workbench.errors import WorkbenchError
+from workbench.estimators import brute_force
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,8 @@ def serve(config: AppConfig = AppConfig(), *, port: int = 5006, address: str = "
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    # compile (or load from cache) the kNN kernels while nobody waits for them
+    threading.Thread(target=brute_force.warm_up, name="workbench-warm-up", daemon=True).start()
     server.start()
     if show:
         server.io_loop.add_callback(server.show, "/")

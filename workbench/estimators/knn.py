@@ -7,13 +7,10 @@ Neighbour searches never build an n × n matrix. Two exact engines, chosen per t
 * trees: :class:`scipy.spatial.cKDTree` (O(n log n) in low dimension, queries spread over all
   cores with ``workers=-1``); one-dimensional marginal counts use a sorted array and
   ``np.searchsorted``, several times faster than a tree and exact (see :func:`count_neighbours`);
-* blocked brute force, O(n²) time: in several dimensions a max-norm ball that holds k points is
-  wide, trees visit most of their leaves and their per-point-radius counts
-  (``query_ball_point``) crawl, so for moderate n it is faster to sweep blocks of rows against
-  all points with int16 SIMD arithmetic, the joint k-NN and every marginal count in one sweep
-  (:func:`neighbour_counts`), and to settle the few borderline pairs in float64. Memory: a few
-  (block × n) int16 arrays of ~1 MB per thread, kept between calls; blocks are shared out to
-  one thread per core.
+* a compiled brute force (:mod:`.brute_force`), O(n²) time and O(n) memory: in several
+  dimensions a max-norm ball that holds k points is wide, trees visit most of their leaves and
+  their per-point-radius counts crawl, so for moderate n it is faster to sweep every row
+  against all points, the joint k-NN and every marginal count in one sweep.
 
 Both give identical distances and counts: every decision is the float64 comparison
 ``max_j |v_j − w_j|`` (<, ≤) r, the quantity the O(n²) definition :func:`naive_ksg` uses.
@@ -27,10 +24,7 @@ mixed variables) belong to ``mixed``, which handles ties exactly instead.
 from __future__ import annotations
 
 import math
-import os
-import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 
 import numpy as np
 import param
@@ -39,7 +33,7 @@ from scipy.special import digamma, gammaln
 
 from ..errors import EstimationError
 from ..validation import as_samples, check_seed, drop_constant_columns
-from . import register
+from . import brute_force, register
 from .base import Estimator, Seeded
 
 #: Passes of the exactness fix-up in the 1-D counter; each pass moves an interval end by one
@@ -51,24 +45,26 @@ ALGORITHMS = ("auto", "brute", "tree")
 
 #: Crossover of the engines: the largest n for which the brute force is faster, by task and
 #: number of dimensions d (the entry for the largest listed d' <= d applies; none: never).
-#: Measured on this project's 2-core machine under load (scipy 1.17, numpy 2.4, CPU time,
-#: correlated Gaussians, k = 3; benchmarks/bench_knn.py prints a comparison). The brute force
-#: costs about 0.16 ns × n² × (d + 15); trees grow far more slowly in n but steeply with d.
-#: "ksg": joint k-NN plus marginal counts in one sweep, d = joint dimensions, against a tree
-#:   k-NN plus counts that each pick their own engine (the "hybrid"). 5+5 dims, n = 5000:
-#:   107 vs 442 ms with trees only, n = 40 000: 8.5 vs 14.2 s; 8+8, n = 40 000: 10 vs 53 s;
-#:   4+4, n = 20 000: 1.45 vs 1.56 s (hybrid); 4+3, n = 20 000: 1.40 vs 1.44 s; 3+3,
-#:   n = 5000: 87 vs 94 ms, n = 10 000: 340 vs 346 ms; 2+2, n = 5000: 89 vs 73 ms.
-#: "knn": the k-th neighbour alone. 8 dims, n = 10 000: 203 vs 197 ms; 10 dims: 235 vs 371 ms,
-#:   n = 40 000: 3.6 vs 2.9 s; 6 dims, n = 2000: 15 vs 12 ms.
-#: "count": per-point-radius counts alone. 2 dims, n = 2000: 7 vs 10 ms, n = 5000: 28 vs 29 ms;
-#:   3 dims, n = 10 000: 123 vs 179 ms, n = 40 000: 1.8 vs 1.4 s; 4 dims, n = 40 000: 2.2 vs
-#:   2.9 s; 5 dims, n = 5000: 55 vs 815 ms.
-#: The brute force takes fewer than 65 536 points (its per-row counts are uint16).
+#: Measured on this project's 2-core machine (scipy 1.17, numba 0.68, best wall time,
+#: correlated Gaussians, k = 3; brute / tree in ms; benchmarks/bench_knn.py prints a
+#: comparison). The brute force costs about 1 ns × n² per pair of cores; trees grow far more
+#: slowly in n but steeply with d.
+#: "knn": the k-th neighbour alone. 5 dims, n = 2000: 4 / 5, n = 5000: 18 / 13; 6 dims,
+#:   n = 5000: 19 / 19, n = 10 000: 64 / 45; 8 dims, n = 10 000: 76 / 97, n = 20 000:
+#:   283 / 240; 10 dims, n = 40 000: 1271 / 1293; 12 dims, n = 40 000: 1489 / 2186.
+#: "count": per-point-radius counts alone (radii: the k-th neighbour distance of a joint space
+#:   of twice the dimension). 2 dims, n = 20 000: 98 / 119, n = 40 000: 404 / 209; 3 dims,
+#:   n = 40 000: 502 / 522; 4 dims: 620 / 1039; 5 dims: 654 / 1880 (the trees' lead shrinks
+#:   as n^0.6, so the limits beyond 40 000 are extrapolated).
+#: "ksg": joint k-NN plus marginal counts in one sweep, d = joint dimensions, against a
+#:   k-NN plus counts that each pick their own engine by the rows above (the "hybrid").
+#:   2+2 dims, n = 2000: 6 / 6, n = 5000: 28 / 23; 3+3, n = 5000: 30 / 36, n = 10 000:
+#:   107 / 108, n = 20 000: 452 / 413; 4+4, n = 20 000: 481 / 521, n = 40 000: 1939 / 1773;
+#:   5+5, n = 5000: 41 / 55, n = 40 000: 2020 / 3144; 8+8, n = 40 000: 3155 / 4370.
 _BRUTE_MAX_N = {
-    "ksg": {6: 10_000, 7: 20_000, 8: 40_000, 10: 65_535},
-    "knn": {8: 10_000, 10: 25_000},
-    "count": {2: 3_000, 3: 20_000, 4: 50_000, 5: 65_535},
+    "ksg": {6: 10_000, 8: 25_000, 10: 80_000},
+    "knn": {5: 2_000, 6: 5_000, 8: 12_000, 10: 40_000, 12: 60_000},
+    "count": {2: 25_000, 3: 40_000, 4: 90_000, 5: 200_000},
 }
 
 
@@ -106,7 +102,7 @@ def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf,
         algorithm == "brute" or (algorithm == "auto"
                                  and use_brute_force(*points.shape, task="knn")))
     if brute:
-        eps, idx, _ = _brute_force([points], k, (), None, strict=False)
+        eps, idx, _ = brute_force.neighbour_rows([points], k, (), "below_eps")
         return eps, idx
     tree = _tree(points) if tree is None else tree
     dist, idx = tree.query(points, k=k + 1, p=p, workers=-1)
@@ -173,9 +169,7 @@ def count_neighbours(points: np.ndarray, radii: np.ndarray, *, strict: bool,
             - _self_inside(radii, strict)
     if tree is None and (algorithm == "brute" or (
             algorithm == "auto" and use_brute_force(*points.shape, task="count"))):
-        _, _, (inside,) = _brute_force([points], None, [(0,)],
-                                       lambda rows, eps, idx: [radii[rows]], strict=strict)
-        return inside
+        return brute_force.count_rows(points, radii, strict)
     r = np.nextafter(radii, 0) if strict else radii
     tree = _tree(points, leafsize=64) if tree is None else tree
     inside = tree.query_ball_point(points, r=np.maximum(r, 0), p=np.inf,
@@ -185,13 +179,28 @@ def count_neighbours(points: np.ndarray, radii: np.ndarray, *, strict: bool,
     return np.asarray(inside, dtype=np.int64) - _self_inside(radii, strict)
 
 
-#: radii(rows, eps, idx) -> one array of radii for ``rows`` per counted space, given the
-#: rows' joint k-th neighbour distances and neighbour indices (None when no k-NN was asked).
-RadiiFn = Callable[[slice, np.ndarray, np.ndarray], Sequence[np.ndarray]]
+#: How the counting radius of each space follows from a row's joint k-NN (see
+#: :data:`.brute_force.RULES`).
+RULES = brute_force.RULES
+
+
+def radii_of(rule: str, blocks: Sequence[np.ndarray], space: tuple[int, ...],
+             eps: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The radius of every row in ``space`` under ``rule``, and whether counts are strict (<):
+    "below_eps": < ε; "below_eps_or_atom": < ε, or ≤ 0 where ε = 0; "span": ≤ the largest
+    distance in ``space`` among the k + 1 nearest points (the row itself adds 0)."""
+    if rule == "below_eps":
+        return eps, True
+    if rule == "below_eps_or_atom":  # strictly below ε <=> within nextafter(ε, 0)
+        return np.where(eps == 0, 0.0, np.nextafter(eps, 0)), False
+    if rule == "span":
+        v = np.hstack([blocks[b] for b in space])
+        return np.abs(v[idx] - v[:, None, :]).max(axis=(1, 2)), False
+    raise ValueError(f"rule must be one of {RULES}, not {rule!r}")
 
 
 def neighbour_counts(blocks: Sequence[np.ndarray], k: int, spaces: Sequence[tuple[int, ...]],
-                     radii: RadiiFn, *, strict: bool, algorithm: str = "auto",
+                     rule: str, *, algorithm: str = "auto",
                      ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """The KSG-type neighbour statistics in one call.
 
@@ -199,232 +208,26 @@ def neighbour_counts(blocks: Sequence[np.ndarray], k: int, spaces: Sequence[tupl
     max-norm space. Returns ``eps`` (distance of every row to its k-th nearest other point in
     the joint space), ``idx`` (indices of the k + 1 nearest, the row itself included) and, for
     every space in ``spaces`` (a tuple of block numbers, e.g. ``(0, 2)`` for the x-z space),
-    the number of *other* rows within ``radii(...)[space]`` of each row in that space,
-    strictly (<) or not (≤), as :func:`count_neighbours` counts. ``radii`` (see
-    ``RadiiFn``) may depend on each row's k-NN result, as KSG-2's do. ``algorithm``: "auto"
-    (:func:`use_brute_force`), "brute" (one blocked sweep) or "tree" (trees only).
+    the number of *other* rows within the radius that ``rule`` sets (:func:`radii_of`).
+    ``algorithm``: "auto" (:func:`use_brute_force`), "brute" (one compiled sweep) or "tree"
+    (trees only).
     """
     _check_algorithm(algorithm)
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, not {rule!r}")
     blocks = [np.ascontiguousarray(b, dtype=np.float64) for b in blocks]
     n, dims = len(blocks[0]), sum(b.shape[1] for b in blocks)
     if algorithm == "brute" or (algorithm == "auto" and use_brute_force(n, dims)):
-        return _brute_force(blocks, k, spaces, radii, strict=strict)
+        return brute_force.neighbour_rows(blocks, k, spaces, rule)
     # the joint k-NN and each count pick their engine separately ("tree" forces trees)
     part = "auto" if algorithm == "auto" else "tree"
     eps, idx = kth_neighbour(np.hstack(blocks), k, algorithm=part)
-    counts = [count_neighbours(np.hstack([blocks[b] for b in space]), r, strict=strict,
-                               algorithm=part)
-              for space, r in zip(spaces, radii(slice(0, n), eps, idx))]
+    counts = []
+    for space in spaces:
+        radii, strict = radii_of(rule, blocks, space, eps, idx)
+        counts.append(count_neighbours(np.hstack([blocks[b] for b in space]), radii,
+                                       strict=strict, algorithm=part))
     return eps, idx, counts
-
-
-# ----- brute-force engine ------------------------------------------------------------------
-# Every coordinate v becomes the int16 code floor((v − low) / h) − _QMAX, with one step h for
-# all columns (the max-norm compares columns directly) so that code differences fit in int16.
-# For any pair, the float64 max-norm distance D and the code distance C = max_j |Δcode_j|
-# satisfy |D / h − C| < 1 + 1e-10 (one step for the floors, float rounding far below a step),
-# so with a margin of _MARGIN steps: C ≤ r/h − _MARGIN ⇒ D < r (surely inside) and
-# C ≥ r/h + _MARGIN ⇒ D > r (surely outside). Only the pairs in between, about one per row
-# (the k-th neighbour itself sits on the boundary), are settled in float64.
-_QMAX = 16383
-_MARGIN = 2
-_I16 = np.iinfo(np.int16).max
-#: Work arrays hold about this many pairs (rows × n): large enough to amortise the Python
-#: overhead per numpy call, small enough for the level-2/3 caches.
-_BLOCK_PAIRS = 1 << 19
-#: The k-NN threshold halves the columns down to at least this many disjoint groups
-#: (and at least 2(k + 1)): fewer groups make the per-row partition cheaper, more give a
-#: tighter bound (4.4 candidates per row at 32 groups, 4.2 at 64, for k = 3 and n = 5000).
-_GROUPS = 32
-
-
-def _codes(blocks: Sequence[np.ndarray]) -> tuple[list[np.ndarray], float]:
-    """int16 codes, one (d_b, n) C-contiguous array per block, and the common step h."""
-    lows = [b.min(axis=0) for b in blocks]
-    span = max(float((b.max(axis=0) - lo).max()) for b, lo in zip(blocks, lows))
-    step = span / (2 * _QMAX - 2) if span > 0 else 1.0
-    codes = [np.ascontiguousarray((np.floor((b - lo) / step) - _QMAX).astype(np.int16).T)
-             for b, lo in zip(blocks, lows)]
-    return codes, step
-
-
-class _Workspace(threading.local):
-    """Per-thread work arrays (rows × n), kept between calls (a few MB per thread): fresh
-    megabyte-sized arrays cost ~3 ms of page faults per call at n = 5000."""
-
-    def setup(self, rows: int, n: int, arrays: int) -> None:
-        if getattr(self, "shape", None) != (rows, n, arrays):
-            self.shape = (rows, n, arrays)
-            self.codes = [np.empty((rows, n), np.int16) for _ in range(arrays)]
-            self.tmp = np.empty((rows, n), np.int16)
-            self.mask = np.empty((rows, n), bool)
-            self.half = np.empty((rows, (n + 1) // 2), np.int16)
-            self.quarter = np.empty((rows, (n + 3) // 4), np.int16)
-
-
-def _code_distance(codes: np.ndarray, rows: slice, out: np.ndarray, tmp: np.ndarray) -> None:
-    """out[i, j] = max over coordinates of |code[i] − code[j]| for i in ``rows``."""
-    np.subtract(codes[0, rows, None], codes[0], out=out)
-    np.abs(out, out=out)
-    for c in codes[1:]:
-        np.subtract(c[rows, None], c, out=tmp)
-        np.abs(tmp, out=tmp)
-        np.maximum(out, tmp, out=out)
-
-
-def _block_kth(dist: np.ndarray, points: np.ndarray, start: int, k: int,
-               ws: _Workspace) -> tuple[np.ndarray, np.ndarray]:
-    """Exact k-th neighbour distances and k + 1 nearest indices of rows start.. from their
-    code distances ``dist`` (rows × n)."""
-    rows, n = dist.shape
-    # Split the first m columns into `groups` interleaved groups of 2^s (group g holds columns
-    # g, g + groups, ...); the rest (< 2^s columns) stay single. The (k+1)-th smallest of the
-    # group minima and single columns bounds the (k+1)-th smallest code distance from above
-    # (the row itself counts, at 0), so k + 1 points lie within (bound + 1) h and every point
-    # within the k-th neighbour distance has code distance < bound + 2.
-    shift = max(0, int(math.log2(n / max(_GROUPS, 2 * (k + 1)))))
-    groups = n >> shift
-    m = groups << shift
-    mins, buffers = dist[:, :m], (ws.half, ws.quarter)
-    for _ in range(shift):  # halving, two buffers in turn (numpy copies overlapping operands)
-        half = mins.shape[1] // 2
-        out, buffers = buffers[0][:rows, :half], buffers[::-1]
-        np.minimum(mins[:, :half], mins[:, half:], out=out)
-        mins = out
-    single = dist[:, m:]
-    bound = np.partition(np.concatenate([mins, single], axis=1), k, axis=1)[:, k]
-    bound = np.minimum(bound.astype(np.int32) + _MARGIN, _I16).astype(np.int16)[:, None]
-    # candidates: members of the groups whose minimum is within the bound
-    grow, group = np.divmod(np.flatnonzero(mins <= bound), groups)
-    members = dist[:, :m].reshape(rows, 1 << shift, groups)[grow, :, group]
-    hit, pos = np.divmod(np.flatnonzero(members <= bound[grow]), 1 << shift)
-    srow, scol = np.divmod(np.flatnonzero(single <= bound), max(n - m, 1))
-    row = np.concatenate([grow[hit], srow])
-    col = np.concatenate([pos * groups + group[hit], scol + m])
-    exact = np.abs(points[row + start] - points[col]).max(axis=1)
-    order = np.lexsort((col, exact, row))  # by row, then distance, then index
-    row = row[order]
-    nearest = order[np.searchsorted(row, np.arange(rows))[:, None] + np.arange(k + 1)]
-    return exact[nearest[:, k]], col[nearest]
-
-
-def _block_count(dist: np.ndarray, points: np.ndarray, start: int, radii: np.ndarray,
-                 strict: bool, step: float, ws: _Workspace) -> np.ndarray:
-    """Rows j (self included) with ‖p_j − p_i‖_∞ (<, ≤) r_i for the rows i = start..,
-    from their code distances ``dist``; undecided pairs are settled in float64. (One scan
-    for the undecided pairs of all spaces together measured no faster: it needs one more
-    array.)"""
-    rows, n = dist.shape
-    level = radii / step
-    low = np.clip(np.floor(level) - (_MARGIN - 1), -1, _I16)  # code distance < low: inside
-    high = np.clip(np.ceil(level) + _MARGIN, 0, _I16)  # code distance >= high: outside
-    shifted, mask = ws.tmp[:rows], ws.mask[:rows]
-    np.subtract(dist, low.astype(np.int16)[:, None], out=shifted)
-    np.less(shifted, 0, out=mask)
-    inside = np.add.reduce(mask.view(np.uint8), axis=1, dtype=np.uint16).astype(np.int64)
-    # low <= distance < high, as one unsigned comparison
-    np.less(shifted.view(np.uint16), (high - low).astype(np.uint16)[:, None], out=mask)
-    row, col = np.divmod(np.flatnonzero(mask), n)
-    if row.size:
-        exact = np.abs(points[row + start] - points[col]).max(axis=1)
-        inside += np.bincount(row[_within(exact, radii[row], strict)], minlength=rows)
-    return inside
-
-
-def _brute_force(blocks: Sequence[np.ndarray], k: int | None,
-                 spaces: Sequence[tuple[int, ...]], radii: RadiiFn | None, *, strict: bool,
-                 ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """:func:`neighbour_counts` by blocks of rows against all points (k None: counts only)."""
-    n = len(blocks[0])
-    if n >= 1 << 16:  # per-row counts are accumulated in uint16
-        raise ValueError("the brute-force neighbour search takes fewer than 65536 points")
-    codes, step = _codes(blocks)
-    joint = np.ascontiguousarray(np.hstack(blocks))
-    in_space = [joint if len(s) == len(blocks) else np.ascontiguousarray(
-        np.hstack([blocks[b] for b in s])) for s in spaces]
-    multi = [i for i, s in enumerate(spaces) if 1 < len(s) < len(blocks)]
-    whole = tuple(range(len(blocks)))
-    counts_joint = whole in [tuple(s) for s in spaces]
-    joint_array = counts_joint and len(blocks) > 1  # needs its own array (see below)
-    eps = np.zeros(n)
-    idx = np.zeros((n, 0 if k is None else k + 1), dtype=np.intp)
-    counts = [np.empty(n, dtype=np.int64) for _ in spaces]
-    rows = int(min(n, max(8, _BLOCK_PAIRS // n)))
-    ws = _WORKSPACE
-
-    def run(start: int) -> None:
-        stop = min(start + rows, n)
-        sl, r = slice(start, stop), stop - start
-        ws.setup(rows, n, len(blocks) + len(multi) + joint_array)
-        per_block = [a[:r] for a in ws.codes[:len(blocks)]]
-        for c, out in zip(codes, per_block):
-            _code_distance(c, sl, out, ws.tmp[:r])
-
-        def combined(members: Sequence[int], out: np.ndarray) -> np.ndarray:
-            if len(members) == 1:
-                return per_block[members[0]]
-            np.maximum(per_block[members[0]], per_block[members[1]], out=out)
-            for b in members[2:]:
-                np.maximum(out, per_block[b], out=out)
-            return out
-
-        # the joint distances go to the scratch array, which the k-NN step leaves alone,
-        # unless a count needs them after other counts have used the scratch array
-        joint_dist = None if k is None and not counts_joint else combined(
-            whole, (ws.codes[-1] if joint_array else ws.tmp)[:r])
-        e = nb = None
-        if k is not None:
-            e, nb = _block_kth(joint_dist, joint, start, k, ws)
-            eps[sl], idx[sl] = e, nb
-        if not spaces:
-            return
-        for i, (space, rad) in enumerate(zip(spaces, radii(sl, e, nb))):
-            if tuple(space) == whole:
-                dist = joint_dist
-            else:
-                extra = ws.codes[len(blocks) + multi.index(i)][:r] if i in multi else None
-                dist = combined(space, extra)
-            rad = np.asarray(rad, dtype=np.float64)
-            counts[i][sl] = _block_count(dist, in_space[i], start, rad, strict, step, ws) \
-                - _self_inside(rad, strict)
-
-    starts = range(0, n, rows)
-    if len(starts) == 1 or _cores() == 1:
-        for s in starts:
-            run(s)
-    else:  # numpy releases the GIL inside each pass over a block
-        list(_pool().map(run, starts))
-    return eps, idx, counts
-
-
-_WORKSPACE = _Workspace()
-_POOL: tuple[int, ThreadPoolExecutor] | None = None
-_POOL_LOCK = threading.Lock()
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
-        else os.cpu_count() or 1
-
-
-def _pool() -> ThreadPoolExecutor:
-    """One pool of worker threads per process (its threads keep their workspaces); a forked
-    child, which inherits the object but not its threads, makes its own."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None or _POOL[0] != os.getpid():
-            _POOL = (os.getpid(),
-                     ThreadPoolExecutor(_cores(), thread_name_prefix="workbench-knn"))
-        return _POOL[1]
-
-
-def _forget_pool_after_fork() -> None:
-    global _POOL, _POOL_LOCK
-    _POOL, _POOL_LOCK = None, threading.Lock()  # the parent's lock may have been held
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 def condition_columns(rng: np.random.Generator, *arrays: np.ndarray, normalize: bool,
@@ -571,8 +374,7 @@ class KSG(_KSGBase):
                   "Frenzel & Pompe (2007), Phys. Rev. Lett. 99:204101.")
 
     def _mi_from_parts(self, x, y):
-        eps, _, (nx, ny) = neighbour_counts([x, y], self.k, [(0,), (1,)],
-                                            lambda rows, eps, idx: (eps, eps), strict=True)
+        eps, _, (nx, ny) = neighbour_counts([x, y], self.k, [(0,), (1,)], "below_eps")
         _check_no_duplicates(eps, "the joint space")
         return (digamma(self.k) + digamma(len(x))
                 - float(np.mean(digamma(nx + 1.0) + digamma(ny + 1.0))))
@@ -583,9 +385,8 @@ class KSG(_KSGBase):
             return 0.0
         if len(parts) == 2:  # every z column was constant: I(X;Y|Z) = I(X;Y)
             return self._mutual_info(x, y)
-        eps, _, (nxz, nyz, nz) = neighbour_counts(
-            parts, self.k, [(0, 2), (1, 2), (2,)], lambda rows, eps, idx: (eps, eps, eps),
-            strict=True)
+        eps, _, (nxz, nyz, nz) = neighbour_counts(parts, self.k, [(0, 2), (1, 2), (2,)],
+                                                  "below_eps")
         _check_no_duplicates(eps, "the joint space")
         return digamma(self.k) - float(np.mean(digamma(nxz + 1.0) + digamma(nyz + 1.0)
                                                - digamma(nz + 1.0)))
@@ -608,11 +409,7 @@ class KSG2(_KSGBase):
     references = "Kraskov, Stögbauer & Grassberger (2004), Phys. Rev. E 69:066138."
 
     def _mi_from_parts(self, x, y):
-        def radii(rows, eps, idx):
-            # the k + 1 neighbours include the point itself, which adds distance 0
-            return [np.abs(v[idx] - v[rows, None, :]).max(axis=(1, 2)) for v in (x, y)]
-
-        eps, _, (nx, ny) = neighbour_counts([x, y], self.k, [(0,), (1,)], radii, strict=False)
+        eps, _, (nx, ny) = neighbour_counts([x, y], self.k, [(0,), (1,)], "span")
         _check_no_duplicates(eps, "the joint space")
         return (digamma(self.k) - 1.0 / self.k + digamma(len(x))
                 - float(np.mean(digamma(nx) + digamma(ny))))
@@ -654,12 +451,7 @@ class MixedKSG(_KNN):
             return 0.0
         x, y = condition_columns(None, x, y, normalize=self.normalize, jitter=0.0)
 
-        def radii(rows, rho, idx):
-            # strictly closer than rho <=> within nextafter(rho, 0); atoms count distance 0
-            r = np.where(rho == 0, 0.0, np.nextafter(rho, 0))
-            return r, r
-
-        rho, _, (nx, ny) = neighbour_counts([x, y], self.k, [(0,), (1,)], radii, strict=False)
+        rho, _, (nx, ny) = neighbour_counts([x, y], self.k, [(0,), (1,)], "below_eps_or_atom")
         atoms = rho == 0
         k_tilde = np.full(len(x), float(self.k))
         if atoms.any():
