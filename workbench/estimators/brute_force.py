@@ -64,6 +64,13 @@ def codes_of(blocks: Sequence[np.ndarray]) -> tuple[np.ndarray, float]:
 
 
 @numba.njit(inline="always", **_JIT)
+def _max(o, a):
+    """max(o, a) as arithmetic (exact on these integer codes): a max or a select that updates
+    an array in place is compiled to a masked store, several times slower on x86."""
+    return o + (a - o) * np.float32(a > o)
+
+
+@numba.njit(inline="always", **_JIT)
 def _code_distance(codes, c0, c1, i, out):
     """out[j] = max over the columns c0..c1 of |code[c, j] − code[c, i]|."""
     n = codes.shape[1]
@@ -75,11 +82,7 @@ def _code_distance(codes, c0, c1, i, out):
         row = codes[c]
         v = row[i]
         for j in range(n):
-            a = abs(row[j] - v)
-            o = out[j]
-            # max(o, a) written as arithmetic (exact on these integers): a max or a select
-            # here is compiled to a masked store, which is several times slower on x86
-            out[j] = o + (a - o) * np.float32(a > o)
+            out[j] = _max(out[j], abs(row[j] - v))
 
 
 @numba.njit(inline="always", **_JIT)
@@ -248,9 +251,7 @@ def _combine(per_block, members, out):
     for m in range(1, chosen.size):
         other = per_block[chosen[m]]
         for j in range(out.size):
-            o = a[j]
-            c = other[j]
-            out[j] = o + (c - o) * np.float32(c > o)  # max, see _code_distance
+            out[j] = _max(a[j], other[j])
         a = out
     return out
 
