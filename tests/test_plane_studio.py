@@ -198,8 +198,10 @@ def test_knobs_and_bin_rule_reach_the_experiment(make_studio):
 
 def test_two_estimators_and_switching_the_shown_one(make_studio):
     studio = make_studio(epochs=2, estimators=["binning", "adaptive_binning"])
+    assert not studio._shown_w.visible  # no measurements yet: no empty choice on the page
     studio.start()
     wait_for(studio, lambda: finished(studio), "the run to finish")
+    assert studio._shown_w.visible
     labels = [e for e in studio.param.shown_estimator.objects if e]
     assert len(labels) == 2 and labels[1] == "adaptive_binning"
     assert studio._plots.estimator == labels[0]

@@ -473,6 +473,7 @@ class PlaneStudio(LiveTraining):
         self.param.update(epoch=None, n_points=0)
         self.param.shown_estimator.objects = []
         self.shown_estimator = None
+        self._shown_w.visible = False  # an empty choice says nothing; it returns with data
 
     def _update_estimator_choices(self, frame: pd.DataFrame) -> bool:
         """Add newly seen estimator labels to the choices; True when the shown one changed."""
@@ -481,6 +482,7 @@ class PlaneStudio(LiveTraining):
         if not set(found) - set(known):
             return False
         self.param.shown_estimator.objects = known + [e for e in found if e not in known]
+        self._shown_w.visible = True
         if self.shown_estimator not in found:
             self._shown_guard = True
             try:
@@ -639,7 +641,8 @@ class PlaneStudio(LiveTraining):
         self._error_w = alert("danger", "wb-error")
         self._shown_w = w.Select.from_param(self.param.shown_estimator,
                                             name="Estimator shown in the plots",
-                                            css_classes=["wb-shown-estimator"], width=380)
+                                            css_classes=["wb-shown-estimator"], width=380,
+                                            visible=False)
         self._plane_slot = plot_slot("wb-plot-plane")
         self._loss_slot = plot_slot("wb-plot-loss")
         self._accuracy_slot = plot_slot("wb-plot-accuracy")
