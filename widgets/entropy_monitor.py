@@ -323,14 +323,9 @@ class EntropyMonitor(LiveTraining):
     dataset = param.Selector(default="digits", objects=list(DEFAULT_ARCH),
                              doc="Dataset: scikit-learn's 8×8 digits (10 classes) or the 12-bit "
                                  "task of Shwartz-Ziv & Tishby (binary label).")
-    arch = param.String(default=DEFAULT_ARCH["digits"],
-                        doc="Layer widths input-hidden-…-classes; every layer is tracked.")
-    activation = param.Selector(default="relu", objects=list(models.ACTIVATIONS),
-                                doc="Nonlinearity of the hidden layers.")
-    epochs = param.Integer(default=100, bounds=(1, 100_000), doc="Training epochs.")
-    lr = param.Number(default=1e-3, bounds=(1e-6, 1.0), doc="Adam learning rate.")
-    batch_size = param.Integer(default=64, bounds=(1, 100_000), doc="Mini-batch size.")
-    seed = param.Integer(default=0, bounds=(0, None), doc="Seed of data split, init, batches.")
+    arch = param.String(default=DEFAULT_ARCH["digits"])
+    activation = param.Selector(default="relu")
+    lr = param.Number(default=1e-3, doc="Adam learning rate.")
     label_noise = param.Number(
         default=0.0, bounds=(0.0, 1.0),
         doc="Fraction of training labels shuffled before training (1: all random). Test labels "
@@ -595,30 +590,22 @@ class EntropyMonitor(LiveTraining):
         measures_w = w.CheckBoxGroup.from_param(
             self.param.measures, name="", options={MEASURE_TITLES[m]: m for m in MEASURES},
             css_classes=["wb-measures"], inline=False, **wide)
-        self._settings = [
-            bound(w.Select, "dataset", "Dataset", "dataset"),
-            bound(w.TextInput, "arch", "Layer widths (input-…-classes)", "arch"),
-            bound(w.Select, "activation", "Activation", "activation"),
-            bound(w.FloatInput, "lr", "Learning rate", "lr", step=0.0005, format="0.[00000]"),
-            bound(w.IntInput, "batch_size", "Batch size", "batch-size"),
-            bound(w.IntInput, "epochs", "Epochs", "epochs", step=50),
-            bound(w.IntInput, "seed", "Seed", "seed"),
-            bound(w.FloatSlider, "label_noise", "Label noise (shuffled fraction)",
-                  "label-noise", step=0.05),
-            bound(w.Select, "measure_on", "Measure on rows", "measure-on"),
-            bound(w.IntInput, "every", "Measure every n-th epoch", "every"),
-            measures_w,
-            bound(w.RadioButtonGroup, "units", "", "units"),
-        ]
-        s = self._settings
+        net = self._network_widgets()
+        noise_w = bound(w.FloatSlider, "label_noise", "Label noise (shuffled fraction)",
+                        "label-noise", step=0.05)
+        measure_on_w = bound(w.Select, "measure_on", "Measure on rows", "measure-on")
+        every_w = bound(w.IntInput, "every", "Measure every n-th epoch", "every")
+        units_w = bound(w.RadioButtonGroup, "units", "", "units")
+        self._settings = [*net.values(), noise_w, measure_on_w, every_w, measures_w, units_w]
         self._knob_holder = pn.Column(**wide)
         self._on_measures()
         layer_controls = pn.Column(
-            "#### Data and network", s[0], s[1], s[2],
-            "#### Training", pn.Row(s[3], s[4], **wide), pn.Row(s[5], s[6], **wide), s[7],
-            "#### Measures", s[8], s[9],
-            pn.pane.Markdown("Track for every layer", margin=(0, 10)), s[10],
-            pn.pane.Markdown("Units", margin=(0, 10)), s[11],
+            "#### Data and network", net["dataset"], net["arch"], net["activation"],
+            "#### Training", pn.Row(net["lr"], net["batch_size"], **wide),
+            pn.Row(net["epochs"], net["seed"], **wide), noise_w,
+            "#### Measures", measure_on_w, every_w,
+            pn.pane.Markdown("Track for every layer", margin=(0, 10)), measures_w,
+            pn.pane.Markdown("Units", margin=(0, 10)), units_w,
             self._knob_holder,
             pn.pane.HTML("<small>Settings and knobs apply at the next Start.</small>",
                          margin=(0, 10)),

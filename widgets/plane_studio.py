@@ -226,20 +226,14 @@ class PlaneStudio(LiveTraining):
     # ----- network and training -------------------------------------------------------------
     dataset = param.Selector(default="tishby12", objects={
         "12-bit task (Tishby)": "tishby12", "digits (8×8 images)": "digits",
-        "Gaussian mixture": "gaussian_mixture"}, doc="Built-in classification dataset.")
-    arch = param.String(default="12-10-7-5-4-3-2", doc=(
-        "Layer widths from input to output, e.g. 12-10-7-5-4-3-2. The first must be the "
-        "number of input features, the last the number of classes."))
-    activation = param.Selector(default="tanh", objects=list(models.ACTIVATIONS),
-                                doc="Hidden-layer nonlinearity (the output is a softmax).")
+        "Gaussian mixture": "gaussian_mixture"})
+    arch = param.String(default="12-10-7-5-4-3-2")
     optimizer = param.Selector(default="adam", objects=list(train.OPTIMIZERS), doc="Optimizer.")
-    lr = param.Number(default=0.002, bounds=(1e-6, 10.0), doc=(
+    lr = param.Number(default=0.002, doc=(
         "Learning rate. 0.002 trains tanh and ReLU alike; 0.004 (the `workbench plane` default) "
         "compresses tanh sooner but can kill a ReLU network (every unit of a layer at 0)."))
-    batch_size = param.Integer(default=256, bounds=(1, 100_000), doc="Mini-batch size.")
-    epochs = param.Integer(default=300, bounds=(1, 100_000), doc="Epochs to train.")
-    seed = param.Integer(default=0, bounds=(0, None),
-                         doc="Seed of the data split, the initial weights and the batch order.")
+    batch_size = param.Integer(default=256)
+    epochs = param.Integer(default=300)
     # ----- tracking ---------------------------------------------------------------------
     estimators = param.ListSelector(default=["binning"], objects=list(PLANE_METHODS),
                                     doc="Estimators measuring every layer each recorded epoch.")
@@ -605,26 +599,20 @@ class PlaneStudio(LiveTraining):
         w = pn.widgets
         wide = {"sizing_mode": "stretch_width"}
 
+        net = self._network_widgets()
         bound = functools.partial(param_widget, self)
-
-        self._settings = [
-            bound(w.Select, "dataset", "Dataset", "dataset"),
-            bound(w.TextInput, "arch", "Layer widths (input-…-classes)", "arch"),
-            bound(w.Select, "activation", "Activation", "activation"),
-            bound(w.Select, "optimizer", "Optimizer", "optimizer"),
-            bound(w.FloatInput, "lr", "Learning rate", "lr", step=0.001, format="0.[00000]"),
-            bound(w.IntInput, "batch_size", "Batch size", "batch-size"),
-            bound(w.IntInput, "epochs", "Epochs", "epochs", step=50),
-            bound(w.IntInput, "seed", "Seed", "seed"),
-            bound(w.CheckBoxGroup, "estimators", "Estimators", "estimators", inline=True),
-            bound(w.Select, "every", "Measure the plane", "every"),
-        ]
+        estimators_w = bound(w.CheckBoxGroup, "estimators", "Estimators", "estimators",
+                             inline=True)
+        every_w = bound(w.Select, "every", "Measure the plane", "every")
         self._knob_holder = pn.Column(*[self._knob_card(m) for m in self.estimators], **wide)
-        s = self._settings
+        optimizer_w = bound(w.Select, "optimizer", "Optimizer", "optimizer")
+        self._settings = [*net.values(), optimizer_w, estimators_w, every_w]
         self._controls = pn.Column(
-            "#### Data and network", s[0], s[1], s[2],
-            "#### Training", pn.Row(s[3], s[4], **wide), pn.Row(s[5], s[6], **wide), s[7],
-            "#### Information plane", pn.pane.Markdown("Estimators", margin=(0, 10)), s[8], s[9],
+            "#### Data and network", net["dataset"], net["arch"], net["activation"],
+            "#### Training", pn.Row(optimizer_w, net["lr"], **wide),
+            pn.Row(net["batch_size"], net["epochs"], **wide), net["seed"],
+            "#### Information plane", pn.pane.Markdown("Estimators", margin=(0, 10)),
+            estimators_w, every_w,
             self._knob_holder,
             pn.pane.HTML("<small>Knob changes apply to the next Start.</small>", margin=(0, 10)),
             css_classes=["wb-controls"], width=340, margin=(0, 10))

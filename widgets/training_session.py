@@ -16,6 +16,7 @@ call ``poll()``.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
@@ -23,10 +24,11 @@ import pandas as pd
 import panel as pn
 import param
 
+from workbench import models
 from workbench.errors import WorkbenchError
 from workbench.session import TrainingSession
 
-from .components import TwoPaneApp
+from .components import TwoPaneApp, param_widget
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,18 @@ def error_message(exc: BaseException) -> str:
 class LiveTraining(TwoPaneApp):
     """Base of the live-training apps (see the module docstring)."""
 
+    # ----- the network and its training (subclasses set their own defaults) ---------------
+    dataset = param.Selector(default=None, objects=[], doc="Built-in classification dataset.")
+    arch = param.String(default="", doc=(
+        "Layer widths from input to output, e.g. 12-10-7-5-4-3-2: the first is the number of "
+        "input features, the last the number of classes; every layer is tracked."))
+    activation = param.Selector(default="tanh", objects=list(models.ACTIVATIONS),
+                                doc="Hidden-layer nonlinearity (the output is a softmax).")
+    lr = param.Number(default=1e-3, bounds=(1e-6, 10.0), doc="Learning rate.")
+    batch_size = param.Integer(default=64, bounds=(1, 100_000), doc="Mini-batch size.")
+    epochs = param.Integer(default=100, bounds=(1, 100_000), doc="Epochs to train.")
+    seed = param.Integer(default=0, bounds=(0, None),
+                         doc="Seed of the data split, the initial weights and the batch order.")
     poll_ms = param.Integer(default=300, bounds=(50, 5000),
                             doc="How often the page takes new rows from the training thread.")
     state = param.String(default="idle", doc="idle, running, paused, stopping, finished, "
@@ -107,6 +121,21 @@ class LiveTraining(TwoPaneApp):
         self._sync()
 
     # ----- for subclasses ---------------------------------------------------------------
+    def _network_widgets(self) -> dict[str, pn.widgets.Widget]:
+        """Widgets of the dataset, network and training settings above, by parameter name."""
+        w = pn.widgets
+        bound = functools.partial(param_widget, self)
+        return {
+            "dataset": bound(w.Select, "dataset", "Dataset", "dataset"),
+            "arch": bound(w.TextInput, "arch", "Layer widths (input-…-classes)", "arch"),
+            "activation": bound(w.Select, "activation", "Activation", "activation"),
+            "lr": bound(w.FloatInput, "lr", "Learning rate", "lr", step=0.0005,
+                        format="0.[00000]"),
+            "batch_size": bound(w.IntInput, "batch_size", "Batch size", "batch-size"),
+            "epochs": bound(w.IntInput, "epochs", "Epochs", "epochs", step=50),
+            "seed": bound(w.IntInput, "seed", "Seed", "seed"),
+        }
+
     def _begin(self) -> None:
         """Call right after ``self._session.start(...)``: state, banner, polling."""
         self.param.update(state="running", error="")
