@@ -1,7 +1,6 @@
 """Shared fixtures. Tests assert against closed-form truth; tolerances are justified inline."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -23,5 +22,7 @@ def artifacts_dir() -> Path:
     return ARTIFACTS
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data beside the repository (reference files that are not shipped)."""
+    return SHARED_DATA

@@ -294,3 +294,40 @@ def test_entropy_heatmap_plots():
     assert len(heat.data) == 6 and heat.data["entropy"].max() == pytest.approx(4.0)
     assert len(heatmaps_over_training(rows, 2)) == 2
     assert len(entropy_over_training(rows)) == 2
+
+
+def test_snapshot_steps_are_evenly_spaced_with_both_ends():
+    from workbench.plots.attention import snapshot_steps
+    steps = list(range(0, 101, 10))                  # 11 steps: entries round(i * 10 / 3)
+    assert snapshot_steps(steps, 4) == [0, 30, 70, 100]
+    assert snapshot_steps(reversed(steps * 2), 2) == [0, 100]   # sorted, duplicates ignored
+    assert snapshot_steps([0, 10, 20], 9) == [0, 10, 20]       # fewer steps than asked
+    assert snapshot_steps([5], 1) == [5]
+    with pytest.raises(wb.WorkbenchError):
+        snapshot_steps([], 3)
+    with pytest.raises(wb.WorkbenchError):
+        snapshot_steps([0, 10], 0)
+
+
+def test_static_attention_exports(tmp_path):
+    from workbench.plots.attention import entropy_over_training, loss_over_training
+    from workbench.static import attention_figure, save_attention_html, save_attention_png
+    rows = pd.DataFrame([{"step": s, "layer": l, "head": h, "entropy": 1.0 + l + 0.1 * h,
+                          "loss": 2.0, "val_loss": 2.1, "units": "bits"}
+                         for s in (0, 10, 20, 30) for l in range(2) for h in range(3)])
+    fig = attention_figure(rows, snapshots=3)
+    heat = fig.axes[0].images[0].get_array()
+    np.testing.assert_allclose(heat, [[1.0, 1.1, 1.2], [2.0, 2.1, 2.2]])  # layer x head
+    # steps 0, 10, 20, 30: entries round(0), round(1.5) = 2 (half to even), round(3)
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["step 0", "step 20", "step 30"]
+    assert fig.axes[3].get_ylabel() == "mean attention entropy (bits)"
+    assert save_attention_png(rows, tmp_path / "a.png").read_bytes()[:4] == b"\x89PNG"
+    html = save_attention_html(rows, tmp_path / "a.html", resources="cdn").read_text()
+    assert "attention entropy (bits)" in html
+    # layers without rows still get a (empty) curve
+    overlay = entropy_over_training(rows[rows["layer"] == 0], layers=range(3), width=None)
+    assert list(overlay.keys()) == [0, 1, 2] and len(overlay[2]) == 0
+    assert "width" not in overlay.opts.get().kwargs
+    loss = loss_over_training(rows, width=None)
+    assert [c.kdims[0].label for c in loss] == ["training step"] * 2
+    assert [c.vdims[0].label for c in loss] == ["cross-entropy (nats/char)"] * 2

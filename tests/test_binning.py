@@ -54,9 +54,14 @@ def test_label_vs_continuous_matches_exact_discrete_mi():
     exact = float(-(pmf * np.log2(pmf)).sum())
     assert mi == pytest.approx(exact, abs=0.025)
     # equal-mass bins may straddle two classes (edges follow the data, not the gaps), so they
-    # can only lose information: plug-in I(X_binned;Y) <= H(Y)
+    # can only lose information: plug-in I(X_binned;Y) = H(Y) − H(Y|X_binned) <= H(Y). The loss
+    # is bounded: the x values are distinct, so each bin holds ⌈n/30⌉ = 667 or 666 consecutive
+    # ranks; only a bin holding a class boundary is mixed, there are 2 boundaries, and such a bin
+    # (667 ranks, classes of thousands) mixes 2 classes, H(Y|bin) <= 1 bit. Hence
+    # H(Y|X_binned) <= 2 · 667/n bits = 0.067 (seen over seeds 2-7: 0.004 to 0.037).
     adaptive = wb.mutual_info(x, y, method="adaptive_binning", n_bins=30)
-    assert 0.9 * float(mi) < adaptive <= float(mi) + 1e-12
+    max_loss = 2 * math.ceil(y.size / 30) / y.size
+    assert float(mi) - max_loss <= adaptive <= float(mi) + 1e-12
 
 
 def test_information_plane_12_bits():

@@ -11,14 +11,15 @@ import numpy as np
 import pytest
 
 import workbench as wb
-from workbench.estimators import get_estimator_class, registry
+from workbench.estimators import get_estimator_class
 from workbench.estimators.compressed import pca_compress
-
-pytestmark = pytest.mark.skipif("ksg" not in registry(),
-                                reason="the ksg estimator (knn.py) is not registered yet")
 
 RHO = 0.8
 TRUTH = -math.log(1 - RHO**2)
+
+
+def test_compressed_ksg_and_its_ksg_are_listed():
+    assert {"ksg", "compressed_ksg"} <= {m["name"] for m in wb.methods()}
 
 
 @pytest.fixture(scope="module")

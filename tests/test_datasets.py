@@ -1,16 +1,12 @@
 """Datasets: the generated 12-bit task against the published file, splits, file loading."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from workbench import datasets as D
 from workbench.errors import FileLoadError, InputError
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # beside the repo
-VAR_U = SHARED_DATA / "var_u.mat"
 
 
 def test_tishby12_patterns_are_all_4096_distinct_bit_vectors():
@@ -20,11 +16,13 @@ def test_tishby12_patterns_are_all_4096_distinct_bit_vectors():
     assert len(np.unique(p, axis=0)) == 4096
 
 
-@pytest.mark.skipif(not VAR_U.exists(), reason="reference file ../shared/data/var_u.mat absent")
-def test_tishby12_matches_the_published_file_exactly():
+def test_tishby12_matches_the_published_file_exactly(shared_data):
     from scipy.io import loadmat
 
-    ref = loadmat(VAR_U)
+    var_u = shared_data / "var_u.mat"
+    if not var_u.exists():
+        pytest.skip("reference file ../shared/data/var_u.mat absent")
+    ref = loadmat(var_u)
     f, y = ref["F"], ref["y"].ravel()
     ours = D.tishby12_patterns()
     # same 4096 patterns, same row order

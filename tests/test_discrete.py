@@ -4,6 +4,7 @@ Exact truth comes from enumerating the pmf; tolerances are multiples of the spre
 measured once and written next to each tolerance.
 """
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -116,6 +117,31 @@ def test_constant_is_zero_and_whole_floats_ok(method):
     huge = np.array([-2 ** 62, 2 ** 62, 7, 10 ** 18, 0])[x]
     assert wb.entropy(huge, method=method) == pytest.approx(float(wb.entropy(x, method=method)),
                                                             abs=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint8])
+def test_plugin_entropy_of_wide_integer_rows_is_exact(dtype):
+    # 2000 rows of 784 pixels in 0..255 (MNIST-sized), drawn from 7 prototypes with fixed
+    # counts: the plug-in pmf is counts/n exactly, so the plug-in entropy is known exactly.
+    # 256**784 overflows any int64 (or float64) key: rows must be folded column group by column
+    # group without overflow warnings. Prototypes 5 and 6 differ only in the last pixel, so
+    # every column must be folded in.
+    rng = np.random.default_rng(12)
+    protos = rng.integers(0, 256, size=(7, 784))
+    protos[6] = protos[5]
+    protos[6, -1] = (protos[5, -1] + 1) % 256
+    counts = np.array([700, 500, 300, 200, 150, 100, 50])
+    x = np.repeat(protos, counts, axis=0)[rng.permutation(counts.sum())].astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h = wb.entropy(x, method="plugin")
+        h_mm = wb.entropy(x, method="miller_madow")
+        mi = wb.mutual_info(x, x[:, -1:], method="plugin")
+    assert h == pytest.approx(exact_h_bits(counts / counts.sum()), abs=1e-12)
+    # Miller–Madow adds (m − 1)/(2n) nats with m = 7 occupied symbols
+    assert h_mm == pytest.approx(float(h) + 6 / (2 * 2000 * math.log(2)), abs=1e-12)
+    # the last pixel is a function of the row: I(X; X_last) = H(X_last)
+    assert mi == pytest.approx(float(wb.entropy(x[:, -1], method="plugin")), abs=1e-12)
 
 
 def test_mutual_info_of_known_joint_pmf():

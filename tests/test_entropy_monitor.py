@@ -73,8 +73,8 @@ def test_counter_advances_pause_holds_stop_ends_reset_clears(monitor):
     assert poll_until(monitor, lambda: monitor.counter > held + 1)
 
     monitor.stop()
-    # the thread ends within a mini-batch plus one measurement; 10 s only guards against a hang
-    assert monitor.join(10.0)
+    # the thread ends after a mini-batch plus one measurement; PATIENCE only guards a hang
+    assert monitor.join(PATIENCE)
     assert poll_until(monitor, lambda: monitor.state == "stopped")
     assert monitor.counter < 400 and "Stopped at epoch" in monitor.status
 

@@ -103,7 +103,7 @@ def test_kernel_rows_are_the_estimators_rows(model, data):
     rows = tracker.kernel_rows()
     assert len(rows) == 60 and len(np.unique(rows)) == 60
     est = tracker.estimators["dse"]
-    np.testing.assert_array_equal(rows, est._rows(len(x)))
+    np.testing.assert_array_equal(rows, est._subsample(np.arange(len(x)))[0])
     t = capture(model, x, ["layer2"])["layer2"].astype(np.float64)
     assert float(est.entropy(t)) == pytest.approx(float(est.entropy(t[rows])), rel=1e-12)
     assert RepresentationTracker(model, x=x, y=y, subsample=None).kernel_rows() is None

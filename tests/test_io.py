@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from workbench.errors import FileLoadError
-from workbench.io import load_array, load_bytes
+from workbench.io import load_array, load_array_with_columns, load_bytes
 
 
 def _npy_bytes(arr, allow_pickle=False):
@@ -65,3 +65,15 @@ def test_size_limit(tmp_path):
         load_array(tmp_path / "big.npy", max_bytes=100)
     with pytest.raises(FileLoadError, match="no such file"):
         load_array(tmp_path / "missing.npy")
+
+
+def test_csv_header_names(tmp_path):
+    (tmp_path / "h.csv").write_text('a,"label",b\n1,0,2\n3,1,4\n')
+    arr, names = load_array_with_columns(tmp_path / "h.csv")
+    np.testing.assert_array_equal(arr, [[1, 0, 2], [3, 1, 4]])
+    assert names == ["a", "label", "b"]
+    (tmp_path / "n.csv").write_text("1,0,2\n3,1,4\n")
+    arr, names = load_array_with_columns(tmp_path / "n.csv")
+    assert names is None and arr.shape == (2, 3)
+    np.save(tmp_path / "a.npy", np.zeros((2, 2)))
+    assert load_array_with_columns(tmp_path / "a.npy")[1] is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import types
 
 import numpy as np
 import pandas as pd
@@ -291,13 +292,23 @@ def test_lab_sweeps_fill_both_plot_frames():
     assert the_lab.n_curve is None and len(the_lab._n_plot) == 0
 
 
-def test_lab_skips_work_over_its_time_budget():
+def test_lab_skips_work_over_its_time_budget(monkeypatch):
+    import widgets.estimator_lab as estimator_lab
     from widgets.estimator_lab import EstimatorLab
+
+    # A fake clock that moves 1 s per reading: every timed estimate "takes" exactly 1 s, so
+    # what is skipped depends on the budget alone, not on the machine's speed. Both modules
+    # read time.perf_counter (workbench.lab times the estimate, the widget re-times it).
+    ticks = iter(range(10**9))
+    clock = types.SimpleNamespace(perf_counter=lambda: float(next(ticks)))
+    monkeypatch.setattr(lab, "time", clock)
+    monkeypatch.setattr(estimator_lab, "time", clock)
 
     the_lab = EstimatorLab(n=200, n_resamples=20, time_budget_s=0.001, task=NORMAL)
     assert the_lab.result is not None and the_lab.result.low is None
     assert the_lab.n_curve is None and the_lab.knob_curve is None
     assert "interval skipped" in the_lab.warning and "plots skipped" in the_lab.warning
+    # fake seconds: 20 resamples ≈ 20 s, the sweeps' ~20 estimates ≈ 20 s; both under 1000
     the_lab.time_budget_s = 1000
     assert the_lab.result.low is not None and the_lab.n_curve is not None
     assert the_lab.warning == ""

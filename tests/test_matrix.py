@@ -174,11 +174,9 @@ def test_cs_qmi_formula_and_properties(rng):
     indep = wb.mutual_info(x, rng.normal(size=(300, 2)), method="cauchy_schwarz", units="nats")
     dep = wb.mutual_info(x, x + 0.5 * rng.normal(size=(300, 2)), method="cauchy_schwarz",
                          units="nats")
-    # over 10 seeds (n=400): independent 0.0012 ± 0.0002, ρ = 0.8: 0.062 ± 0.003
+    # over seeds 0-9 at this n = 300: independent 0.0019 ± 0.0008 nats (largest 0.0036),
+    # partner x + 0.5·noise (ρ = 1/√1.25 ≈ 0.89 per coordinate) 0.079 ± 0.003 (smallest 0.073)
     assert 0 <= indep < 0.005 < 0.04 < dep
-    torch_dep = wb.mutual_info(x, x + 0.5 * rng.normal(size=(300, 2)), method="cauchy_schwarz",
-                               backend="torch")
-    assert np.isfinite(torch_dep)
 
 
 def test_cs_torch_matches_numpy(rng):

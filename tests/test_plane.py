@@ -68,7 +68,10 @@ def test_definitions_on_distinct_inputs(data):
     assert (info["I(T;Y)"] <= h_y + 1e-9).all() and (info["I(T;Y)"] >= -1e-12).all()
     # 4096 distinct inputs and a 10-unit first layer with 30 bins: every pattern has its own bin
     assert info.loc["layer1", "H(T)"] == pytest.approx(12.0)
-    # data processing: I(X;T) never increases with depth through a deterministic chain
+    # Not a theorem: binned T_{l+1} = bin(f(T_l)) is not a function of the binned T_l, so the
+    # data-processing inequality does not apply to the binned values. What this checks is the
+    # observed picture for this init (seed 0; seeds 1-4 alike) of a narrowing tanh net: the
+    # binned I(X;T) falls layer by layer (12, 12, 11.6, 9.0, 5.6, 1.0 bits).
     assert np.all(np.diff(info.loc[[f"layer{i}" for i in range(1, 7)], "I(X;T)"]) <= 1e-9)
 
 
@@ -145,8 +148,8 @@ def test_other_estimators_go_through_their_public_methods(data):
     assert set(rows["estimator"]) - {""} == {"rounded_test"}
 
 
-@pytest.mark.skipif("kde" not in registry(), reason="kde estimator not registered yet")
 def test_kde_noisy_layer_plane(data):
+    assert "kde" in {m["name"] for m in wb.methods()}
     net = mlp(activation="tanh", seed=0)
     sigma2 = 0.1
     plane = InformationPlane(net, x=data.x, y=data.y, subsample=512,
@@ -160,8 +163,13 @@ def test_kde_noisy_layer_plane(data):
         noise = 0.5 * widths[layer] * math.log2(2 * math.pi * math.e * sigma2)
         assert row["I(X;T)"] == pytest.approx(row["H(T)"] - noise, abs=1e-6)
         assert -1e-9 <= row["I(X;T)"] <= math.log2(512) + 1e-6
-        # I(T;Y) is a difference of two upper bounds: near [0, H(Y)] but not clipped to it
-        assert -0.05 <= row["I(T;Y)"] <= 1.05
+        # I(T;Y) = (1/n) Σ_i log[(mean of K_ij over i's class) / (mean of K_ij over all j)]
+        # (kernel.py). The all-rows sum contains the class sum, so each term is at most
+        # log(n / n_class): I(T;Y) <= the subsample's H(Y) <= 1 bit (two classes), a theorem.
+        # Below, no theorem: a difference of two upper bounds may dip under 0. At this seed
+        # the values run 0.001-0.60 bits (20 init seeds: smallest 1.7e-6), so any negative
+        # value means the estimator changed.
+        assert -1e-9 <= row["I(T;Y)"] <= 1 + 1e-9
 
 
 def test_failing_estimator_warns_and_training_continues(data):

@@ -102,6 +102,21 @@ def test_plane_then_runs_commands(tmp_path, capsys):
     assert RunStore(out).ids() == ["first"]
 
 
+def test_compare_runs_without_plane_rows(tmp_path, capsys):
+    # runs that only hold model metrics (e.g. stopped before the first measurement)
+    store = RunStore(tmp_path)
+    for run_id in ("a", "b"):
+        store.create({"data": "tishby12"}, run_id=run_id).append(
+            [{"run": "", "epoch": 0, "layer": "model", "layer_index": 0,
+              "quantity": "train_loss", "estimator": "", "value": 0.7, "units": "nats",
+              "seconds": 0.0}])
+    assert main(["runs", "compare", "a", "b", "--root", str(tmp_path)]) == 0
+    assert "no information-plane rows" in capsys.readouterr().out
+    assert main(["runs", "compare", "a", "b", "--root", str(tmp_path), "--png",
+                 str(tmp_path / "x.png")]) == 2
+    assert "has no information-plane rows" in capsys.readouterr().err
+
+
 def test_bad_input_gives_a_clear_error(tmp_path, capsys):
     assert main(["plane", "--estimator", "nope", "--out", str(tmp_path)]) == 2
     assert "unknown method 'nope'" in capsys.readouterr().err

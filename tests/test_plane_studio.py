@@ -5,6 +5,7 @@ Nothing polls by itself outside an event loop, so the tests call ``studio.poll()
 wait (with generous timeouts; no test assumes how fast the machine is)."""
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -18,6 +19,7 @@ from widgets.plane_studio import PlaneStudio, info_table, metric_table, page  # 
 from workbench.errors import InputError  # noqa: E402
 from workbench.runs import RunStore  # noqa: E402
 from workbench.session import TrainingSession  # noqa: E402
+from workbench.train import _wait_while_paused  # noqa: E402
 
 TINY = "12-6-2"  # two tracked layers: a few ms per epoch
 LONG = 100_000   # epochs for runs that the test stops itself
@@ -37,6 +39,20 @@ def wait_for(studio: PlaneStudio, predicate, what: str, timeout: float = TIMEOUT
 
 def training_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "workbench-training" and t.is_alive()]
+
+
+def parked_in_pause() -> bool:
+    """True when the training thread sits in train()'s pause loop (its current stack holds
+    ``workbench.train._wait_while_paused``). It gets there only at a mini-batch boundary,
+    after the callbacks of every epoch it had begun, so the counter can no longer move."""
+    frames = sys._current_frames()
+    for thread in training_threads():
+        frame = frames.get(thread.ident)
+        while frame is not None:
+            if frame.f_code is _wait_while_paused.__code__:
+                return True
+            frame = frame.f_back
+    return False
 
 
 @pytest.fixture
@@ -100,14 +116,16 @@ def test_pause_halts_the_counter_and_resume_continues(make_studio):
     studio.pause()
     assert studio.state == "paused"
     at_pause = studio.epoch
-    # an epoch already being measured may still come in; nothing after it
-    time.sleep(1.0)
+    # an epoch already being measured may still come in; nothing after it. Wait until the
+    # worker is parked (that epoch, if any, has landed), then watch the counter stay put.
+    wait_for(studio, parked_in_pause, "the training thread to park in the pause loop")
     studio.poll()
     held = studio.epoch
     assert held <= at_pause + 1
-    time.sleep(0.5)
-    studio.poll()
-    assert studio.epoch == held
+    for _ in range(10):  # the worker keeps re-checking the pause (50 ms steps) and stays
+        time.sleep(0.05)
+        studio.poll()
+        assert parked_in_pause() and studio.epoch == held
     assert studio._resume_b.disabled is False and studio._pause_b.disabled is True
     studio.resume()
     assert studio.state == "running"
@@ -123,8 +141,8 @@ def test_stop_ends_the_run_and_keeps_what_was_saved(make_studio, tmp_path):
     at_stop = studio.epoch
     assert studio.state in ("stopping", "stopped")
     assert studio._stop_b.disabled is True
-    # train() checks the stop event between mini-batches: the thread ends promptly
-    assert studio.join(10.0), "training did not stop"
+    # train() checks the stop event between mini-batches; TIMEOUT only guards a hang
+    assert studio.join(TIMEOUT), "training did not stop"
     wait_for(studio, lambda: studio.state == "stopped", "the stopped state")
     assert studio.epoch <= at_stop + 1
     config, saved = RunStore(tmp_path / "runs").load(studio.run_id)

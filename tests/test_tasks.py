@@ -2,7 +2,8 @@
 
 Monte-Carlo checks: the mean of log p(x,y)/(p(x)p(y)) over samples of the task is an unbiased
 estimate of I(X;Y); we allow 4.5 standard errors (a false alarm about once in 150 000 runs per
-check) plus 1e-3 nats for the float arithmetic.
+check). No extra slack: the float rounding of a 40 000-term mean is ~1e-12 nats, far below
+4.5 standard errors of any task with a non-constant pointwise MI.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ N_MC = 40_000
 
 def assert_mc_close(pmi: np.ndarray, truth: float):
     se = pmi.std(ddof=1) / math.sqrt(len(pmi))
-    assert abs(pmi.mean() - truth) <= 4.5 * se + 1e-3, (pmi.mean(), truth, se)
+    assert abs(pmi.mean() - truth) <= 4.5 * se, (pmi.mean(), truth, se)
 
 
 def scipy_gaussian_pmi(cov, k, x, y):
@@ -146,7 +147,6 @@ def test_transforms_are_invertible_functions_of_the_base_samples(task):
     ix, iy = task.invert(x, y)
     np.testing.assert_allclose(ix, bx, atol=1e-8, rtol=1e-8)
     np.testing.assert_allclose(iy, by, atol=1e-8, rtol=1e-8)
-    assert task.mutual_info == task.base.mutual_info
 
 
 @pytest.mark.parametrize("name", ["1v1-bimodal-0.75", "wiggly-1v1-normal-0.75",

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.signal import lfilter
 
 from workbench.errors import InputError
 from workbench.timeseries import delay_embedding, transfer_entropy
@@ -19,9 +20,20 @@ def coupled_ar(n=3000, a=0.8, b=0.5, seed=0):
     rng = np.random.default_rng(seed)
     x, e = rng.standard_normal(n), rng.standard_normal(n)
     y = np.zeros(n)
-    for t in range(n - 1):  # a recursion: each step needs the previous one
-        y[t + 1] = a * x[t] + b * y[t] + e[t]
+    # the recursion is a first-order IIR filter of u_t = a X_t + ε_t, 1 / (1 − b z⁻¹), started
+    # from Y_0 = 0 (lfilter's zero initial state); it matches the step-by-step loop to ~1e-15
+    y[1:] = lfilter([1.0], [1.0, -b], a * x[:-1] + e[:-1])
     return x, y
+
+
+def test_coupled_ar_follows_its_recursion():
+    # the filtered series obeys Y_{t+1} = a X_t + b Y_t + ε_t step by step (same draws)
+    x, y = coupled_ar(n=500, seed=3)
+    rng = np.random.default_rng(3)
+    x0, e = rng.standard_normal(500), rng.standard_normal(500)
+    np.testing.assert_array_equal(x, x0)
+    assert y[0] == 0
+    np.testing.assert_allclose(y[1:], 0.8 * x[:-1] + 0.5 * y[:-1] + e[:-1], rtol=0, atol=1e-12)
 
 
 def test_embedding_indices():

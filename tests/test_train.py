@@ -83,8 +83,37 @@ def test_callback_returning_false_and_stop_event_stop(blobs):
         train(mlp("2-8-3"), blobs, epochs=1, lr=0)
 
 
-def test_pause_and_stop_from_another_thread_respond_quickly(blobs):
-    pause, stop = threading.Event(), threading.Event()
+PATIENCE = 60.0  # seconds: generous deadlines for the worker thread, never a speed claim
+
+
+class CountingEvent(threading.Event):
+    """An Event that counts the times ``is_set()`` answered True on a thread other than the
+    one that made it: with ``pause_event`` that is the training thread's pause checks (the
+    loop between mini-batches and the 50 ms sleep loop), so the test knows the worker is
+    parked instead of guessing from a sleep."""
+
+    def __init__(self):
+        super().__init__()
+        self.owner = threading.get_ident()
+        self.seen_set = 0
+
+    def is_set(self) -> bool:
+        answer = super().is_set()
+        if answer and threading.get_ident() != self.owner:
+            self.seen_set += 1
+        return answer
+
+
+def poll(condition, what: str) -> None:
+    deadline = time.monotonic() + PATIENCE
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up after {PATIENCE:.0f} s waiting for {what}")
+        time.sleep(0.01)
+
+
+def test_pause_holds_and_stop_ends_the_training_thread(blobs):
+    pause, stop = CountingEvent(), threading.Event()
     epochs = []
     pause.set()
     worker = threading.Thread(target=train, args=(mlp("2-8-3"), blobs), daemon=True,
@@ -92,18 +121,23 @@ def test_pause_and_stop_from_another_thread_respond_quickly(blobs):
                                       "stop_event": stop,
                                       "callbacks": [lambda e, m, x: epochs.append(e)]})
     worker.start()
-    time.sleep(0.4)
-    assert epochs == [0]  # paused before the first update
+    # paused from the start: epoch 0 (the untrained network) is reported, then the worker
+    # parks before the first update and stays there
+    poll(lambda: pause.seen_set >= 3, "the worker to park in the pause loop")
+    assert epochs == [0]
     pause.clear()
-    deadline = time.monotonic() + 20
-    while len(epochs) < 3 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert len(epochs) >= 3
+    poll(lambda: len(epochs) >= 3, "three epochs after resuming")
     pause.set()
-    time.sleep(0.3)
+    # once the worker is seen in the pause check, every epoch it had begun has been reported
+    # (callbacks run before the next mini-batch's check); the count must then stay put while
+    # the worker keeps re-checking the pause
+    parked = pause.seen_set
+    poll(lambda: pause.seen_set > parked, "the worker to reach the pause")
     frozen = len(epochs)
-    time.sleep(0.3)
-    assert len(epochs) == frozen  # nothing happens while paused
-    stop.set()
-    worker.join(timeout=2.0)  # stop is honoured within a second even while paused
+    parked = pause.seen_set
+    poll(lambda: pause.seen_set >= parked + 5, "five more pause checks")
+    assert len(epochs) == frozen
+    assert epochs == list(range(frozen))
+    stop.set()  # honoured inside the pause loop: the thread ends without a resume
+    worker.join(PATIENCE)
     assert not worker.is_alive()

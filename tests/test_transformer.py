@@ -51,6 +51,19 @@ def test_same_seed_same_numbers(run):
                            run.rows[run.rows["step"] <= 20]["entropy"].to_numpy())
 
 
+@pytest.mark.parametrize("steps,eval_every", [(1, 1), (4, 3)])
+def test_every_measurement_has_a_training_loss(steps, eval_every):
+    # the last step is measured but not trained; it must still report the loss of a training
+    # batch on the measured parameters (it was the mean of an empty list: NaN and warnings)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = train_char_transformer(steps=steps, seed=0, **{**SMALL, "eval_every": eval_every})
+    assert set(r.rows["step"]) == set(range(0, steps, eval_every)) | {steps}
+    assert np.isfinite(r.rows["loss"]).all() and len(r.losses) == steps
+
+
 def test_entropy_matrix_matches_rows(run):
     mat = layer_head_entropy(run.model, run.probe[:, :-1])
     assert mat.shape == (2, 2)

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from workbench.errors import InputError, WorkbenchError
-from workbench.validation import (as_samples, check_same_length, constant_columns,
-                                  drop_constant_columns, is_discrete)
+from workbench.validation import (as_samples, check_class_labels, check_same_length,
+                                  constant_columns, drop_constant_columns, is_discrete)
 
 
 def test_shapes_and_containers():
@@ -75,3 +75,21 @@ def test_subsample_rows_is_seeded_sorted_and_optional():
     assert len(set(rows)) == 7 and (np.diff(rows) > 0).all() and rows.max() < 100
     np.testing.assert_array_equal(rows, subsample_rows(100, 7, seed=3))
     assert not np.array_equal(rows, subsample_rows(100, 7, seed=4))
+
+
+def test_check_class_labels():
+    out = check_class_labels(np.array([[0.0], [2.0], [1.0]]), 3)
+    assert out.dtype == np.int64 and out.tolist() == [0, 2, 1]
+    assert check_class_labels(torch.tensor([1, 0]), 2).tolist() == [1, 0]
+    assert check_class_labels(pd.Series([True, False])).tolist() == [1, 0]
+    assert check_class_labels([5, 7]).tolist() == [5, 7]  # symbols: need not be 0..C-1
+    with pytest.raises(InputError, match="fractional values such as 0.5"):
+        check_class_labels([0.0, 0.5])
+    with pytest.raises(InputError, match="x has 3 rows but y has 2 labels"):
+        check_class_labels([0, 1], 3)
+    with pytest.raises(InputError, match="1-D"):
+        check_class_labels(np.zeros((3, 2)), 3)
+    with pytest.raises(InputError, match="non-numeric"):
+        check_class_labels(["a", "b"])
+    with pytest.raises(InputError, match="NaN"):
+        check_class_labels([0.0, np.nan])

@@ -34,6 +34,7 @@ from .errors import InputError, UnknownMethodError
 from .estimators import get_estimator_class, registry
 from .tasks import Task, select, stable_seed
 from .tasks import get as get_task
+from .torch_utils import limit_threads
 from .units import from_nats
 
 #: Estimators run by default (those not registered are skipped).
@@ -208,12 +209,10 @@ def run(tasks: Iterable[Task | str] | str | None = None,
     jobs = [(task, spec, n, seed, standardize)
             for task in task_list for spec in specs for n in ns for seed in seeds]
     start = time.perf_counter()
-    from threadpoolctl import threadpool_limits
-
     # One BLAS thread per job, as Dask's nanny-started workers use: jobs already run in
     # parallel, and nested BLAS threads on a busy machine slow a 2000 x 50 SVD a hundredfold.
     # (Affects this process only: a remote cluster's workers keep their own settings.)
-    with threadpool_limits(limits=blas_threads):
+    with limit_threads(blas_threads):
         rows = _execute(jobs, scheduler, n_workers, progress)
     table = pd.DataFrame(rows)
     table["abs_error"] = (table["estimate"] - table["truth"]).abs()

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import FileLoadError, InputError
-from .io import DEFAULT_MAX_BYTES, load_bytes, check_size
-from .validation import check_seed
+from .io import DEFAULT_MAX_BYTES, load_array_with_columns
+from .validation import check_class_labels, check_seed
 
 _PHI = (1.0 + 5.0 ** 0.5) / 2.0
 #: Icosahedron vertices (unnormalised) in the bit order of the published 12-bit file.
@@ -79,16 +79,12 @@ def split(x, y, *, train_fraction: float = 0.8, seed: int | None = 0, name: str 
     x = np.asarray(x, dtype=np.float32)
     if x.ndim == 1:
         x = x.reshape(-1, 1)
-    y = np.asarray(y).ravel()
-    if len(x) != len(y):
-        raise InputError(f"x has {len(x)} rows but y has {len(y)} labels")
+    y = check_class_labels(y, len(x))
     if not 0.0 < train_fraction <= 1.0:
         raise InputError(f"train_fraction must be in (0, 1], got {train_fraction!r}")
     if len(y) < 2:
         raise InputError("a dataset needs at least 2 samples")
     classes, labels = np.unique(y, return_inverse=True)
-    if y.dtype.kind == "f" and not np.all(y == np.round(y)):
-        raise InputError("labels must be whole numbers (class indices); got fractional values")
     perm = check_seed(seed).permutation(len(y))
     n_train = min(len(y), max(1, int(round(train_fraction * len(y)))))
     tr, te = np.sort(perm[:n_train]), np.sort(perm[n_train:])
@@ -155,7 +151,7 @@ def _label_from_table(table: np.ndarray, columns: list[str] | None, filename: st
                             f"column; got shape {table.shape}")
     j = table.shape[1] - 1
     if columns:
-        names = [c.strip().lower() for c in columns]
+        names = [c.strip().strip('"').lower() for c in columns]
         for wanted in ("label", "y"):
             if wanted in names:
                 j = names.index(wanted)
@@ -163,19 +159,9 @@ def _label_from_table(table: np.ndarray, columns: list[str] | None, filename: st
     return np.delete(table, j, axis=1), table[:, j]
 
 
-def _csv_columns(data: bytes) -> list[str] | None:
-    first = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").strip()
-    cells = [c.strip().strip('"') for c in first.split(",")]
-    try:
-        [float(c) for c in cells]
-        return None
-    except ValueError:
-        return cells
-
-
 def from_file(path, *, seed: int | None = 0, train_fraction: float = 0.8,
               max_bytes: int = DEFAULT_MAX_BYTES) -> Dataset:
-    """A dataset from a local file, read safely with :func:`workbench.io.load_bytes`.
+    """A dataset from a local file, read safely with :func:`workbench.io.load_array_with_columns`.
 
     * ``.npz``: arrays ``x`` (samples × features) and ``y`` (labels);
     * ``.npy``: one 2-D array whose **last column** is the label;
@@ -185,30 +171,23 @@ def from_file(path, *, seed: int | None = 0, train_fraction: float = 0.8,
     Labels must be whole numbers; they are renumbered ``0..k-1``.
     """
     p = Path(path)
-    if not p.is_file():
-        raise FileLoadError(f"no such file: {str(p)!r}")
-    check_size(p.stat().st_size, max_bytes, repr(str(p)))  # before reading it into memory
-    data = p.read_bytes()
-    suffix = p.suffix.lower()
-    if suffix == ".npz":
-        arrays = load_bytes(data, p.name, max_bytes=max_bytes, key="*")
-        missing = [k for k in ("x", "y") if k not in arrays]
+    loaded, columns = load_array_with_columns(p, max_bytes=max_bytes, key="*")
+    if isinstance(loaded, dict):  # .npz: all its arrays
+        missing = [k for k in ("x", "y") if k not in loaded]
         if missing:
             raise FileLoadError(f"{p.name!r} must hold arrays 'x' and 'y'; missing {missing}, "
-                                f"found {sorted(arrays)}")
-        x, y = arrays["x"], arrays["y"]
+                                f"found {sorted(loaded)}")
+        x, y = loaded["x"], loaded["y"]
     else:
-        table = load_bytes(data, p.name, max_bytes=max_bytes)
-        columns = _csv_columns(data) if suffix == ".csv" else None
-        x, y = _label_from_table(np.asarray(table), columns, p.name)
-    y = np.asarray(y).ravel()
-    if y.dtype.kind == "f" and not np.all(y == np.round(y)):
-        raise FileLoadError(f"{p.name!r}: the label column holds fractional values; labels must "
-                            "be class indices (whole numbers)")
+        x, y = _label_from_table(np.asarray(loaded), columns, p.name)
     x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or len(x) != len(y):
-        raise FileLoadError(f"{p.name!r}: x must be 2-D with one row per label; got x "
-                            f"{x.shape}, y {y.shape}")
+    if x.ndim != 2:
+        raise FileLoadError(f"{p.name!r}: x must be 2-D (samples x features); got shape "
+                            f"{x.shape}")
+    try:
+        y = check_class_labels(y, len(x))
+    except InputError as exc:
+        raise FileLoadError(f"{p.name!r}: {exc}") from exc
     if not np.isfinite(x).all():
         raise FileLoadError(f"{p.name!r}: features contain NaN or infinity")
     return split(x, y, train_fraction=train_fraction, seed=seed, name=p.stem,

@@ -48,10 +48,10 @@ import pandas as pd
 
 from .errors import InputError, KnobError, WorkbenchError
 from .estimators.base import Estimator
-from .plane import EpochTracker, binning_knobs
+from .plane import EpochTracker, binning_knobs, check_every
 from .representation import effective_rank
 from .units import check_units
-from .validation import check_seed, subsample_rows
+from .validation import check_class_labels, check_seed, subsample_rows
 
 #: Measure name → registered estimator method (None: a plain function, no estimator).
 MEASURES = {"binned": "binning", "matrix_renyi": "matrix_renyi", "vne": "vne",
@@ -144,16 +144,6 @@ class _Measure:
         return out
 
 
-def _class_labels(y, n: int) -> np.ndarray:
-    """``y`` as int64 class labels, one per row of ``x`` (``n`` rows)."""
-    labels = np.asarray(y.detach().cpu() if hasattr(y, "detach") else y).ravel()
-    if labels.dtype.kind == "f" and not np.all(labels == np.round(labels)):
-        raise InputError("y must hold class labels (whole numbers)")
-    if len(labels) != n:
-        raise InputError(f"x has {n} rows but y has {len(labels)} labels")
-    return labels.astype(np.int64)
-
-
 class RepresentationTracker(EpochTracker):
     """Track representation entropies of every layer during training.
 
@@ -182,7 +172,7 @@ class RepresentationTracker(EpochTracker):
         if x is None or y is None:
             raise InputError("RepresentationTracker needs the inputs x and labels y to measure "
                              "on")
-        self.y = _class_labels(y, len(x))
+        self.y = check_class_labels(y, len(x))
         self.units = check_units(units)
         if subsample is not None and (not isinstance(subsample, (int, np.integer))
                                       or subsample < 2):
@@ -221,7 +211,7 @@ class RepresentationTracker(EpochTracker):
     # ----- recording (EpochTracker.record captures, calls this, stores, calls back) -----------
     def measure(self, activations: dict[str, np.ndarray], epoch: int = 0) -> list[dict]:
         """Rows of every measure on already captured ``{layer: (n, d) array}`` activations."""
-        from .estimators.matrix import limit_threads
+        from .torch_utils import limit_threads
 
         new: list[dict] = []
         with limit_threads(self.threads):
@@ -296,39 +286,28 @@ def run_experiment(data="digits", arch: str | None = None, activation: str = "re
     the run) goes to the store's ``config.json``. ``arch`` defaults to
     :func:`workbench.plane.default_arch`.
     """
-    import torch
+    from . import datasets, models
+    from .plane import checked_arch, experiment_config, train_tracked
 
-    from . import __version__, datasets, models, train
-    from .plane import checked_arch
-
+    every = check_every(every)  # once: a generator is read here, not again by the tracker
+    measures = check_measures(measures)
     clean = data if isinstance(data, datasets.Dataset) else datasets.load(data, seed=seed)
     dataset = with_label_noise(clean, label_noise, seed) if label_noise else clean
     arch = checked_arch(dataset, arch)
     x, y = measured_rows(dataset, measure_on)
-    config = {"data": dataset.name, "data_info": dataset.info, "arch": arch,
-              "activation": activation, "epochs": epochs, "lr": lr, "optimizer": optimizer,
-              "batch_size": batch_size, "seed": seed, "weight_decay": weight_decay,
-              "label_noise": label_noise, "measures": list(check_measures(measures)),
-              "measure_knobs": measure_knobs or {}, "measure_on": measure_on, "units": units,
-              "every": every if isinstance(every, (int, str)) else list(every),
-              "subsample": subsample, "kind": "representation_entropy",
-              "torch": torch.__version__, "workbench": __version__}
+    config = experiment_config(
+        dataset, arch, activation=activation, epochs=epochs, lr=lr, optimizer=optimizer,
+        batch_size=batch_size, seed=seed, weight_decay=weight_decay, units=units, every=every,
+        subsample=subsample, label_noise=label_noise, measures=measures,
+        measure_knobs=measure_knobs or {}, measure_on=measure_on, kind="representation_entropy")
     model = models.mlp(arch, activation=activation, seed=seed)
     tracker = RepresentationTracker(model, x=x, y=y, measures=measures, every=every,
                                     units=units, store=store, callbacks=tracker_callbacks,
                                     measure_knobs=measure_knobs, subsample=subsample,
                                     seed=seed, run=run, epochs=epochs, config=config,
                                     threads=threads)
-    result = train.train(model, dataset, epochs=epochs, lr=lr, optimizer=optimizer,
-                         batch_size=batch_size, seed=seed, weight_decay=weight_decay,
-                         callbacks=[tracker.as_callback(), *callbacks], stop_event=stop_event,
-                         pause_event=pause_event, threads=threads)
-    if tracker.store is not None:
-        tracker.store.update_config(labels=tracker.labels,
-                                    status="stopped" if result.stopped else "finished",
-                                    epochs_completed=result.epochs_completed,
-                                    train_seconds=result.seconds)
-    tracker.model_, tracker.dataset_ = model, dataset
+    result = train_tracked(tracker, dataset, config, callbacks=callbacks, stop_event=stop_event,
+                           pause_event=pause_event, threads=threads, labels=tracker.labels)
     return tracker, result, config
 
 

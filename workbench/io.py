@@ -32,6 +32,13 @@ def load_bytes(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES
     For ``.npz`` with ``key=None`` the first array is returned; ``key="*"`` returns all arrays
     as a dict.
     """
+    return _load_bytes(data, filename, max_bytes=max_bytes, key=key)[0]
+
+
+def _load_bytes(data: bytes, filename: str, *, max_bytes: int,
+                key: str | None) -> tuple[np.ndarray | dict[str, np.ndarray], list[str] | None]:
+    """:func:`load_bytes` plus the column names of a ``.csv`` file's header row:
+    ``(array, names)``; ``names`` is None for a headerless CSV and for ``.npy`` / ``.npz``."""
     check_size(len(data), max_bytes, repr(filename))
     suffix = Path(filename).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -59,12 +66,12 @@ def load_bytes(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES
             if not names:
                 raise FileLoadError(f"{filename!r} holds no arrays")
             if key == "*":
-                return {n: _npz_member(loaded, n, filename) for n in names}
+                return {n: _npz_member(loaded, n, filename) for n in names}, None
             name = key or names[0]
             if name not in names:
                 raise FileLoadError(f"{filename!r} has no array {name!r}; it has {names}")
-            return _npz_member(loaded, name, filename)
-    return _numeric(loaded, filename)
+            return _npz_member(loaded, name, filename), None
+    return _numeric(loaded, filename), None
 
 
 def _npz_member(archive, name: str, filename: str) -> np.ndarray:
@@ -83,11 +90,19 @@ def _npz_member(archive, name: str, filename: str) -> np.ndarray:
 def load_array(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES,
                key: str | None = None) -> np.ndarray | dict[str, np.ndarray]:
     """Read ``path`` (.npy, .npz or .csv) safely; see :func:`load_bytes`."""
+    return load_array_with_columns(path, max_bytes=max_bytes, key=key)[0]
+
+
+def load_array_with_columns(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                            key: str | None = None
+                            ) -> tuple[np.ndarray | dict[str, np.ndarray], list[str] | None]:
+    """:func:`load_array` plus the column names of a ``.csv`` file's header row:
+    ``(array, names)``; ``names`` is None for a headerless CSV and for ``.npy`` / ``.npz``."""
     p = Path(path)
     if not p.is_file():
         raise FileLoadError(f"no such file: {str(p)!r}")
-    check_size(p.stat().st_size, max_bytes, repr(str(p)))
-    return load_bytes(p.read_bytes(), p.name, max_bytes=max_bytes, key=key)
+    check_size(p.stat().st_size, max_bytes, repr(str(p)))  # before reading it into memory
+    return _load_bytes(p.read_bytes(), p.name, max_bytes=max_bytes, key=key)
 
 
 def _numeric(arr: np.ndarray, what: str) -> np.ndarray:
@@ -96,8 +111,9 @@ def _numeric(arr: np.ndarray, what: str) -> np.ndarray:
     return arr
 
 
-def _parse_csv(text: str, filename: str) -> np.ndarray:
-    """Numeric CSV; one optional header row of column names is skipped."""
+def _parse_csv(text: str, filename: str) -> tuple[np.ndarray, list[str] | None]:
+    """Numeric CSV and its column names: a first row with any non-numeric cell is a header
+    of names (None when there is no header)."""
     import pandas as pd
 
     lines = [ln for ln in text.splitlines() if ln.strip()]
@@ -115,7 +131,7 @@ def _parse_csv(text: str, filename: str) -> np.ndarray:
                             "only numeric CSV files are accepted")
     if frame.empty:
         raise FileLoadError(f"{filename!r} has a header but no rows")
-    return frame.to_numpy()
+    return frame.to_numpy(), ([str(c) for c in frame.columns] if has_header else None)
 
 
 def _is_number(text: str) -> bool:

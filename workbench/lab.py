@@ -24,7 +24,7 @@ from .estimators.base import QUANTITY_SYMBOLS
 from .io import DEFAULT_MAX_BYTES, load_bytes
 from .stats import bootstrap_ci
 from .tasks import Task, discrete_suite, suite
-from .units import check_units, convert
+from .units import check_units, convert, convert_columns
 from .validation import subsample_rows
 
 #: The quantities the Lab offers, in the order its switch lists them.
@@ -312,19 +312,13 @@ def estimate_vs_knob(x: Any, y: Any = None, *, method: str, knob: str,
 def frame_in_units(frame: pd.DataFrame, units: str) -> pd.DataFrame:
     """A copy of a tidy Lab frame with its value columns in ``units``."""
     check_units(units)
-    out = frame.copy()
-    if out.empty:
-        out["units"] = units
-        return out
-    current = set(out["units"])
+    if frame.empty:
+        return frame.assign(units=units)
+    current = set(frame["units"])
     if len(current) != 1:
         raise WorkbenchError(f"frame mixes units {sorted(current)}; convert it piecewise")
-    factor = convert(1.0, current.pop(), units)
-    for col in VALUE_COLUMNS:
-        if col in out:
-            out[col] = out[col] * factor
-    out["units"] = units
-    return out
+    check_units(current.pop())  # every row in one information unit, so all of them convert
+    return convert_columns(frame, VALUE_COLUMNS, units)
 
 
 # ----- uploaded files -------------------------------------------------------------------

@@ -76,15 +76,23 @@ def _variables(data: Any, est: CountingEstimator) -> list[np.ndarray]:
     return codes
 
 
-def _marginal_terms(data, method, knobs):
-    """(estimator, H(X), [H(Xi)], [H(X−i)]) in nats."""
+def _joint(data, method, knobs):
+    """(estimator, its entropy-of-codes function, one code array per variable, H(X) in nats)."""
     est = _estimator(method, knobs)
     codes = _variables(data, est)
     h = est.entropy_of_codes
-    h_all = h(*codes)
-    singles = [h(c) for c in codes]
-    leave_one_out = [h(*(codes[:i] + codes[i + 1:])) for i in range(len(codes))]
-    return est, h_all, singles, leave_one_out
+    return est, h, codes, h(*codes)
+
+
+def _tc_nats(h, codes, h_all: float) -> float:
+    """TC = Σ H(Xi) − H(X): needs the k single entropies only."""
+    return sum(h(c) for c in codes) - h_all
+
+
+def _dtc_nats(h, codes, h_all: float) -> float:
+    """DTC = H(X) − Σ H(Xi | X−i), H(Xi | X−i) = H(X) − H(X−i): needs the k leave-one-out
+    joint entropies only (= Σ H(X−i) − (k−1) H(X))."""
+    return h_all - sum(h_all - h(*(codes[:i] + codes[i + 1:])) for i in range(len(codes)))
 
 
 def _result(value_nats: float, units: str, est: CountingEstimator, quantity: str) -> Estimate:
@@ -95,16 +103,16 @@ def total_correlation(data: Any, method: str = "plugin", units: str = DEFAULT_UN
                       **knobs: Any) -> Estimate:
     """Total correlation TC = Σ H(Xi) − H(X) (Watanabe 1960), in ``units``."""
     check_units(units)
-    est, h_all, singles, _ = _marginal_terms(data, method, knobs)
-    return _result(sum(singles) - h_all, units, est, "TC(X)")
+    est, h, codes, h_all = _joint(data, method, knobs)
+    return _result(_tc_nats(h, codes, h_all), units, est, "TC(X)")
 
 
 def dual_total_correlation(data: Any, method: str = "plugin", units: str = DEFAULT_UNITS,
                            **knobs: Any) -> Estimate:
     """Dual total correlation DTC = H(X) − Σ H(Xi | X−i) (Han 1978), in ``units``."""
     check_units(units)
-    est, h_all, _, loo = _marginal_terms(data, method, knobs)
-    return _result(h_all - sum(h_all - h for h in loo), units, est, "DTC(X)")
+    est, h, codes, h_all = _joint(data, method, knobs)
+    return _result(_dtc_nats(h, codes, h_all), units, est, "DTC(X)")
 
 
 def o_information(data: Any, method: str = "plugin", units: str = DEFAULT_UNITS,
@@ -114,10 +122,8 @@ def o_information(data: Any, method: str = "plugin", units: str = DEFAULT_UNITS,
     Ω > 0: redundancy dominates; Ω < 0: synergy dominates; Ω = 0 for two variables.
     """
     check_units(units)
-    est, h_all, singles, loo = _marginal_terms(data, method, knobs)
-    tc = sum(singles) - h_all
-    dtc = h_all - sum(h_all - h for h in loo)
-    return _result(tc - dtc, units, est, "Ω(X)")
+    est, h, codes, h_all = _joint(data, method, knobs)
+    return _result(_tc_nats(h, codes, h_all) - _dtc_nats(h, codes, h_all), units, est, "Ω(X)")
 
 
 def _pair_entropies(x, y, method, knobs):

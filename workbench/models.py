@@ -46,6 +46,12 @@ def parse_widths(widths) -> list[int]:
     return out
 
 
+def layer_names(widths) -> list[str]:
+    """Names of the tracked layers of an :class:`MLP` with these widths: layer1 … layerL,
+    one per weight layer (the softmax output is the last)."""
+    return [f"layer{i}" for i in range(1, len(parse_widths(widths)))]
+
+
 class MLP(nn.Module):
     """A multilayer perceptron whose layers ``layer1..layerL`` are the tracked layers."""
 
@@ -58,7 +64,7 @@ class MLP(nn.Module):
                              f"{', '.join(ACTIVATIONS)}")
         self.widths = parse_widths(widths)
         self.activation = activation
-        self.tracked_layers = [f"layer{i}" for i in range(1, len(self.widths))]
+        self.tracked_layers = layer_names(self.widths)
         n = len(self.tracked_layers)
         for i, (a, b) in enumerate(zip(self.widths[:-1], self.widths[1:]), start=1):
             last = i == n

@@ -46,14 +46,13 @@ import pandas as pd
 from .errors import InputError, WorkbenchError
 from .estimators.base import Estimator
 from .estimators.encoding import encode_rows
-from .units import check_units, convert
-from .validation import is_discrete, subsample_rows
+from .runs import COLUMNS
+from .units import check_units, convert_columns, from_nats
+from .validation import check_class_labels, subsample_rows, to_numpy
 
 QUANTITIES = ("I(X;T)", "I(T;Y)", "H(T)")
 METRIC_QUANTITIES = {"train_loss": ("loss", "nats"), "train_accuracy": ("accuracy", ""),
                      "test_loss": ("test_loss", "nats"), "test_accuracy": ("test_accuracy", "")}
-COLUMNS = ["run", "epoch", "layer", "layer_index", "quantity", "estimator", "value", "units",
-           "seconds"]
 _BINNING_METHODS = ("binning", "adaptive_binning")
 
 
@@ -93,13 +92,9 @@ class _BinningFastPath:
         self.x_distinct = len(np.unique(x_codes)) == len(x_codes)
 
     def codes(self, t: np.ndarray) -> np.ndarray:
-        est = self.est
-        if getattr(est, "discrete_as_symbols", False) and is_discrete(t):
-            return encode_rows(t)[0]
-        if est.method_name == "adaptive_binning":
-            return self.mod.bin_codes(t, n_bins=est.n_bins, adaptive=True, scope=est.scope)[0]
-        return self.mod.bin_codes(t, n_bins=est.n_bins, range=(est.range_min, est.range_max),
-                                  scope=est.scope, bin_width=est.bin_width)[0]
+        """One symbol per row of ``t``: the estimator's own validation and binning, so the
+        codes are those its public ``entropy`` / ``mutual_info`` would use."""
+        return self.est.symbols(t, "T")
 
     def __call__(self, t: np.ndarray) -> dict[str, float]:
         codes, corr, mod = self.codes(t), self.est.correction, self.mod
@@ -131,19 +126,35 @@ class _FrontDoor:
         return out
 
 
-def epoch_schedule(every: Any = 1, epochs: int | None = None) -> set[int] | None:
-    """The epochs to record: ``None`` means "every ``every``-th epoch" (an int >= 1); an
-    iterable gives them explicitly; ``"log"`` spaces them on a log scale over ``epochs``."""
+def check_every(every: Any) -> int | str | list[int]:
+    """``every`` in the one form trackers and ``config.json`` keep: an int >= 1 (numpy
+    integers too), ``"log"``, or the sorted epochs of an iterable (read once, so a generator
+    works)."""
     if isinstance(every, str):
         if every != "log":
             raise InputError(f"every must be an int, an iterable of epochs or 'log', got {every!r}")
+        return every
+    if isinstance(every, (int, np.integer)) and not isinstance(every, bool):
+        if every < 1:
+            raise InputError(f"every must be >= 1, got {every}")
+        return int(every)
+    try:
+        return sorted({int(e) for e in every})
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"every must be an int, an iterable of epochs or 'log', got "
+                         f"{every!r}") from exc
+
+
+def epoch_schedule(every: Any = 1, epochs: int | None = None) -> set[int] | None:
+    """The epochs to record: ``None`` means "every ``every``-th epoch" (an int >= 1); an
+    iterable gives them explicitly; ``"log"`` spaces them on a log scale over ``epochs``."""
+    every = check_every(every)
+    if every == "log":
         if epochs is None:
             raise InputError("every='log' needs epochs=N (the planned number of epochs)")
         return set(log_epochs(epochs))
-    if not isinstance(every, (int, np.integer)):
-        return {int(e) for e in every}
-    if every < 1:
-        raise InputError(f"every must be >= 1, got {every}")
+    if isinstance(every, list):
+        return set(every)
     return None
 
 
@@ -178,9 +189,9 @@ class EpochTracker:
             raise InputError(f"{type(self).__name__} needs the inputs x to measure on")
         self.model = model
         self.layers = resolve_layers(model, layers)
-        self.x = np.asarray(x.detach().cpu() if hasattr(x, "detach") else x)
-        self.every = every
-        self._epoch_set = epoch_schedule(every, epochs)
+        self.x = to_numpy(x, "x")
+        self.every = check_every(every)
+        self._epoch_set = epoch_schedule(self.every, epochs)
         self.batch_size = batch_size
         self.callbacks = list(callbacks)
         self.rows: list[dict] = []
@@ -203,7 +214,7 @@ class EpochTracker:
         """Whether ``epoch`` is one this tracker records."""
         if self._epoch_set is not None:
             return int(epoch) in self._epoch_set
-        return int(epoch) % int(self.every) == 0
+        return int(epoch) % self.every == 0
 
     def record(self, epoch: int, metrics: dict | None = None, force: bool = False) -> pd.DataFrame:
         """Measure every layer now and emit the rows; returns them (empty when skipped)."""
@@ -282,16 +293,12 @@ class InformationPlane(EpochTracker):
         if x is None or y is None:
             raise InputError("InformationPlane needs the inputs x and labels y to measure on")
         self.units = check_units(units)
-        x = np.asarray(x.detach().cpu() if hasattr(x, "detach") else x)
-        y = np.asarray(y.detach().cpu() if hasattr(y, "detach") else y).ravel()
-        if len(x) != len(y):
-            raise InputError(f"x has {len(x)} rows but y has {len(y)} labels")
-        if y.dtype.kind == "f" and not np.all(y == np.round(y)):
-            raise InputError("y must hold class labels (whole numbers)")
+        x = to_numpy(x, "x")
+        y = check_class_labels(y, len(x))
         rows = subsample_rows(len(x), subsample, seed)
         if rows is not None:
             x, y = x[rows], y[rows]
-        self.y = y.astype(np.int64)
+        self.y = y
         self.x_ids = encode_rows(x.reshape(len(x), -1))[0].reshape(-1, 1)
         self.y_ids = encode_rows(self.y)[0]
         self.fast = fast
@@ -304,7 +311,7 @@ class InformationPlane(EpochTracker):
                          callbacks=callbacks, run=run, config=config, batch_size=batch_size)
 
     def _evaluator(self, est: Estimator):
-        if self.fast and est.method_name in _BINNING_METHODS and hasattr(est, "correction"):
+        if self.fast and est.method_name in _BINNING_METHODS:
             return _BinningFastPath(est, self.x_ids.ravel(), self.y_ids, self.units)
         return _FrontDoor(est, self.x_ids, self.y.reshape(-1, 1), self.units)
 
@@ -354,15 +361,21 @@ def pick_estimator(frame: pd.DataFrame, estimator: str | None) -> str:
 
 
 def frame_in_units(df: pd.DataFrame, units: str) -> pd.DataFrame:
-    """``df`` with its bits/nats ``value`` rows converted to ``units``."""
-    check_units(units)
-    df = df.copy()
-    mask = df["units"].isin(["bits", "nats"]) & (df["units"] != units)
-    if mask.any():
-        df.loc[mask, "value"] = [convert(v, u, units) for v, u in
-                                 zip(df.loc[mask, "value"], df.loc[mask, "units"])]
-        df.loc[mask, "units"] = units
-    return df
+    """``df`` with its bits/nats ``value`` rows converted to ``units`` (loss and accuracy
+    rows, in other units, unchanged)."""
+    return convert_columns(df, ["value"], units)
+
+
+def wide_table(rows: pd.DataFrame, index, columns, by: str = "quantity") -> pd.DataFrame:
+    """Tidy ``rows`` pivoted to one row per ``index`` and one column per value of ``by`` listed
+    in ``columns``, in that order (the mean of repeated rows; NaN where a value is missing)."""
+    index, columns = list(index), list(columns)
+    if rows.empty:
+        return pd.DataFrame(columns=index + columns)
+    wide = rows.pivot_table(index=index, columns=by, values="value", aggfunc="mean")
+    wide = wide.reindex(columns=columns).reset_index()
+    wide.columns.name = None
+    return wide
 
 
 def plane_table(frame: pd.DataFrame, estimator: str | None = None,
@@ -372,10 +385,8 @@ def plane_table(frame: pd.DataFrame, estimator: str | None = None,
     est = pick_estimator(frame, estimator)
     df = frame_in_units(frame[(frame["estimator"] == est)
                               & frame["quantity"].isin(["I(X;T)", "I(T;Y)"])], units)
-    wide = df.pivot_table(index=["run", "layer", "layer_index", "epoch"], columns="quantity",
-                          values="value", aggfunc="mean").reset_index()
+    wide = wide_table(df, ["run", "layer", "layer_index", "epoch"], ["I(X;T)", "I(T;Y)"])
     wide = wide.rename(columns={"I(X;T)": "ixt", "I(T;Y)": "ity"}).dropna(subset=["ixt", "ity"])
-    wide.columns.name = None
     return wide.sort_values(["run", "layer_index", "epoch"]).reset_index(drop=True)
 
 
@@ -435,6 +446,17 @@ def binning_knobs(activation: str = "tanh", n_bins: int = 30, rule: str = "auto"
     return {"bin_width": 2.0 / n_bins}
 
 
+def axis_limits(x, y, units: str = "bits") -> tuple[float, float]:
+    """Upper bounds of the information plane's axes for inputs ``x`` and labels ``y``, in
+    ``units``: I(X;T) ≤ H(X) ≤ log(number of distinct input rows) and I(T;Y) ≤ H(Y), the
+    plug-in entropy of the labels (what the binned estimates can reach at most)."""
+    from .api import entropy
+
+    distinct = encode_rows(to_numpy(x))[1]
+    return (from_nats(math.log(distinct), units),
+            float(entropy(to_numpy(y), method="plugin", units=units)))
+
+
 def default_arch(data) -> str:
     """``12-10-7-5-4-3-2`` for the 12-bit task, else ``d-10-7-5-4-3-k`` for d features and
     k classes."""
@@ -457,6 +479,51 @@ def checked_arch(dataset, arch: str | None) -> str:
     return arch
 
 
+def experiment_config(dataset, arch: str, *, activation: str, epochs: int, lr: float,
+                      optimizer: str, batch_size: int, seed: int, weight_decay: float,
+                      units: str, every: Any, subsample: int | None, **extra) -> dict:
+    """The ``config.json`` keys every tracked training run shares (dataset, network, training
+    settings, what is recorded, library versions), then the tracker's own ``extra`` keys.
+
+    :func:`train_tracked` reads the training settings back from it, so a config always holds
+    what the run was trained with."""
+    import torch
+
+    from . import __version__
+
+    return {"data": dataset.name, "data_info": dataset.info, "arch": arch,
+            "activation": activation, "epochs": epochs, "lr": lr, "optimizer": optimizer,
+            "batch_size": batch_size, "seed": seed, "weight_decay": weight_decay,
+            "units": units, "every": check_every(every), "subsample": subsample, **extra,
+            "torch": torch.__version__, "workbench": __version__}
+
+
+def train_tracked(tracker: EpochTracker, dataset, config: dict, *, callbacks=(),
+                  stop_event=None, pause_event=None, threads: int | None = 1, **final_config):
+    """Train ``tracker.model`` on ``dataset`` with the settings in ``config`` (from
+    :func:`experiment_config`) and ``tracker`` recording; returns the
+    :class:`~workbench.train.TrainResult`.
+
+    Afterwards the tracker's store run (if any) gets ``status`` (``"finished"`` or
+    ``"stopped"``), ``epochs_completed``, ``train_seconds`` and ``final_config`` in its
+    config, and the tracker keeps ``model_`` and ``dataset_`` for the caller.
+    """
+    from . import train
+
+    result = train.train(tracker.model, dataset, epochs=config["epochs"], lr=config["lr"],
+                         optimizer=config["optimizer"], batch_size=config["batch_size"],
+                         seed=config["seed"], weight_decay=config["weight_decay"],
+                         callbacks=[tracker.as_callback(), *callbacks], stop_event=stop_event,
+                         pause_event=pause_event, threads=threads)
+    if tracker.store is not None:
+        tracker.store.update_config(**final_config,
+                                    status="stopped" if result.stopped else "finished",
+                                    epochs_completed=result.epochs_completed,
+                                    train_seconds=result.seconds)
+    tracker.model_, tracker.dataset_ = tracker.model, dataset
+    return result
+
+
 def run_experiment(data="tishby12", arch: str | None = None, activation: str = "tanh",
                    epochs: int = 300, lr: float = 0.004, optimizer: str = "adam",
                    batch_size: int = 256, seed: int = 0, estimators=("binning",),
@@ -469,13 +536,14 @@ def run_experiment(data="tishby12", arch: str | None = None, activation: str = "
 
     Returns ``(plane, train_result, config)``. ``data`` is a :class:`~workbench.datasets.Dataset`,
     a built-in name or a file path; ``binning`` knobs default to :func:`binning_knobs` (
-    ``n_bins``, ``bin_rule``) unless ``estimator_knobs["binning"]`` is given. ``config`` (all
+    ``n_bins``, ``bin_rule``) unless ``estimator_knobs["binning"]`` is given;
+    ``adaptive_binning`` takes ``n_bins`` unless its own knobs name another. ``config`` (all
     arguments that reproduce the run) is written to the store's ``config.json``.
     """
-    import torch
+    from . import datasets, models
 
-    from . import __version__, datasets, models, train
-
+    every = check_every(every)  # once: a generator is read here, not again by the tracker
+    estimators = [estimators] if isinstance(estimators, str) else list(estimators)
     kwargs = {} if train_fraction is None else {"train_fraction": train_fraction}
     dataset = data if isinstance(data, datasets.Dataset) else datasets.load(data, seed=seed,
                                                                           **kwargs)
@@ -483,32 +551,22 @@ def run_experiment(data="tishby12", arch: str | None = None, activation: str = "
     knobs = {k: dict(v) for k, v in (estimator_knobs or {}).items()}
     if "binning" in estimators and "binning" not in knobs:
         knobs["binning"] = binning_knobs(activation, n_bins, bin_rule)
-    if "adaptive_binning" in estimators and "adaptive_binning" not in knobs:
-        knobs["adaptive_binning"] = {"n_bins": n_bins}
-    config = {"data": dataset.name, "data_info": dataset.info, "arch": arch,
-              "activation": activation, "epochs": epochs, "lr": lr, "optimizer": optimizer,
-              "batch_size": batch_size, "seed": seed, "weight_decay": weight_decay,
-              "estimators": [e if isinstance(e, str) else list(e) for e in estimators],
-              "estimator_knobs": knobs, "units": units,
-              "every": every if isinstance(every, (int, str)) else list(every),
-              "subsample": subsample, "bin_rule": bin_rule, "n_bins": n_bins,
-              "init": "truncated normal N(0, 1/fan_in), zero bias (Saxe et al. 2018)",
-              "measured_on": "all rows (train + test)", "torch": torch.__version__,
-              "workbench": __version__}
+    if "adaptive_binning" in estimators:  # n_bins under any other knob given
+        knobs["adaptive_binning"] = {"n_bins": n_bins, **knobs.get("adaptive_binning", {})}
+    config = experiment_config(
+        dataset, arch, activation=activation, epochs=epochs, lr=lr, optimizer=optimizer,
+        batch_size=batch_size, seed=seed, weight_decay=weight_decay, units=units, every=every,
+        subsample=subsample,
+        estimators=[e if isinstance(e, str) else list(e) for e in estimators],
+        estimator_knobs=knobs, bin_rule=bin_rule, n_bins=n_bins,
+        init="truncated normal N(0, 1/fan_in), zero bias (Saxe et al. 2018)",
+        measured_on="all rows (train + test)")
     model = models.mlp(arch, activation=activation, seed=seed)
     plane = InformationPlane(model, x=dataset.x, y=dataset.y, estimators=estimators,
                              estimator_knobs=knobs, every=every, units=units, store=store,
                              callbacks=plane_callbacks, subsample=subsample, seed=seed,
                              epochs=epochs, config=config, run=run)
-    result = train.train(model, dataset, epochs=epochs, lr=lr, optimizer=optimizer,
-                         batch_size=batch_size, seed=seed, weight_decay=weight_decay,
-                         callbacks=[plane.as_callback(), *callbacks], stop_event=stop_event,
-                         pause_event=pause_event, threads=threads)
-    if plane.store is not None:
-        plane.store.update_config(estimator_labels=[e.label() for e in plane.estimators],
-                                  status="stopped" if result.stopped else "finished",
-                                  epochs_completed=result.epochs_completed,
-                                  train_seconds=result.seconds)
-    plane.model_ = model
-    plane.dataset_ = dataset
+    result = train_tracked(plane, dataset, config, callbacks=callbacks, stop_event=stop_event,
+                           pause_event=pause_event, threads=threads,
+                           estimator_labels=[e.label() for e in plane.estimators])
     return plane, result, config

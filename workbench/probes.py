@@ -22,7 +22,7 @@ raises.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import torch
@@ -232,8 +232,3 @@ def capture(model: nn.Module, x, layers=None, batch_size: int = 4096,
 def hook_count(model: nn.Module) -> int:
     """Number of forward (pre-)hooks on ``model`` and its submodules (0 after a probe exits)."""
     return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
-
-
-def iter_layer_names(model: nn.Module) -> Iterable[str]:
-    """Every hookable module name of ``model`` (what ``layers=[...]`` accepts)."""
-    return [n for n, _ in model.named_modules() if n]

@@ -1,10 +1,14 @@
-"""Static exports of the information plane: PNG with matplotlib (no browser needed) and
-standalone HTML with HoloViews/Bokeh.
+"""Static exports of the information plane and of attention entropy over training: PNG with
+matplotlib (no browser needed) and standalone HTML with HoloViews/Bokeh.
 
-The PNG draws the same picture as :func:`workbench.plots.plane.information_plane`: one line per
-layer, points coloured by epoch, a colour bar labelled "epoch", axes ``I(X;T) [bits]`` and
+The plane PNG draws the same picture as :func:`workbench.plots.plane.information_plane`: one line
+per layer, points coloured by epoch, a colour bar labelled "epoch", axes ``I(X;T) [bits]`` and
 ``I(T;Y) [bits]``. Several panels (runs, estimators, binning rules) go side by side with
 :func:`plane_figure`.
+
+The attention PNG (:func:`attention_figure`) draws layer × head heatmaps of mean attention
+entropy at a few measured steps on one colour scale, and the per-layer mean over heads against
+step: the static counterpart of :func:`workbench.plots.attention.training_dashboard`.
 """
 from __future__ import annotations
 
@@ -102,4 +106,63 @@ def save_plane_html(frame: pd.DataFrame, path, estimator: str | None = None,
     path.parent.mkdir(parents=True, exist_ok=True)
     hv.save(information_plane(frame, estimator, units), path, backend="bokeh",
             resources=resources)
+    return path
+
+
+def attention_figure(rows: pd.DataFrame, snapshots: int = 4):
+    """A matplotlib Figure from the tidy rows of
+    :func:`workbench.transformer.train_char_transformer` (step, layer, head, entropy, units):
+    layer × head heatmaps at ``snapshots`` evenly spaced steps
+    (:func:`workbench.plots.attention.snapshot_steps`) on a shared colour scale from 0 to the
+    largest entropy, and the mean entropy over heads, one line per layer, against step."""
+    # imported here: the plane exports above need neither torch (workbench.attention) nor
+    # HoloViews (workbench.plots)
+    from .attention import entropy_matrix
+    from .plots.attention import snapshot_steps, value_label
+
+    if not len(rows):
+        raise ValueError("no attention rows to draw")
+    label = value_label(rows, "entropy")
+    picks = snapshot_steps(rows["step"], snapshots)
+    n_layers, n_heads = rows["layer"].nunique(), rows["head"].nunique()
+    vmax = float(rows["entropy"].max())
+    fig = _figure(1, 1, 3.0 * len(picks) + 4.5, 0.5 * n_layers + 2.2)
+    axes = fig.subplots(1, len(picks) + 1, width_ratios=[1] * len(picks) + [1.6])
+    image = None
+    for ax, step in zip(axes, picks):
+        mat = entropy_matrix(rows[rows["step"] == step], value="entropy")
+        image = ax.imshow(mat.to_numpy(), vmin=0, vmax=vmax, cmap="viridis", aspect="auto")
+        ax.set_title(f"step {int(step)}", fontsize=10)
+        ax.set_xlabel("head")
+        ax.set_ylabel("layer")
+        ax.set_xticks(range(n_heads))
+        ax.set_yticks(range(n_layers))
+    fig.colorbar(image, ax=list(axes[:-1]), label=label, shrink=0.9)
+    curve_ax = axes[-1]
+    per_layer = rows.groupby(["step", "layer"], as_index=False)["entropy"].mean()
+    for layer, g in per_layer.groupby("layer"):
+        curve_ax.plot(g["step"], g["entropy"], label=f"layer {layer}", lw=2)
+    curve_ax.set_xlabel("training step")
+    curve_ax.set_ylabel(f"mean {label}")
+    curve_ax.grid(alpha=0.3)
+    curve_ax.legend(fontsize=8)
+    return fig
+
+
+def save_attention_png(rows: pd.DataFrame, path, snapshots: int = 4, dpi: int = 110) -> Path:
+    """:func:`attention_figure` of ``rows`` as a PNG file."""
+    return save_png(attention_figure(rows, snapshots), path, dpi=dpi)
+
+
+def save_attention_html(rows: pd.DataFrame, path, snapshots: int = 4,
+                        resources: str = "inline") -> Path:
+    """The interactive (Bokeh) :func:`workbench.plots.attention.training_dashboard` of
+    ``rows`` as a standalone HTML file; ``resources`` as in :func:`save_plane_html`."""
+    import holoviews as hv
+
+    from .plots.attention import training_dashboard
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    hv.save(training_dashboard(rows, snapshots), path, backend="bokeh", resources=resources)
     return path

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import api
 from .errors import WorkbenchError
+from .estimators.base import QUANTITY_SYMBOLS
 from .units import DEFAULT_UNITS
 from .validation import as_samples, check_same_length, check_seed
 
@@ -115,9 +116,8 @@ def bootstrap_ci(x: Any, y: Any = None, z: Any = None, *, method: str = "auto",
         scale = math.sqrt(m / n)
         low, high = point - scale * q_hi, point - scale * q_lo
     return BootstrapResult(point, float(low), float(high), confidence, units, est.label(),
-                           {"entropy": "H(X)", "mutual_info": "I(X;Y)",
-                            "conditional_mutual_info": "I(X;Y|Z)"}[quantity],
-                           n_resamples, scheme, _seed_label(resample_seed), reps)
+                           QUANTITY_SYMBOLS[quantity], n_resamples, scheme,
+                           _seed_label(resample_seed), reps)
 
 
 def permutation_test(x: Any, y: Any, *, method: str = "auto", units: str = DEFAULT_UNITS,

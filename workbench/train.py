@@ -33,6 +33,7 @@ import torch.nn.functional as F
 
 from .datasets import Dataset
 from .errors import InputError
+from .torch_utils import seeded, torch_threads
 
 OPTIMIZERS = ("adam", "sgd")
 #: Probabilities are clamped here before the log so a saturated softmax never gives log(0).
@@ -141,15 +142,9 @@ def train(model: torch.nn.Module, dataset, epochs: int = 100, lr: float = 1e-3,
     if epochs < 0 or batch_size < 1 or not lr > 0:
         raise InputError(f"need epochs >= 0, batch_size >= 1 and lr > 0; got epochs={epochs}, "
                          f"batch_size={batch_size}, lr={lr}")
-    previous_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(max(1, int(threads)))
-    try:
+    with torch_threads(threads):
         return _train(model, dataset, epochs, lr, optimizer, batch_size, seed, callbacks,
                       stop_event, pause_event, momentum, weight_decay, device, loss_fn)
-    finally:
-        if threads is not None:
-            torch.set_num_threads(previous_threads)
 
 
 def _train(model, dataset, epochs, lr, optimizer, batch_size, seed, callbacks, stop_event,
@@ -175,8 +170,7 @@ def _train(model, dataset, epochs, lr, optimizer, batch_size, seed, callbacks, s
             keep_going = _call(cb, epoch, model, metrics) and keep_going
         return keep_going
 
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(seed))
+    with seeded(seed):
         if not finish_epoch(0, 0.0):
             result.stopped = True
         for epoch in range(1, epochs + 1):

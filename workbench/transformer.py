@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -29,7 +29,7 @@ from torch import nn
 from .attention import AttentionRecorder, attention_entropy, summarize_maps
 from .data import load_text
 from .errors import InputError, KnobError
-from .uncertainty import torch_threads
+from .torch_utils import seeded, torch_threads
 
 
 class CharTransformerConfig(param.Parameterized):
@@ -222,9 +222,13 @@ def layer_head_entropy(model: CharTransformer, idx: torch.Tensor, units: str = "
     ``normalize="causal"`` divides query i by log(i + 1) (keys it can see), giving a unitless
     number in [0, 1]; otherwise entropies are in ``units``.
     """
-    maps = model.attention_maps(idx)  # (layers, batch, heads, T, T)
-    h = attention_entropy(maps, units, normalize)  # (layers, batch, heads, T)
-    return h.mean(dim=(1, 3)).double().cpu().numpy()
+    return _layer_head_mean(model.attention_maps(idx), units, normalize)
+
+
+def _layer_head_mean(maps: torch.Tensor, units: str = "bits",
+                     normalize: bool | str = False) -> np.ndarray:
+    """Mean attention entropy over batch and queries of maps (layers, batch, heads, T, T)."""
+    return attention_entropy(maps, units, normalize).mean(dim=(1, 3)).double().cpu().numpy()
 
 
 @dataclass
@@ -239,7 +243,6 @@ class TrainResult:
     summary: pd.DataFrame         # per-head summary at the end (workbench.attention.summarize)
     probe: torch.Tensor           # the held-out batch the entropies were measured on
     stopped: str = ""             # "" if all steps ran, else why training stopped early
-    extras: dict = field(default_factory=dict)
 
     def entropy_matrix(self, step: int | None = None, value: str = "entropy") -> pd.DataFrame:
         """Layer × head matrix of ``value`` at ``step`` (default: the last measured step)."""
@@ -256,8 +259,7 @@ Callback = Callable[[pd.DataFrame], Any]
 
 def _measure(model, probe, step, train_loss, val_loss, cfg) -> pd.DataFrame:
     maps = model.attention_maps(probe)
-    bits = attention_entropy(maps, "bits").mean(dim=(1, 3)).double().cpu().numpy()
-    norm = attention_entropy(maps, normalize="causal").mean(dim=(1, 3)).double().cpu().numpy()
+    bits, norm = _layer_head_mean(maps, "bits"), _layer_head_mean(maps, normalize="causal")
     layers, heads = np.meshgrid(np.arange(cfg.n_layers), np.arange(cfg.n_heads), indexing="ij")
     return pd.DataFrame({"step": step, "layer": layers.ravel(), "head": heads.ravel(),
                          "entropy": bits.ravel(), "entropy_normalized": norm.ravel(),
@@ -319,26 +321,26 @@ def _train(cfg, vocab, train_ids, probe, rng, device, callbacks) -> TrainResult:
         model.train()
         return val
 
-    with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
-        torch.manual_seed(cfg.seed)
+    with seeded(cfg.seed):
         model = CharTransformer(len(vocab), cfg).to(device)
         opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         since: list[float] = []
         for step in range(cfg.steps + 1):
-            loss = None
-            if step < cfg.steps:
-                starts = rng.integers(0, len(train_ids) - span, cfg.batch_size)
-                batch = torch.as_tensor(_windows(train_ids, starts, span), device=device)
+            last = step == cfg.steps  # measured, not trained: its loss needs no gradient
+            starts = rng.integers(0, len(train_ids) - span, cfg.batch_size)
+            batch = torch.as_tensor(_windows(train_ids, starts, span), device=device)
+            with torch.set_grad_enabled(not last):
                 logits = model(batch[:, :-1])
                 loss = loss_fn(logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1))
-                if not torch.isfinite(loss):
-                    stopped = f"loss became non-finite at step {step}"
-                    warnings.warn(f"train_char_transformer: {stopped}; lower lr or keep "
-                                  "LayerNorm", RuntimeWarning, stacklevel=3)
-                    break
-                losses.append(loss.item())
-                since.append(losses[-1])
-            if step % cfg.eval_every == 0 or step == cfg.steps:
+            if not torch.isfinite(loss):
+                stopped = f"loss became non-finite at step {step}"
+                warnings.warn(f"train_char_transformer: {stopped}; lower lr or keep "
+                              "LayerNorm", RuntimeWarning, stacklevel=3)
+                break
+            since.append(loss.item())
+            if not last:
+                losses.append(since[-1])
+            if step % cfg.eval_every == 0 or last:
                 # loss: mean training loss of the steps since the last measurement, this one
                 # included (evaluated before its update, on the same parameters as the maps).
                 chunk = _measure(model, probe[:, :-1], step, float(np.mean(since)),
@@ -348,7 +350,7 @@ def _train(cfg, vocab, train_ids, probe, rng, device, callbacks) -> TrainResult:
                 if any(cb(chunk) is False for cb in callbacks):
                     stopped = f"a callback stopped training at step {step}"
                     break
-            if loss is None:
+            if last:
                 break
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -358,21 +360,7 @@ def _train(cfg, vocab, train_ids, probe, rng, device, callbacks) -> TrainResult:
     model.eval()
     maps = model.attention_maps(probe[:, :-1])
     summary = summarize_maps(list(maps), units="bits", causal=True)
+    if not rows:  # training diverged before the first measurement
+        rows = [_measure(model, probe[:, :-1], 0, float("nan"), evaluate(model), cfg).iloc[:0]]
     return TrainResult(model, cfg.values(), vocab, pd.concat(rows, ignore_index=True),
                        np.asarray(losses), summary, probe, stopped)
-
-
-def generate(model: CharTransformer, vocab: CharVocab, prompt: str, length: int = 100,
-             seed: int = 0, temperature: float = 1.0) -> str:
-    """Sample ``length`` characters after ``prompt`` (seeded) — a sanity check of training."""
-    ctx = model.cfg.context
-    device = next(model.parameters()).device
-    ids = list(vocab.encode(prompt))
-    gen = torch.Generator(device="cpu").manual_seed(seed)
-    model.eval()
-    with torch.no_grad():
-        for _ in range(length):
-            x = torch.as_tensor(ids[-ctx:], device=device)[None]
-            p = (model(x)[0, -1] / temperature).softmax(-1).cpu()
-            ids.append(int(torch.multinomial(p, 1, generator=gen)))
-    return vocab.decode(ids)

@@ -21,7 +21,6 @@ of numpy arrays or torch tensors and return the type they were given; attention 
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -31,27 +30,13 @@ import torch
 from scipy.special import xlogy
 
 from .errors import InputError
+from .torch_utils import seeded, torch_threads
 from .units import LN2, check_units
 from .validation import to_numpy
 
 #: How far a row may sum from 1 before it is rejected, by dtype: softmax in float32 over a
 #: thousand entries sums to 1 within ~1e-6, in half precision within ~1e-3.
 _ROW_SUM_TOL = {8: 1e-6, 4: 1e-4, 2: 1e-2}
-
-
-@contextmanager
-def torch_threads(n: int):
-    """Run the block with ``n`` torch CPU threads (0: unchanged), restoring the setting after.
-
-    Tiny models train fastest on one thread: on a busy machine, OpenMP threads waiting for each
-    other at every small matmul can make training ten times slower."""
-    before = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _is_tensor(x: Any) -> bool:
@@ -151,10 +136,6 @@ class Decomposition:
     n_members: int
     n_classes: int
 
-    def as_dict(self) -> dict:
-        return {"total": self.total, "aleatoric": self.aleatoric, "epistemic": self.epistemic,
-                "units": self.units}
-
     def frame(self) -> pd.DataFrame:
         """Tidy frame: one row per sample with total, aleatoric, epistemic and units."""
         cols = {k: to_numpy(getattr(self, k)).astype(np.float64)
@@ -237,8 +218,7 @@ def mc_dropout_probs(model: torch.nn.Module, x: Any, samples: int = 30, seed: in
         m.train()
     chunks = [xt] if batch_size is None else list(torch.split(xt, batch_size))
     try:
-        with torch.random.fork_rng(devices=[] if xt.device.type == "cpu" else [xt.device]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             with torch.no_grad():
                 out = torch.stack([torch.cat([model(c) for c in chunks]) for _ in range(samples)])
     finally:
@@ -340,7 +320,7 @@ def ensemble_demo(seed: int = 0, *, method: str = "ensemble", members: int = 5, 
     gt = torch.as_tensor(grid, dtype=torch.float32)
     Xall = torch.as_tensor(X, dtype=torch.float32)
     probs, accs = [], []
-    with torch.random.fork_rng(devices=[]), torch_threads(num_threads):
+    with seeded(seed), torch_threads(num_threads):
         for m in range(members if method == "ensemble" else 1):
             torch.manual_seed(seed * 1000 + m)
             idx = rng.integers(0, n, n) if bootstrap and method == "ensemble" else np.arange(n)

@@ -35,6 +35,27 @@ def convert(value: float, from_units: str, to_units: str) -> float:
     return from_nats(to_nats(value, from_units), to_units)
 
 
+def convert_columns(frame, columns, units: str, units_column: str = "units"):
+    """A copy of the DataFrame ``frame`` with the ``columns`` of its bits / nats rows in
+    ``units``.
+
+    Each row is in the units named in its ``units_column``; every column is multiplied by one
+    factor per distinct source unit (1 for rows already in ``units``; rows in other units, such
+    as ``""`` for a loss or accuracy, keep their values and units). Missing columns are skipped.
+    """
+    check_units(units)
+    out = frame.copy()
+    factor = out[units_column].map({u: convert(1.0, u, units) for u in UNITS}).astype("float64")
+    convertible = factor.notna()
+    if convertible.any():
+        factor = factor.fillna(1.0).to_numpy()  # positional: duplicate index labels are fine
+        for col in columns:
+            if col in out:
+                out[col] = out[col] * factor
+        out.loc[convertible, units_column] = units
+    return out
+
+
 class Estimate(float):
     """A float that remembers its units and how it was computed.
 

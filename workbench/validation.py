@@ -93,12 +93,7 @@ def as_samples(x: Any, name: str = "x", *, min_samples: int = 2, dtype=np.float6
     if n < min_samples:
         raise InputError(f"{name} has {n} sample(s); this estimator needs at least {min_samples}")
     if not allow_constant:
-        const = constant_columns(arr)
-        if const.size:
-            raise InputError(
-                f"{name} column(s) {const.tolist()} are constant; a constant has no differential "
-                "entropy (it is -inf). Drop those columns or use a discrete estimator, for which "
-                "the entropy of a constant is 0")
+        reject_constant_columns(arr, name)
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
     return np.ascontiguousarray(arr)
@@ -107,6 +102,17 @@ def as_samples(x: Any, name: str = "x", *, min_samples: int = 2, dtype=np.float6
 def constant_columns(arr: np.ndarray) -> np.ndarray:
     """Indices of columns of a 2-D array whose values never change."""
     return np.flatnonzero((arr == arr[:1]).all(axis=0))
+
+
+def reject_constant_columns(arr: np.ndarray, name: str = "x") -> None:
+    """Raise :class:`InputError` if a column of ``arr`` never changes: differential entropy
+    estimators need every column to vary."""
+    const = constant_columns(arr)
+    if const.size:
+        raise InputError(
+            f"{name} column(s) {const.tolist()} are constant; a constant has no differential "
+            "entropy (it is -inf). Drop those columns or use a discrete estimator, for which "
+            "the entropy of a constant is 0")
 
 
 def drop_constant_columns(arr: np.ndarray) -> np.ndarray:
@@ -122,6 +128,36 @@ def check_same_length(**arrays: np.ndarray) -> int:
         desc = ", ".join(f"{k} has {v}" for k, v in lengths.items())
         raise InputError(f"inputs must have the same number of samples (rows): {desc}")
     return next(iter(lengths.values()))
+
+
+def check_class_labels(y: Any, n: int | None = None, name: str = "y") -> np.ndarray:
+    """``y`` as a 1-D int64 array of class labels, one per row (``n`` rows when given).
+
+    Accepts a 1-D array or one column ``(n, 1)``, as numpy, list, pandas or torch. Labels are
+    whole numbers (integer, bool, or floats without a fractional part); they are used as symbols,
+    so they need not be ``0..C-1`` (:func:`workbench.datasets.split` renumbers them). Raises
+    :class:`InputError` for other shapes, non-numeric or non-finite values, fractional values
+    and a length other than ``n``.
+    """
+    arr = to_numpy(y, name)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise InputError(f"{name} must be a 1-D array of class labels, got shape {arr.shape}")
+    if arr.dtype.kind not in "biuf":
+        raise InputError(f"{name} holds non-numeric labels (dtype {arr.dtype}); encode classes "
+                         f"as integers, e.g. np.unique({name}, return_inverse=True)[1]")
+    if n is not None and len(arr) != n:
+        raise InputError(f"x has {n} rows but {name} has {len(arr)} labels; give one class "
+                         "label per row")
+    if arr.dtype.kind == "f":
+        if not np.isfinite(arr).all():
+            raise InputError(f"{name} has NaN or infinite labels; labels are class indices")
+        frac = arr != np.round(arr)
+        if frac.any():
+            raise InputError(f"{name} must hold class labels (whole numbers); got fractional "
+                             f"values such as {float(arr[frac][0]):g}")
+    return arr.astype(np.int64)
 
 
 def is_discrete(x: Any) -> bool:

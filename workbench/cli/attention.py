@@ -61,46 +61,9 @@ def _overrides(args) -> dict:
     return out
 
 
-def save_png(rows, path: Path, snapshots: int = 4) -> None:
-    """Static figure: layer × head heatmaps at a few steps (shared colour scale, bits) and the
-    per-layer mean entropy over training. Matplotlib's object API (no pyplot state)."""
-    from matplotlib.figure import Figure
-
-    steps = sorted(rows["step"].unique())
-    k = min(snapshots, len(steps))
-    picks = list(dict.fromkeys(steps[round(i * (len(steps) - 1) / max(k - 1, 1))]
-                               for i in range(k)))
-    n_layers, n_heads = rows["layer"].nunique(), rows["head"].nunique()
-    vmax = float(rows["entropy"].max())
-    fig = Figure(figsize=(3.0 * len(picks) + 4.5, 0.5 * n_layers + 2.2), layout="constrained")
-    axes = fig.subplots(1, len(picks) + 1, width_ratios=[1] * len(picks) + [1.6])
-    image = None
-    for ax, step in zip(axes, picks):
-        mat = rows[rows["step"] == step].pivot_table(index="layer", columns="head",
-                                                     values="entropy")
-        image = ax.imshow(mat.to_numpy(), vmin=0, vmax=vmax, cmap="viridis", aspect="auto")
-        ax.set_title(f"step {int(step)}", fontsize=10)
-        ax.set_xlabel("head")
-        ax.set_ylabel("layer")
-        ax.set_xticks(range(n_heads))
-        ax.set_yticks(range(n_layers))
-    fig.colorbar(image, ax=list(axes[:-1]), label="attention entropy (bits)", shrink=0.9)
-    curve_ax = axes[-1]
-    per_layer = rows.groupby(["step", "layer"], as_index=False)["entropy"].mean()
-    for layer, g in per_layer.groupby("layer"):
-        curve_ax.plot(g["step"], g["entropy"], label=f"layer {layer}", lw=2)
-    curve_ax.set_xlabel("training step")
-    curve_ax.set_ylabel("mean attention entropy (bits)")
-    curve_ax.grid(alpha=0.3)
-    curve_ax.legend(fontsize=8)
-    fig.savefig(path, dpi=110)
-
-
 def _attention(args, extra) -> int:
-    import holoviews as hv
-
     from ..attention import flag
-    from ..plots.attention import training_dashboard
+    from ..static import save_attention_html, save_attention_png
     from ..transformer import train_char_transformer
 
     out = Path(args.out)
@@ -115,8 +78,8 @@ def _attention(args, extra) -> int:
     (out / "config.json").write_text(json.dumps(
         {**result.config, "collapse_threshold": args.collapse_threshold,
          "overload_fraction": args.overload_fraction, "stopped": result.stopped}, indent=1))
-    save_png(rows, out / "heatmap.png", args.snapshots)
-    hv.save(training_dashboard(rows, args.snapshots), out / "heatmap.html", backend="bokeh")
+    save_attention_png(rows, out / "heatmap.png", args.snapshots)
+    save_attention_html(rows, out / "heatmap.html", args.snapshots)
 
     last = rows[rows["step"] == rows["step"].max()]
     report = {
@@ -156,4 +119,4 @@ def _fmt(heads: list[list[int]]) -> str:
     return ", ".join(f"L{l}H{h}" for l, h in heads) if heads else "none"
 
 
-__all__ = ["register", "save_png"]
+__all__ = ["register"]

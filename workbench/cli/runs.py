@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+from ..errors import InputError
+
 
 def register(sub) -> None:
     p = sub.add_parser("runs", help="list, show, compare or delete stored runs",
@@ -19,7 +21,6 @@ def register(sub) -> None:
 def _runs(args, extra) -> int:
     import pandas as pd
 
-    from ..errors import InputError
     from ..runs import RunStore
 
     store = RunStore(args.root)
@@ -87,7 +88,8 @@ def _compare(store, ids, as_json: bool, png) -> None:
     import pandas as pd
 
     frame = store.compare(ids)
-    tables = pd.concat(_summary(frame), ignore_index=True) if len(frame) else pd.DataFrame()
+    summaries = _summary(frame) if len(frame) else []
+    tables = pd.concat(summaries, ignore_index=True) if summaries else pd.DataFrame()
     if as_json:
         print(tables.to_json(orient="records"))
     elif tables.empty:
@@ -101,6 +103,11 @@ def _compare(store, ids, as_json: bool, png) -> None:
         from ..plane import estimators_in
         from ..static import plane_figure, save_png
 
-        panels = [(run_id, frame[frame["run"] == run_id],
-                   estimators_in(frame[frame["run"] == run_id])[0]) for run_id in ids]
+        panels = []
+        for run_id in ids:
+            rows = frame[frame["run"] == run_id]
+            found = estimators_in(rows)
+            if not found:
+                raise InputError(f"run {run_id!r} has no information-plane rows to plot")
+            panels.append((run_id, rows, found[0]))
         print(f"wrote {save_png(plane_figure(panels), png)}")

@@ -19,7 +19,7 @@ import param
 
 from ..errors import EstimationError, KnobError, NotSupportedError
 from ..units import DEFAULT_UNITS, Estimate, check_units, from_nats
-from ..validation import as_samples, check_same_length
+from ..validation import as_samples, check_same_length, subsample_rows
 
 QUANTITIES = ("entropy", "mutual_info", "conditional_mutual_info")
 QUANTITY_SYMBOLS = {"entropy": "H(X)", "mutual_info": "I(X;Y)",
@@ -165,3 +165,17 @@ class Seeded(param.Parameterized):
     """Mixin for stochastic estimators: same seed, same number."""
 
     seed = param.Integer(default=0, bounds=(0, None), doc="Random seed; same seed, same number.")
+
+
+class Subsampled(Seeded):
+    """Mixin for estimators whose cost grows fast with n: at most ``max_samples`` rows, a
+    seeded random subset, are used."""
+
+    max_samples = param.Integer(
+        default=None, allow_None=True, bounds=(2, None),
+        doc="Use at most this many rows (a seeded random subset); None uses every row.")
+
+    def _subsample(self, *arrays: np.ndarray) -> list[np.ndarray]:
+        """The same seeded subset of rows of every array (all of them when n <= max_samples)."""
+        idx = subsample_rows(len(arrays[0]), self.max_samples, self.seed)
+        return [a if idx is None else a[idx] for a in arrays]

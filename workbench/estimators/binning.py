@@ -44,7 +44,6 @@ from .encoding import encode_rows
 CORRECTIONS = {"none": plugin_entropy_from_counts, "miller_madow": miller_madow_entropy_from_counts}
 SCOPES = ("layer", "neuron")
 
-_MAX_KEY = 2.0 ** 62
 #: More bins per column than this means bin_width is absurdly small for the data range.
 _MAX_BINS = 2 ** 31
 
@@ -95,30 +94,6 @@ def _equal_mass_bins(a: np.ndarray, n_bins: int, scope: str) -> np.ndarray:
     return (ranks.astype(np.int64) * n_bins) // total
 
 
-def _row_codes(idx: np.ndarray) -> tuple[np.ndarray, int]:
-    """Codes ``0..m-1`` of the rows of a non-negative int index matrix, and ``m``.
-
-    Columns are folded in groups whose mixed-radix key fits in int64 (each group re-encoded
-    to at most n symbols), so wide layers never fall back to ``np.unique(axis=0)``.
-    """
-    spans = idx.max(axis=0).astype(np.float64) + 1.0
-    codes, m, start, d = None, 1, 0, idx.shape[1]
-    while start < d:
-        stop, key_size = start, float(m)
-        while stop < d and key_size * spans[stop] < _MAX_KEY:
-            key_size *= spans[stop]
-            stop += 1
-        stop = max(stop, start + 1)  # m ≤ n and spans ≤ 2**31 always admit one column
-        block = idx[:, start:stop]
-        if codes is not None:
-            block = np.column_stack([codes, block])
-        codes, m = encode_rows(block)
-        if m == idx.shape[0]:
-            break  # every row already distinct: further columns cannot split them
-        start = stop
-    return codes, m
-
-
 def bin_codes(a: Any, n_bins: int = 30, range: tuple | None = None, adaptive: bool = False,
               scope: str = "layer", bin_width: float | None = None) -> tuple[np.ndarray, int]:
     """Bin each column of ``a`` (rows are samples) and hash each binned row to one symbol.
@@ -142,7 +117,7 @@ def bin_codes(a: Any, n_bins: int = 30, range: tuple | None = None, adaptive: bo
         idx = _equal_mass_bins(arr, n_bins, scope)
     else:
         idx = _fixed_width_bins(arr, n_bins, bin_width, lo, hi, scope)
-    return _row_codes(idx)
+    return encode_rows(idx)
 
 
 def _check_binning_knobs(n_bins, bin_width, lo, hi, scope) -> None:
@@ -232,7 +207,7 @@ class _BinningBase(CountingEstimator):
     def _codes(self, a):
         if self.discrete_as_symbols and is_discrete(a):
             return encode_rows(a)[0]
-        return _row_codes(self._bin(a.astype(np.float64, copy=False)))[0]
+        return encode_rows(self._bin(a.astype(np.float64, copy=False)))[0]
 
     def _entropy_counts(self, counts):
         return CORRECTIONS[self.correction](counts)

@@ -269,9 +269,15 @@ def _count_rows(codes, points, radii, step, strict, start, stop, out):
         out[i] = _count_within(dist, points, i, radii[i], strict, step, offsets, members)
 
 
+def self_inside(radii: np.ndarray, strict: bool) -> np.ndarray:
+    """Whether each row's own point (distance 0) lies within its radius (< if ``strict``)."""
+    return radii > 0 if strict else radii >= 0
+
+
 def self_counted(rule: str, eps: np.ndarray) -> np.ndarray:
-    """Whether each row's own point (distance 0) lies within the radius ``rule`` sets."""
-    return eps > 0 if rule == "below_eps" else np.ones(eps.shape, bool)
+    """Whether each row's own point lies within the radius ``rule`` sets: only "below_eps"
+    is strict, and the other rules' radii are >= 0."""
+    return self_inside(eps, strict=rule == "below_eps")
 
 
 def neighbour_rows(blocks: Sequence[np.ndarray], k: int, spaces: Sequence[tuple[int, ...]],
@@ -305,7 +311,7 @@ def count_rows(points: np.ndarray, radii: np.ndarray, strict: bool) -> np.ndarra
     inside = np.empty(len(points), dtype=np.int64)
     _split_rows(len(points), lambda a, b: _count_rows(codes, points, radii, step,
                                                       bool(strict), a, b, inside))
-    return inside - (radii > 0 if strict else radii >= 0)
+    return inside - self_inside(radii, strict)
 
 
 def warm_up() -> None:

@@ -20,10 +20,11 @@ from __future__ import annotations
 import numpy as np
 import param
 
+from ..torch_utils import limit_threads, seeded, torch_device
 from ..validation import check_seed, is_discrete
 from . import get_estimator_class, register
 from .base import Estimator, Seeded
-from .matrix import limit_threads, torch_device
+from .neural import _mlp
 
 
 def pca_compress(a: np.ndarray, dim: int) -> np.ndarray:
@@ -39,17 +40,14 @@ def autoencoder_compress(a: np.ndarray, dim: int, hidden: int = 64, steps: int =
     """Codes of a ``d → hidden → dim → hidden → d`` autoencoder (softplus, MSE, Adam) trained
     for ``steps`` minibatch steps on the standardised rows of ``a``. Same seed, same codes."""
     import torch
-    from torch import nn
 
     dev = torch_device(device)
     sd = a.std(axis=0)
     z = torch.as_tensor((a - a.mean(axis=0)) / np.where(sd > 0, sd, 1.0), dtype=torch.float32,
                         device=dev)
     n, d = z.shape
-    with torch.random.fork_rng(devices=[]):  # seeded init without touching global state
-        torch.manual_seed(seed)
-        encoder = nn.Sequential(nn.Linear(d, hidden), nn.Softplus(), nn.Linear(hidden, dim))
-        decoder = nn.Sequential(nn.Linear(dim, hidden), nn.Softplus(), nn.Linear(hidden, d))
+    with seeded(seed):
+        encoder, decoder = _mlp(d, [hidden], dim), _mlp(dim, [hidden], d)
     encoder, decoder = encoder.to(dev), decoder.to(dev)
     opt = torch.optim.Adam([*encoder.parameters(), *decoder.parameters()], lr=lr)
     gen = torch.Generator().manual_seed(seed)
@@ -116,7 +114,7 @@ class CompressedKSG(Seeded, Estimator):
     def _mutual_info(self, x, y):
         rng = check_seed(self.seed)
         xc, yc = self._compress(x, rng), self._compress(y, rng)
-        return float(self._ksg().mutual_info(xc, yc, units="nats"))
+        return self._ksg()._mutual_info(xc, yc)
 
 
 __all__ = ["CompressedKSG", "pca_compress", "autoencoder_compress"]

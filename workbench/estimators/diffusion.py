@@ -71,8 +71,8 @@ class DiffusionSpectralEntropy(KernelKnobs, Estimator):
         k = self._gram(z, sigma)
         root = 1.0 / k.sum(1) ** 0.5
         lam = abs(self._eigvalsh(root[:, None] * k * root[None, :]))
-        # eigenvalues at rounding level are zeros; raising them to t would not remove them at t=1
-        lam[lam <= lam.size * np.finfo(np.float64).eps * lam.max()] = 0.0
+        # spectral_entropy zeroes weights at rounding level; for integer t >= 1 a rounding-level
+        # eigenvalue stays below that level after the power
         return spectral_entropy(lam ** self.t)
 
     def _entropy(self, x):

@@ -24,12 +24,7 @@ from scipy.special import xlogy
 from ..errors import InputError
 from . import register
 from .base import Estimator
-from .encoding import encode_rows
-
-#: Integer magnitudes at or above this are relabelled column by column before encoding, so the
-#: mixed-radix key of :func:`encode_rows` (value spans multiplied in int64) cannot overflow.
-_SAFE_INT = 2 ** 61
-_MAX_KEY = 2.0 ** 62
+from .encoding import encode_rows, row_keys
 
 
 def _occupied(counts: np.ndarray) -> np.ndarray:
@@ -104,27 +99,29 @@ def symbol_counts(codes: np.ndarray) -> np.ndarray:
 
 
 def joint_counts(*codes: np.ndarray) -> np.ndarray:
-    """Occupancy counts of the joint symbol of several 1-D integer code arrays.
+    """Occupancy counts of the joint symbol of several 1-D code arrays (any values).
 
-    A mixed-radix key is folded one array at a time and re-encoded to ``0..m-1`` only when the
-    next factor would overflow int64; counting needs no inverse, so no codes are materialised.
+    The arrays are the columns of :func:`~workbench.estimators.encoding.row_keys` (one
+    mixed-radix key per sample, never overflowing); counting needs no inverse, so the key is
+    counted as it is, without re-encoding it to ``0..m-1``.
     """
     parts = [np.asarray(c).ravel() for c in codes]
     if len({p.size for p in parts}) > 1:
         raise InputError("code arrays must have the same length (one code per sample), got "
                          f"lengths {[p.size for p in parts]}")
-    key = None
-    for part in parts:
-        if part.dtype.kind not in "iu" or part.min() < 0 or part.max() >= part.size:
-            part = encode_rows(part)[0]  # relabel float, sparse or negative codes to 0..m-1
-        if key is None:
-            key = part.astype(np.int64, copy=False)
-            continue
-        radix = int(part.max()) + 1
-        if (float(key.max()) + 1.0) * radix >= _MAX_KEY:
-            key = encode_rows(key)[0]
-        key = key * radix + part
-    return symbol_counts(key)
+    if len(parts) == 1:
+        return symbol_counts(row_keys(parts[0])[0])
+    return symbol_counts(row_keys(np.column_stack([_as_int64(p) for p in parts]))[0])
+
+
+def _as_int64(codes: np.ndarray) -> np.ndarray:
+    """The same grouping as int64, so that stacked code arrays keep an integer dtype
+    (``np.column_stack`` of int64 with float or uint64 gives float64, which merges codes above
+    2**53): integer codes are cast, anything else (and uint64 above 2**63 − 1) relabelled."""
+    if codes.dtype.kind in "iub" and not (codes.dtype == np.uint64
+                                          and int(codes.max()) >= 2 ** 63):
+        return codes.astype(np.int64, copy=False)
+    return encode_rows(codes)[0]
 
 
 class CountingEstimator(Estimator):
@@ -184,10 +181,7 @@ class DiscreteEstimator(CountingEstimator):
                     "method='binning' or 'adaptive_binning' (discretise first) or 'ksg'/'kl' "
                     "(kNN); to treat the values as labels, encode them as integers with "
                     f"np.unique({name}, return_inverse=True)[1]")
-        if arr.max() >= _SAFE_INT or arr.min() <= -_SAFE_INT:
-            # relabelling each column is a bijection, so every entropy is unchanged
-            arr = np.column_stack([np.unique(c, return_inverse=True)[1].ravel() for c in arr.T])
-        return arr.astype(np.int64, copy=False)
+        return arr  # any magnitude and integer dtype: encode_rows never overflows
 
     def _codes(self, a):
         return encode_rows(a)[0]

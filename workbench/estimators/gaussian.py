@@ -22,7 +22,7 @@ from scipy.special import digamma, ndtri
 from scipy.stats import rankdata
 
 from ..errors import EstimationError, InputError
-from ..validation import as_samples, drop_constant_columns
+from ..validation import drop_constant_columns, reject_constant_columns
 from . import register
 from .base import Estimator
 
@@ -80,9 +80,16 @@ def gaussian_mi_nats(x: np.ndarray, y: np.ndarray, bias_correct: bool = False) -
     return _mi_from_bases(_basis(_centred(x)), _basis(_centred(y)), len(x) - 1, bias_correct)
 
 
-def gaussian_cmi_nats(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> float:
+def gaussian_cmi_nats(x: np.ndarray, y: np.ndarray, z: np.ndarray,
+                      bias_correct: bool = False) -> float:
     """Gaussian I(X;Y|Z): the MI of the least-squares residuals of X and Y on Z (partial
-    canonical correlations), = ½ log(det Σ_XZ det Σ_YZ / (det Σ_Z det Σ_XYZ))."""
+    canonical correlations), = ½ log(det Σ_XZ det Σ_YZ / (det Σ_Z det Σ_XYZ)).
+
+    With ``bias_correct`` the expected bias b(d, n) (:func:`logdet_bias`) of each of the four
+    log-determinants is removed: ½[b(dx+dz) + b(dy+dz) − b(dz) − b(dx+dy+dz)] at n samples.
+    Since b(dz+d, n) − b(dz, n) = Σ_{j=1..d} ψ((n−dz−j)/2) + d log(2/(n−1)) and the log terms
+    cancel between the four determinants, this equals the residual MI's own correction with
+    n − dz samples (dof n − 1 − dz), which is what is applied."""
     x, y, z = (drop_constant_columns(a) for a in (x, y, z))
     qz = _basis(_centred(z))
 
@@ -91,7 +98,8 @@ def gaussian_cmi_nats(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> float:
         scale = float(np.linalg.norm(a, 2)) if a.size else 0.0
         return _basis(a - qz @ (qz.T @ a), scale)
 
-    return _mi_from_bases(residual_basis(x), residual_basis(y), len(x) - 1 - qz.shape[1])
+    return _mi_from_bases(residual_basis(x), residual_basis(y), len(x) - 1 - qz.shape[1],
+                          bias_correct)
 
 
 def gaussian_entropy_nats(x: np.ndarray) -> float:
@@ -120,8 +128,8 @@ class _GaussianBase(Estimator):
 
     bias_correct = param.Boolean(default=False, doc=(
         "Remove the expected finite-sample bias of the sample log-determinants from the MI "
-        "(Wishart mean: Σ ψ((n−i)/2) + d log(2/(n−1)) per determinant). Matters when the "
-        "dimension is a sizeable fraction of n."))
+        "and CMI (Wishart mean: Σ ψ((n−i)/2) + d log(2/(n−1)) per determinant). Matters when "
+        "the dimension is a sizeable fraction of n."))
 
     def min_samples(self) -> int:
         return 3
@@ -142,14 +150,14 @@ class Gaussian(_GaussianBase):
                   "Kraskov et al. (2004) for canonical correlations as MI.")
 
     def _entropy(self, x):
-        x = as_samples(x, "x", min_samples=self.min_samples(), allow_constant=False)
+        reject_constant_columns(x)  # already validated: only the constant columns to check
         return gaussian_entropy_nats(x)
 
     def _mutual_info(self, x, y):
         return gaussian_mi_nats(x, y, self.bias_correct)
 
     def _conditional_mutual_info(self, x, y, z):
-        return gaussian_cmi_nats(x, y, z)
+        return gaussian_cmi_nats(x, y, z, self.bias_correct)
 
 
 @register
@@ -158,8 +166,8 @@ class GaussianCopula(_GaussianBase):
     normal, then the Gaussian formulas apply. Up to sampling error it is a lower bound on the
     true MI (the Gaussian copula has the least MI for given normal-score correlations) and
     exact for any monotone transform of each coordinate of a Gaussian; robust and fast in high
-    dimension. ``bias_correct`` removes the Gaussian finite-sample bias (off by default). Entropy is not offered: the transform discards
-    the marginals, so it would not estimate H(X).
+    dimension. ``bias_correct`` removes the Gaussian finite-sample bias (off by default).
+    Entropy is not offered: the transform discards the marginals, so it would not estimate H(X).
     """
 
     method_name = "gaussian_copula"
@@ -168,11 +176,11 @@ class GaussianCopula(_GaussianBase):
                   "based on mutual information estimated via a Gaussian copula, Hum. Brain "
                   "Mapp. 38:1541-1573.")
 
+    # a constant column stays constant under copula_normalize (tied ranks -> ndtri(½) = 0),
+    # so gaussian_mi_nats / gaussian_cmi_nats drop it after the transform
     def _mutual_info(self, x, y):
-        x, y = drop_constant_columns(x), drop_constant_columns(y)
         return gaussian_mi_nats(copula_normalize(x), copula_normalize(y), self.bias_correct)
 
     def _conditional_mutual_info(self, x, y, z):
-        x, y, z = (drop_constant_columns(a) for a in (x, y, z))
         return gaussian_cmi_nats(copula_normalize(x), copula_normalize(y),
-                                 copula_normalize(z))
+                                 copula_normalize(z), self.bias_correct)

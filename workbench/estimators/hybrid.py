@@ -13,12 +13,13 @@ from __future__ import annotations
 import param
 
 from . import get_estimator_class, register
-from .base import Estimator
+from .base import Estimator, Seeded
 
 
 @register
-class CopulaMax(Estimator):
-    """max(KSG(copula=True, k), gaussian_copula(bias_correct=True)) for I(X;Y)."""
+class CopulaMax(Seeded, Estimator):
+    """max(KSG(copula=True, k), gaussian_copula(bias_correct=True)) for I(X;Y); ``seed`` seeds
+    the KSG part's tie-breaking jitter."""
 
     method_name = "copula_max"
     family = "hybrid"
@@ -28,8 +29,6 @@ class CopulaMax(Estimator):
     duplicate_sensitive = True
 
     k = param.Integer(default=3, bounds=(1, None), doc="Neighbours for the KSG part.")
-    seed = param.Integer(default=0, bounds=(0, None),
-                         doc="Seed of the KSG part's tie-breaking jitter.")
 
     def min_samples(self) -> int:
         return self.k + 1

@@ -21,10 +21,10 @@ import numpy as np
 import param
 from scipy.special import logsumexp
 
-from ..validation import subsample_rows
 from . import register
-from .base import Estimator, Seeded
+from .base import Estimator, Subsampled
 from .encoding import encode_rows
+from .matrix import pairwise_sq_dists
 
 #: Distances held at once (4M float64 = 32 MB per block).
 _BLOCK_ELEMENTS = 4_000_000
@@ -36,7 +36,6 @@ def mixture_log_terms(h: np.ndarray, variance: float,
     (integer codes), the same average over the rows j of i's own group, b_i."""
     h = h - h.mean(axis=0)  # translation-invariant; centring limits cancellation in the sum
     n = len(h)
-    sq = np.einsum("ij,ij->i", h, h)
     a = np.empty(n)
     b = None if groups is None else np.empty(n)
     if groups is not None:
@@ -44,9 +43,7 @@ def mixture_log_terms(h: np.ndarray, variance: float,
     step = max(1, _BLOCK_ELEMENTS // n)
     for start in range(0, n, step):
         stop = min(n, start + step)
-        d2 = sq[start:stop, None] + sq[None, :] - 2.0 * (h[start:stop] @ h.T)
-        # rounding can make ‖a‖² + ‖b‖² − 2a·b slightly negative
-        logits = np.maximum(d2, 0.0, out=d2) * (-0.5 / variance)
+        logits = pairwise_sq_dists(h[start:stop], h) * (-0.5 / variance)
         a[start:stop] = logsumexp(logits, axis=1) - math.log(n)
         if groups is not None:
             same = groups[start:stop, None] == groups[None, :]
@@ -56,7 +53,7 @@ def mixture_log_terms(h: np.ndarray, variance: float,
 
 
 @register
-class KDEBounds(Estimator, Seeded):
+class KDEBounds(Estimator, Subsampled):
     """Entropy of the noisy layer T = h + N(0, σ²I) by the Kolchinsky & Tracey (2017)
     pairwise-distance bounds (``bound="upper"``: KL, ``"lower"``: Bhattacharyya), as used by
     Saxe et al. (2018).
@@ -92,13 +89,9 @@ class KDEBounds(Estimator, Seeded):
     bound = param.Selector(default="upper", objects=["upper", "lower"],
                            doc="'upper': KL-divergence bound; 'lower': Bhattacharyya bound.")
     max_samples = param.Integer(
-        default=None, allow_None=True, bounds=(2, None),
+        allow_None=True,
         doc="Use at most this many rows (a seeded random subset) to cap the O(n²) time; "
             "None uses every row.")
-
-    def _subsample(self, *arrays):
-        idx = subsample_rows(len(arrays[0]), self.max_samples, self.seed)
-        return arrays if idx is None else tuple(a[idx] for a in arrays)
 
     def _kernel_variance(self) -> float:
         # Bhattacharyya distance between N(a, σ²I) and N(b, σ²I) is ‖a−b‖²/(8σ²): the KL sum

@@ -32,7 +32,7 @@ from scipy.spatial import cKDTree
 from scipy.special import digamma, gammaln
 
 from ..errors import EstimationError
-from ..validation import as_samples, check_seed, drop_constant_columns
+from ..validation import check_seed, drop_constant_columns, reject_constant_columns
 from . import brute_force, register
 from .base import Estimator, Seeded
 
@@ -90,7 +90,6 @@ def _tree(points: np.ndarray, leafsize: int = 16) -> cKDTree:
 
 
 def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf,
-                  tree: cKDTree | None = None,
                   algorithm: str = "auto") -> tuple[np.ndarray, np.ndarray]:
     """Distance to the k-th nearest *other* point of every row, and the indices of the k + 1
     nearest points (the row itself included), in the ``p``-norm. ``algorithm`` picks the
@@ -98,14 +97,13 @@ def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf,
     equidistant k-th neighbours the brute force returns the lowest indices, a tree any."""
     _check_algorithm(algorithm)
     points = np.ascontiguousarray(points, dtype=np.float64)
-    brute = p == np.inf and tree is None and (
+    brute = p == np.inf and (
         algorithm == "brute" or (algorithm == "auto"
                                  and use_brute_force(*points.shape, task="knn")))
     if brute:
         eps, idx, _ = brute_force.neighbour_rows([points], k, (), "below_eps")
         return eps, idx
-    tree = _tree(points) if tree is None else tree
-    dist, idx = tree.query(points, k=k + 1, p=p, workers=-1)
+    dist, idx = _tree(points).query(points, k=k + 1, p=p, workers=-1)
     return dist[:, k], idx
 
 
@@ -149,12 +147,8 @@ def _count_1d(v: np.ndarray, radii: np.ndarray, strict: bool) -> np.ndarray:
                           "close to tell apart in float64 (rescale them)")  # pragma: no cover
 
 
-def _self_inside(radii: np.ndarray, strict: bool) -> np.ndarray:
-    return radii > 0 if strict else radii >= 0
-
-
 def count_neighbours(points: np.ndarray, radii: np.ndarray, *, strict: bool,
-                     tree: cKDTree | None = None, algorithm: str = "auto") -> np.ndarray:
+                     algorithm: str = "auto") -> np.ndarray:
     """For every row i, the number of *other* rows j with ‖p_j − p_i‖_∞ < r_i (``strict``) or
     ≤ r_i, exactly as float64 computes the max-norm distance. ``algorithm``: "auto", "brute"
     or "tree" (one-dimensional points always use the exact sorted counter).
@@ -166,17 +160,16 @@ def count_neighbours(points: np.ndarray, radii: np.ndarray, *, strict: bool,
     radii = np.asarray(radii, dtype=np.float64)
     if points.shape[1] == 1:
         return np.asarray(_count_1d(points[:, 0], radii, strict), dtype=np.int64) \
-            - _self_inside(radii, strict)
-    if tree is None and (algorithm == "brute" or (
+            - brute_force.self_inside(radii, strict)
+    if (algorithm == "brute" or (
             algorithm == "auto" and use_brute_force(*points.shape, task="count"))):
         return brute_force.count_rows(points, radii, strict)
     r = np.nextafter(radii, 0) if strict else radii
-    tree = _tree(points, leafsize=64) if tree is None else tree
-    inside = tree.query_ball_point(points, r=np.maximum(r, 0), p=np.inf,
-                                   return_length=True, workers=-1)
+    inside = _tree(points, leafsize=64).query_ball_point(
+        points, r=np.maximum(r, 0), p=np.inf, return_length=True, workers=-1)
     # nextafter(0, 0) is 0, which would count duplicates as "strictly closer" than 0
     inside = np.where(strict & (radii <= 0), 0, inside)
-    return np.asarray(inside, dtype=np.int64) - _self_inside(radii, strict)
+    return np.asarray(inside, dtype=np.int64) - brute_force.self_inside(radii, strict)
 
 
 #: How the counting radius of each space follows from a row's joint k-NN (see
@@ -306,7 +299,7 @@ class KozachenkoLeonenko(_Jittered):
                               "(max-norm). Both are consistent; Euclidean has lower bias.")
 
     def _entropy(self, x):
-        x = as_samples(x, "x", min_samples=self.min_samples(), allow_constant=False)
+        reject_constant_columns(x)  # already validated: only the constant columns to check
         (x,) = condition_columns(check_seed(self.seed), x, normalize=False, jitter=self.jitter)
         n, d = x.shape
         p = np.inf if self.norm == "chebyshev" else 2

@@ -21,8 +21,6 @@ eigensolver in torch; numbers agree with the numpy path to float64 rounding.
 from __future__ import annotations
 
 import math
-import sys
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -31,10 +29,11 @@ import scipy.linalg
 
 from ..errors import EstimationError, InputError, KnobError
 from ..representation import spectral_entropy, vne_spectrum
+from ..torch_utils import limit_threads, torch_device
 from ..units import DEFAULT_UNITS, Estimate, check_units, from_nats
-from ..validation import as_samples, drop_constant_columns, subsample_rows
+from ..validation import as_samples, drop_constant_columns
 from . import register
-from .base import Estimator, Seeded
+from .base import Estimator, Subsampled
 
 SIGMA_RULES = ("median", "silverman")
 
@@ -88,55 +87,14 @@ def kernel_width(x: np.ndarray, rule: str = "median", sq=None) -> float:
     return math.sqrt(median if median > 0 else float(np.median(sq[sq > 0])))
 
 
-def torch_device(name: str):
-    """``torch.device(name)``, with a clear error for a bad name or a missing GPU."""
-    import torch
-
-    try:
-        dev = torch.device(name)
-    except (RuntimeError, ValueError) as exc:
-        raise KnobError(f"device {name!r} is not a torch device: {exc}") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise KnobError(f"device {name!r} asked for, but torch sees no CUDA GPU; use "
-                        "device='cpu'")
-    return dev
-
-
-@contextmanager
-def limit_threads(n: int | None, use_torch: bool = False):
-    """Run the block with at most ``n`` BLAS/OpenMP threads and ``n`` torch threads (None:
-    leave every library as it is); the previous settings are restored afterwards.
-
-    Torch is throttled when it is already imported or ``use_torch`` says the block needs it
-    (it is imported here then, because a library loaded inside the block would escape).
-    """
-    if n is None:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    if use_torch:
-        import torch  # noqa: F401  (load its OpenMP runtime before limiting it)
-    torch = sys.modules.get("torch")
-    before = torch.get_num_threads() if torch is not None else None
-    with threadpool_limits(limits=n):
-        if torch is not None:
-            torch.set_num_threads(n)
-        try:
-            yield
-        finally:
-            if torch is not None:
-                torch.set_num_threads(before)
-
-
-class KernelKnobs(Seeded):
+class KernelKnobs(Subsampled):
     """Knobs and plumbing shared by the Gram-matrix estimators (matrix, diffusion)."""
 
     sigma = param.Number(default=None, allow_None=True, bounds=(0, None),
                          inclusive_bounds=(False, True), doc=_SIGMA_DOC)
     sigma_rule = param.Selector(default="median", objects=list(SIGMA_RULES), doc=_RULE_DOC)
     max_samples = param.Integer(
-        default=2000, allow_None=True, bounds=(2, None),
+        default=2000, allow_None=True,
         doc="Largest number of rows used; larger inputs are subsampled without replacement "
             "(seeded). The eigensolver costs O(n³): n = 2000 takes about half a second on "
             "a CPU. None: use every row.")
@@ -153,14 +111,6 @@ class KernelKnobs(Seeded):
 
     def _use_torch(self) -> bool:
         return self.backend == "torch" or self.device != "cpu"
-
-    def _rows(self, n: int) -> np.ndarray | None:
-        """Seeded row subsample of size max_samples (None when all rows are used)."""
-        return subsample_rows(n, self.max_samples, self.seed)
-
-    def _subsample(self, *arrays: np.ndarray) -> list[np.ndarray]:
-        idx = self._rows(len(arrays[0]))
-        return [a if idx is None else a[idx] for a in arrays]
 
     def _width(self, x: np.ndarray, sq=None) -> float:
         if self.sigma is not None:
@@ -349,5 +299,4 @@ class CauchySchwarzMI(KernelKnobs, Estimator):
 
 
 __all__ = ["MatrixRenyi", "VonNeumannEntropy", "CauchySchwarzMI", "cauchy_schwarz_divergence",
-           "cs_qmi_from_grams", "kernel_width", "pairwise_sq_dists", "KernelKnobs",
-           "torch_device", "limit_threads"]
+           "cs_qmi_from_grams", "kernel_width", "pairwise_sq_dists", "KernelKnobs"]

@@ -42,8 +42,8 @@ import param
 from ..errors import EstimationError, KnobError
 from ..progress import Progress
 from ..validation import check_seed, drop_constant_columns
+from ..torch_utils import limit_threads, seeded, torch_device
 from . import register
-from .matrix import limit_threads, torch_device
 from .base import Estimator, Seeded
 
 _HIDDEN_RE = r"^\s*\d+\s*(,\s*\d+\s*)*$"
@@ -152,8 +152,6 @@ class NeuralEstimator(Seeded, Estimator):
     optionally ``_loss`` (what gradient descent minimises; default −value)."""
 
     family = "neural"
-    summary = ""
-    references = ""
     # resampled duplicates would land on both sides of the train/held-out split
     duplicate_sensitive = True
 
@@ -245,8 +243,7 @@ class NeuralEstimator(Seeded, Estimator):
         b = min(self.batch_size, len(train))
         batches = torch.tensor_split(torch.arange(n_valid, device=dev), max(1, n_valid // b))
 
-        with torch.random.fork_rng(devices=[]):  # seeded init without touching global state
-            torch.manual_seed(self.seed)
+        with seeded(self.seed):
             critic = make_critic(self.critic, x.shape[1], y.shape[1], hidden,
                                  self.embed_dim, self.activation).to(dev)
         gen = torch.Generator().manual_seed(self.seed)

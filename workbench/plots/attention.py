@@ -14,6 +14,14 @@ from ..errors import WorkbenchError
 
 CMAP = "viridis"
 _SIZE = {"tools": ["hover"], "fontsize": {"title": 11, "labels": 11, "ticks": 9}}
+_CURVES_SIZE = {"width": 420, "height": 280}
+
+
+def _overlay_opts(defaults: dict, opts: dict) -> dict:
+    """``defaults`` updated with the caller's ``opts``; a None value drops the option (a
+    responsive page plot needs no explicit width: HoloViews then ignores ``responsive``)."""
+    merged = {**_CURVES_SIZE, **defaults, **opts}
+    return {k: v for k, v in merged.items() if v is not None}
 
 
 def _value_column(frame: pd.DataFrame, value: str | None) -> str:
@@ -71,55 +79,68 @@ def entropy_heatmap(frame: pd.DataFrame, step: int | None = None, value: str | N
     return heat.opts(**opts)
 
 
+def snapshot_steps(steps, n: int) -> list:
+    """``n`` evenly spaced entries of the sorted distinct ``steps``, first and last included:
+    entry round(i (m − 1) / (n − 1)) for i = 0 … n − 1 of the m steps (Python's round: halves
+    to even), fewer when m < n."""
+    steps = sorted(set(steps))
+    if not steps:
+        raise WorkbenchError("no measured steps to pick snapshots from")
+    if n < 1:
+        raise WorkbenchError(f"snapshots must be >= 1, got {n}")
+    k = min(n, len(steps))
+    return list(dict.fromkeys(steps[round(i * (len(steps) - 1) / max(k - 1, 1))]
+                              for i in range(k)))
+
+
 def heatmaps_over_training(frame: pd.DataFrame, snapshots: int = 4,
                            value: str | None = None, label: str = "") -> hv.Layout:
-    """Layer × head heatmaps at ``snapshots`` evenly spaced measured steps (first and last
-    included), on one shared colour scale; ``label`` prefixes each title."""
+    """Layer × head heatmaps at ``snapshots`` evenly spaced measured steps
+    (:func:`snapshot_steps`), on one shared colour scale; ``label`` prefixes each title."""
     value = _value_column(frame, value)
-    steps = sorted(frame["step"].unique())
-    if not steps:
+    if not len(frame):
         raise WorkbenchError("frame has no rows")
-    k = min(snapshots, len(steps))
-    picks = [steps[round(i * (len(steps) - 1) / max(k - 1, 1))] for i in range(k)]
     clim = (0.0, float(frame[value].max()))
     prefix = f"{label}: " if label else ""
     maps = [entropy_heatmap(frame, s, value, clim, title=f"{prefix}step {int(s)}")
-            for s in dict.fromkeys(picks)]
+            for s in snapshot_steps(frame["step"], snapshots)]
     return hv.Layout(maps).cols(len(maps))
 
 
-def entropy_holomap(frame: pd.DataFrame, value: str | None = None) -> hv.HoloMap:
-    """The layer × head heatmap with a step slider (one frame per measured step)."""
-    value = _value_column(frame, value)
-    clim = (0.0, float(frame[value].max()))
-    return hv.HoloMap({int(s): entropy_heatmap(frame, s, value, clim, title="Attention entropy")
-                       for s in sorted(frame["step"].unique())}, kdims=["step"])
-
-
 def entropy_over_training(frame: pd.DataFrame, value: str | None = None,
-                          title: str = "") -> hv.NdOverlay:
-    """Mean attention entropy over heads, one curve per layer, against training step."""
+                          title: str = "", layers=None, **opts) -> hv.NdOverlay:
+    """Mean attention entropy over heads, one curve per layer, against training step.
+
+    ``layers``: the layer indices to draw (default: those in ``frame``); a layer without rows
+    gets an empty curve, so a live plot keeps one curve (and colour) per layer from the start.
+    ``opts``: overlay plot options over the defaults (420 × 280 px); ``width=None`` drops the
+    fixed width."""
     value = _value_column(frame, value)
     label = value_label(frame, value)
     per_layer = frame.groupby(["step", "layer"], as_index=False)[value].mean()
-    curves = {int(layer): hv.Curve(g, kdims=[hv.Dimension("step", label="training step")],
+    layers = sorted(per_layer["layer"].unique()) if layers is None else list(layers)
+    curves = {int(layer): hv.Curve(per_layer[per_layer["layer"] == layer][["step", value]],
+                                   kdims=[hv.Dimension("step", label="training step")],
                                    vdims=[hv.Dimension(value, label=label)]).opts(
                                        line_width=2, tools=["hover"])
-              for layer, g in per_layer.groupby("layer")}
-    return hv.NdOverlay(curves, kdims=[hv.Dimension("layer")]).opts(
-        width=420, height=280, legend_position="right", show_grid=True,
-        title=title or "Attention entropy per layer (mean over heads)")
+              for layer in layers}
+    layer_dim = hv.Dimension("layer", value_format=lambda v: f"layer {v}")  # legend text
+    return hv.NdOverlay(curves, kdims=[layer_dim]).opts(**_overlay_opts(
+        {"legend_position": "right", "show_grid": True,
+         "title": title or "Attention entropy per layer (mean over heads)"}, opts))
 
 
-def loss_over_training(frame: pd.DataFrame) -> hv.Overlay:
-    """Training and held-out loss (nats per character) against step, from training rows."""
+def loss_over_training(frame: pd.DataFrame, **opts) -> hv.Overlay:
+    """Training and held-out loss (nats per character) against step, from training rows.
+    ``opts``: overlay plot options, as in :func:`entropy_over_training`."""
     per_step = frame.groupby("step", as_index=False)[["loss", "val_loss"]].first()
+    xdim = hv.Dimension("step", label="training step")
     ydim = hv.Dimension("loss", label="cross-entropy (nats/char)")
-    train = hv.Curve(per_step, "step", ydim, label="train").opts(line_width=2)
-    val = hv.Curve(per_step.rename(columns={"loss": "_", "val_loss": "loss"}), "step", ydim,
+    train = hv.Curve(per_step, xdim, ydim, label="train").opts(line_width=2)
+    val = hv.Curve(per_step.rename(columns={"loss": "_", "val_loss": "loss"}), xdim, ydim,
                    label="held out").opts(line_width=2)
-    return (train * val).opts(width=420, height=280, title="Loss", show_grid=True,
-                              legend_position="top_right")
+    return (train * val).opts(**_overlay_opts(
+        {"title": "Loss", "show_grid": True, "legend_position": "top_right"}, opts))
 
 
 def training_dashboard(frame: pd.DataFrame, snapshots: int = 4) -> hv.Layout:
