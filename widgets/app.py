@@ -20,6 +20,8 @@ import panel as pn
 from workbench.errors import WorkbenchError
 from workbench.estimators import brute_force
 
+from .components import HEADER_COLOR
+
 
 @dataclass(frozen=True)
 class AppConfig:
@@ -75,7 +77,7 @@ def index_page(pages: Sequence[Page]) -> pn.viewable.Viewable:
         "Interactive apps for estimating entropy and mutual information. Every number is "
         "labelled with its unit (bits or nats).", sizing_mode="stretch_width")
     return pn.template.BootstrapTemplate(title="workbench", main=[intro, *cards],
-                                         header_background="#1f4e79")
+                                         header_background=HEADER_COLOR)
 
 
 def routes(config: AppConfig) -> dict[str, Callable[[], pn.viewable.Viewable]]:

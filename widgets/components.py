@@ -3,9 +3,11 @@ estimator's ``param`` declarations, and plot panes. Each carries a stable CSS cl
 so browser tests and users' stylesheets can find it."""
 from __future__ import annotations
 
+import pandas as pd
 import panel as pn
 import param
 
+from workbench.errors import WorkbenchError
 from workbench.io import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES
 
 #: Stylesheet shared by the apps (result card, muted notes).
@@ -17,6 +19,22 @@ APP_CSS = """
 .wb-result .wb-row { color: #333; }
 .wb-result .wb-muted { color: #777; font-size: 0.9em; }
 """
+
+
+def error_message(exc: BaseException) -> str:
+    """What a banner says about ``exc``: our errors verbatim, anything else with its type."""
+    if isinstance(exc, WorkbenchError):
+        return str(exc)
+    return f"Unexpected error ({type(exc).__name__}): {exc}"
+
+
+def typed_empty(columns: dict) -> pd.DataFrame:
+    """An empty table with these column dtypes (what a HoloViews Buffer starts from)."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
+
+
+#: Header colour of every served page.
+HEADER_COLOR = "#1f4e79"
 
 
 class TwoPaneApp(pn.viewable.Viewer):
@@ -35,6 +53,17 @@ class TwoPaneApp(pn.viewable.Viewer):
 
     def __panel__(self):
         return pn.Row(self._controls, self._output, sizing_mode="stretch_width")
+
+    def close(self) -> None:
+        """Stop background work (the page or the notebook went away)."""
+
+    def page(self, title: str) -> pn.template.BootstrapTemplate:
+        """This app as a served page: settings in the sidebar, the rest in the main area;
+        :meth:`close` runs when the browser tab closes."""
+        pn.state.on_session_destroyed(lambda _ctx: self.close())
+        return pn.template.BootstrapTemplate(
+            title=title, sidebar=[self._controls], main=[self._output], sidebar_width=360,
+            header_background=HEADER_COLOR)
 
 
 def param_widget(owner: param.Parameterized, kind, pname: str, label: str, css: str,

@@ -40,18 +40,19 @@ import param
 import torch._dynamo  # noqa: F401
 
 from workbench import models
-from workbench.attention import flag, max_entropy
+from workbench.attention import COLLAPSE_THRESHOLD, OVERLOAD_FRACTION, flag, max_entropy
 from workbench.entropy_tracker import (DEFAULT_MEASURES, EFFECTIVE_RANK, MEASURE_ON,
                                        MEASURE_TITLES, MEASURES, measure_estimator,
                                        measure_labels, run_experiment)
 from workbench.errors import InputError, WorkbenchError
-from workbench.plane import LAYER_COLORS
+from workbench.plane import LAYER_COLORS, wide_table
 from workbench.plots import attention as attention_plots
 from workbench.session import TrainingSession
 from workbench.transformer import CharTransformerConfig, make_config, train_char_transformer
 from workbench.units import UNITS
 
-from .components import alert, knob_panel, param_widget, plot_slot, set_alert, show_plot
+from .components import (HEADER_COLOR, alert, knob_panel, param_widget, plot_slot, set_alert,
+                         show_plot, typed_empty)
 from .training_session import LiveTraining, error_message
 
 #: Layer widths suggested for each dataset: big enough for the digits to be memorised under
@@ -73,10 +74,6 @@ _PLOT_OPTS = {"show_grid": True, "tools": ["hover"], "height": 240, "responsive"
 _ATTENTION_COLUMNS = {"step": "int64", "layer": "int64", "head": "int64", "entropy": "float64",
                       "entropy_normalized": "float64", "loss": "float64",
                       "val_loss": "float64", "units": "object"}
-
-
-def _empty(columns: dict) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
 
 
 # ----- layer plots ----------------------------------------------------------------------------
@@ -103,10 +100,7 @@ def _wide(frame: pd.DataFrame, layers, estimator: str, quantity: str) -> pd.Data
     """``epoch`` and one column per layer of ``quantity`` by ``estimator`` (NaN where a layer
     has no value)."""
     rows = frame[(frame["estimator"] == estimator) & (frame["quantity"] == quantity)]
-    wide = rows.pivot_table(index="epoch", columns="layer", values="value", aggfunc="mean")
-    wide = wide.reindex(columns=list(layers)).reset_index()
-    wide.columns.name = None
-    return wide.astype({"epoch": "int64", **{name: "float64" for name in layers}})
+    return wide_table(rows, ["epoch"], layers, by="layer").astype({"epoch": "int64", **{name: "float64" for name in layers}})
 
 
 def layer_curves(wide: pd.DataFrame, layers, ylabel: str, title: str,
@@ -170,12 +164,12 @@ class LayerPlots:
         columns = {"epoch": "int64", **{name: "float64" for name in self.layers}}
         self.buffers, self.plots = [], []
         for spec in panels:
-            buffer = hv.streams.Buffer(_empty(columns), index=False, length=_BUFFER_LENGTH)
+            buffer = hv.streams.Buffer(typed_empty(columns), index=False, length=_BUFFER_LENGTH)
             fn = functools.partial(_curves_from_buffer, layers=self.layers, epochs=epochs,
                                    title=spec["title"], ylabel=spec["ylabel"])
             self.buffers.append(buffer)
             self.plots.append(hv.DynamicMap(fn, streams=[buffer]))
-        self.metrics = hv.streams.Buffer(_empty(_METRIC_COLUMNS), index=False,
+        self.metrics = hv.streams.Buffer(typed_empty(_METRIC_COLUMNS), index=False,
                                          length=_BUFFER_LENGTH)
         self.plots.append(hv.DynamicMap(functools.partial(_metrics_from_buffer, epochs=epochs),
                                         streams=[self.metrics]))
@@ -189,10 +183,7 @@ class LayerPlots:
             feed.push(_wide(frame, self.layers, spec["estimator"], spec["quantity"]))
         metrics = frame[frame["quantity"].isin(["accuracy", "test_accuracy"])]
         if len(metrics):
-            wide = metrics.pivot_table(index="epoch", columns="quantity", values="value",
-                                       aggfunc="mean")
-            wide = wide.reindex(columns=["accuracy", "test_accuracy"]).reset_index()
-            wide.columns.name = None
+            wide = wide_table(metrics, ["epoch"], ["accuracy", "test_accuracy"])
             self.feeds[-1].push(wide.astype(_METRIC_COLUMNS))
 
     def send(self, frame: pd.DataFrame) -> None:
@@ -227,7 +218,7 @@ class AttentionPlots:
         # causal attention: query i sees i + 1 keys, so the mean maximum is below log2(context)
         self.max_bits = max_entropy(cfg.context, "bits", causal=True)
         self.pipe = hv.streams.Pipe(data=placeholder_rows(self.n_layers, self.n_heads))
-        self.buffer = hv.streams.Buffer(_empty(_ATTENTION_COLUMNS), index=False,
+        self.buffer = hv.streams.Buffer(typed_empty(_ATTENTION_COLUMNS), index=False,
                                         length=_BUFFER_LENGTH)
         self.heatmap = hv.DynamicMap(self._heatmap, streams=[self.pipe])
         self.entropy = hv.DynamicMap(self._entropy, streams=[self.buffer])
@@ -242,27 +233,21 @@ class AttentionPlots:
             ylabel="layer")
 
     def _entropy(self, data):
-        xdim = hv.Dimension("step", label="training step", range=(0, self.steps))
-        ydim = hv.Dimension("entropy", label="attention entropy (bits)",
-                            range=(0, self.max_bits * 1.05))
-        per_layer = data.groupby(["step", "layer"], as_index=False)["entropy"].mean()
-        curves = {f"layer {i}": hv.Curve(per_layer[per_layer["layer"] == i][["step", "entropy"]],
-                                         xdim, ydim).opts(
-            color=LAYER_COLORS[i % len(LAYER_COLORS)], line_width=2)
-            for i in range(self.n_layers)}
-        return hv.NdOverlay(curves, kdims=[hv.Dimension("layer")]).opts(
-            title="Mean attention entropy per layer", legend_position="right", **_PLOT_OPTS)
+        # every layer from the start (empty until its rows arrive): fixed curves and colours;
+        # width=None: the page's plots are responsive, not the export's fixed 420 px
+        overlay = attention_plots.entropy_over_training(
+            data, "entropy", title="Mean attention entropy per layer",
+            layers=range(self.n_layers), width=None, **_PLOT_OPTS)
+        for layer, curve in overlay.items():
+            curve.opts(color=LAYER_COLORS[layer % len(LAYER_COLORS)])
+        return overlay.redim.range(step=(0, self.steps), entropy=(0, self.max_bits * 1.05))
 
     def _loss(self, data):
-        per_step = data.groupby("step", as_index=False)[["loss", "val_loss"]].first()
-        xdim = hv.Dimension("step", label="training step", range=(0, self.steps))
-        ydim = hv.Dimension("loss", label="cross-entropy (nats/char)")
-        train = hv.Curve(per_step[["step", "loss"]], xdim, ydim, label="train")
-        held = hv.Curve(per_step[["step", "val_loss"]].rename(columns={"val_loss": "loss"}),
-                        xdim, ydim, label="held out")
-        return (train.opts(line_width=2, color="#333333")
-                * held.opts(line_width=2, color="#333333", line_dash="dashed")).opts(
-            title="Loss", legend_position="top_right", framewise=True, **_PLOT_OPTS)
+        overlay = attention_plots.loss_over_training(data, framewise=True, width=None,
+                                                     **_PLOT_OPTS)
+        for curve, dash in zip(overlay, ("solid", "dashed")):
+            curve.opts(color="#333333", line_dash=dash)
+        return overlay.redim.range(step=(0, self.steps))
 
     def queue(self, rows: pd.DataFrame) -> None:
         """Queue new rows: the heatmap gets the latest step, the curves every row."""
@@ -424,8 +409,7 @@ class EntropyMonitor(LiveTraining):
                 kwargs = self.experiment_kwargs()
                 labels = measure_labels(kwargs["measures"], kwargs["measure_knobs"],
                                         seed=self.seed, activation=self.activation)
-                layers = models.MLP(self.arch, activation=self.activation,
-                                    seed=0).tracked_layers
+                layers = models.layer_names(self.arch)
                 self._session = TrainingSession(target=_layers_target)
                 self._show_layers(LayerPlots(layers, panels_for(kwargs["measures"], labels,
                                                                 self.units), self.epochs))
@@ -558,8 +542,10 @@ class EntropyMonitor(LiveTraining):
                  for r in flagged.itertuples()
                  if bool(r.collapse) or (not pd.isna(r.overload) and bool(r.overload))]
         limit = self._attention_plots.max_bits
-        rule = (f"<p><small>collapse: mean entropy below 0.1 bits; overload: above 75% of "
-                f"the causal maximum ({limit:.2f} bits), i.e. nearly uniform attention "
+        # flags() uses flag()'s default thresholds: state those, not copies of them
+        rule = (f"<p><small>collapse: mean entropy below {COLLAPSE_THRESHOLD:g} bits; "
+                f"overload: above {OVERLOAD_FRACTION:.0%} of the causal maximum "
+                f"({limit:.2f} bits), i.e. nearly uniform attention "
                 "(Jha &amp; Reagen 2025)</small></p>")
         body = (f"<ul>{''.join(items)}</ul>" if items
                 else "<p>No head collapsed or overloaded.</p>")
@@ -704,4 +690,4 @@ def page(config=None) -> pn.viewable.Viewable:
     monitor = EntropyMonitor()
     pn.state.on_session_destroyed(lambda _ctx: monitor.close())
     return pn.template.BootstrapTemplate(title="Entropy Monitor", main=[monitor],
-                                         header_background="#1f4e79")
+                                         header_background=HEADER_COLOR)

@@ -32,8 +32,8 @@ from workbench.plots import estimators as est_plots
 from workbench.units import UNITS, from_nats
 from workbench.validation import as_samples, is_discrete
 
-from .components import (APP_CSS, TwoPaneApp, UploadBox, alert, knob_panel, param_widget,
-                         plot_slot, set_alert, show_plot)
+from .components import (APP_CSS, TwoPaneApp, UploadBox, alert, error_message, knob_panel,
+                         param_widget, plot_slot, set_alert, show_plot)
 
 log = logging.getLogger(__name__)
 
@@ -393,12 +393,9 @@ class EstimatorLab(TwoPaneApp):
             self.param.update(status=str(exc), error="", warning="", result=None, n_curve=None,
                               knob_curve=None)
             return
-        if isinstance(exc, WorkbenchError):
-            message = str(exc)
-        else:
+        if not isinstance(exc, WorkbenchError):
             log.exception("Estimator Lab: unexpected error")
-            message = f"Unexpected error ({type(exc).__name__}): {exc}"
-        self.param.update(error=message, status="", warning="", result=None, n_curve=None,
+        self.param.update(error=error_message(exc), status="", warning="", result=None, n_curve=None,
                           knob_curve=None)
 
     # ----- view -------------------------------------------------------------------------
@@ -537,8 +534,4 @@ def page(config=None) -> pn.viewable.Viewable:
     """The ``/estimator_lab`` page of ``workbench serve`` (``config``: a
     :class:`widgets.app.AppConfig`)."""
     max_mb = getattr(config, "max_upload_mb", DEFAULT_MAX_BYTES / 2**20)
-    the_lab = EstimatorLab(max_upload_mb=max_mb)
-    pn.state.on_session_destroyed(lambda _ctx: the_lab.close())
-    return pn.template.BootstrapTemplate(
-        title="Estimator Lab", sidebar=[the_lab.controls], main=[the_lab.output],
-        sidebar_width=360, header_background="#1f4e79")
+    return EstimatorLab(max_upload_mb=max_mb).page("Estimator Lab")

@@ -22,11 +22,9 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import html
-import math
 import uuid
 
 import holoviews as hv
-import numpy as np
 import pandas as pd
 import panel as pn
 import param
@@ -35,19 +33,19 @@ import param
 # the page module loads at server start
 import torch._dynamo  # noqa: F401
 
-import workbench
-from workbench.estimators.encoding import encode_rows
 from workbench import datasets, models, train
 from workbench.api import make_estimator
 from workbench.errors import InputError, WorkbenchError
 from workbench.estimators import get_estimator_class, registry
 from workbench.estimators.base import Estimator
 from workbench.plane import (BIN_RULES, COLUMNS, EPOCH_CMAP, LAYER_COLORS, QUANTITIES,
-                             binning_knobs, default_arch, estimators_in, frame_in_units)
+                             axis_limits, binning_knobs, wide_table, checked_arch, default_arch, estimators_in,
+                             frame_in_units)
 from workbench.plots import plane as plane_plots
 from workbench.runs import RunStore
 
-from .components import alert, knob_widgets, param_widget, plot_slot, set_alert, show_plot
+from .components import (TwoPaneApp, alert, knob_widgets, param_widget, plot_slot, set_alert,
+                         show_plot, typed_empty)
 from .training_session import LiveTraining
 
 #: Estimators offered for per-epoch tracking (those that are registered), in this order:
@@ -71,10 +69,6 @@ _STATUS_CSS = """
 """
 
 
-def _empty(columns: dict) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
-
-
 _INFO_COLUMNS = {"layer": "object", "epoch": "int64", "ixt": "float64", "ity": "float64",
                  "ht": "float64"}
 _METRIC_COLUMNS = {"epoch": "int64", **{q: "float64" for q in _METRICS}}
@@ -86,14 +80,9 @@ def info_table(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
     rows = frame_in_units(frame[(frame["estimator"] == estimator)
                                 & frame["quantity"].isin(QUANTITIES)], "bits")
     if rows.empty:
-        return _empty({"layer_index": "int64", **_INFO_COLUMNS})
-    wide = rows.pivot_table(index=["layer", "layer_index", "epoch"], columns="quantity",
-                            values="value", aggfunc="mean").reset_index()
+        return typed_empty({"layer_index": "int64", **_INFO_COLUMNS})
+    wide = wide_table(rows, ["layer", "layer_index", "epoch"], QUANTITIES)
     wide = wide.rename(columns={"I(X;T)": "ixt", "I(T;Y)": "ity", "H(T)": "ht"})
-    for col in ("ixt", "ity", "ht"):
-        if col not in wide:
-            wide[col] = np.nan
-    wide.columns.name = None
     return wide.sort_values(["layer_index", "epoch"]).reset_index(drop=True)
 
 
@@ -101,14 +90,8 @@ def metric_table(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per epoch: loss, test_loss (nats), accuracy, test_accuracy (NaN if absent)."""
     rows = frame[frame["quantity"].isin(_METRICS)]
     if rows.empty:
-        return _empty(_METRIC_COLUMNS)
-    wide = rows.pivot_table(index="epoch", columns="quantity", values="value",
-                            aggfunc="mean").reset_index()
-    for col in _METRICS:
-        if col not in wide:
-            wide[col] = np.nan
-    wide.columns.name = None
-    return wide[list(_METRIC_COLUMNS)].sort_values("epoch").reset_index(drop=True)
+        return typed_empty(_METRIC_COLUMNS)
+    return wide_table(rows, ["epoch"], _METRICS).sort_values("epoch").reset_index(drop=True)
 
 
 class LivePlots:
@@ -127,9 +110,9 @@ class LivePlots:
         self.estimator = estimator
         self.epochs = max(int(epochs), 1)
         self.n_points = 0
-        self._info = hv.streams.Buffer(_empty(_INFO_COLUMNS), index=False,
+        self._info = hv.streams.Buffer(typed_empty(_INFO_COLUMNS), index=False,
                                        length=_BUFFER_LENGTH)
-        self._metrics = hv.streams.Buffer(_empty(_METRIC_COLUMNS), index=False,
+        self._metrics = hv.streams.Buffer(typed_empty(_METRIC_COLUMNS), index=False,
                                           length=_BUFFER_LENGTH)
         self._colors = {name: LAYER_COLORS[i % len(LAYER_COLORS)]
                         for i, name in enumerate(self.layers)}
@@ -208,12 +191,7 @@ class LivePlots:
             self._metrics.send(metrics)
 
 
-def _bits(labels) -> float:
-    """Plug-in entropy of class labels in bits (the I(T;Y) axis bound)."""
-    return float(workbench.entropy(labels, method="plugin", units="bits"))
-
-
-class PlaneStudio(LiveTraining):
+class PlaneStudio(LiveTraining, TwoPaneApp):
     """Live information plane of a small network. Drive it with the widgets or in code::
 
         studio = PlaneStudio(epochs=50, runs_dir="runs")
@@ -288,16 +266,11 @@ class PlaneStudio(LiveTraining):
     def _check_arch(self) -> bool:
         """Validate the architecture text against the dataset; show the problem in the banner."""
         try:
-            widths = models.parse_widths(self.arch)
-            data = self._data()
-            if widths[0] != data.n_features or widths[-1] != data.n_classes:
-                raise InputError(f"architecture {self.arch!r} needs {data.n_features} inputs and "
-                                 f"{data.n_classes} outputs for {data.name}; e.g. "
-                                 f"{default_arch(data)}")
+            checked_arch(self._data(), self.arch)
         except WorkbenchError as exc:
             self.error = str(exc)
             return False
-        if self.error.startswith(("architecture", "widths")):
+        if self.error.startswith(("arch ", "widths")):
             self.error = ""
         return True
 
@@ -334,9 +307,7 @@ class PlaneStudio(LiveTraining):
                 return
             if not self.estimators:
                 raise InputError("choose at least one estimator")
-            kwargs = self.experiment_kwargs()
-            if "binning" in self.estimators:  # a bad bin rule fails here, not on the thread
-                binning_knobs(self.activation, 30, self.bin_rule)
+            kwargs = self.experiment_kwargs()  # a bad bin rule fails here, not on the thread
         except WorkbenchError as exc:
             self.error = str(exc)
             return
@@ -354,11 +325,10 @@ class PlaneStudio(LiveTraining):
         """Layers and estimator label of a run with the current settings (none if invalid);
         sets the plane's axis bounds H(X), H(Y) of the dataset."""
         data = self._data()
-        # distinct inputs: I(X;T) <= H(X) = log2 n; always I(T;Y) <= H(Y)
-        self._bounds = (math.log2(encode_rows(data.x)[1]) * 1.03, _bits(data.y) * 1.05)
+        h_x, h_y = axis_limits(data.x, data.y, "bits")
+        self._bounds = (h_x * 1.03, h_y * 1.05)  # a margin around the largest possible point
         try:
-            layers = models.MLP(self.arch, activation=self.activation, seed=0).tracked_layers
-            return layers, self._label_guess()
+            return models.layer_names(self.arch), self._label_guess()
         except WorkbenchError:
             return [], None
 

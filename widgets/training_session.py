@@ -9,7 +9,7 @@ more than counting, so it is throttled: the next draw waits at least twice as lo
 one took, so drawing takes at most a third of the UI's time and clicks are answered between
 draws even on a busy machine; the counter and status still move every poll.
 
-Subclasses build the widgets (``_controls``, ``_output``), start runs with
+Subclasses build their widgets and page, start runs with
 ``self._session.start(...)`` followed by :meth:`_begin`, and implement ``_draw`` and ``_sync``.
 Outside an event loop (a script, a test, a notebook cell that blocks) nothing polls by itself:
 call ``poll()``.
@@ -25,10 +25,9 @@ import panel as pn
 import param
 
 from workbench import models
-from workbench.errors import WorkbenchError
 from workbench.session import TrainingSession
 
-from .components import TwoPaneApp, param_widget
+from .components import error_message, param_widget
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +35,7 @@ log = logging.getLogger(__name__)
 ACTIVE = ("running", "paused", "stopping")
 
 
-def error_message(exc: BaseException) -> str:
-    """What a banner says about ``exc``: our errors verbatim, anything else with its type."""
-    if isinstance(exc, WorkbenchError):
-        return str(exc)
-    return f"Unexpected error ({type(exc).__name__}): {exc}"
-
-
-class LiveTraining(TwoPaneApp):
+class LiveTraining(pn.viewable.Viewer):
     """Base of the live-training apps (see the module docstring)."""
 
     # ----- the network and its training (subclasses set their own defaults) ---------------
@@ -185,13 +177,3 @@ class LiveTraining(TwoPaneApp):
             except Exception:  # a callback whose session is gone is already stopped
                 log.debug("periodic callback already stopped", exc_info=True)
             self._periodic = None
-
-    # ----- view -------------------------------------------------------------------------
-
-    def page(self, title: str) -> pn.template.BootstrapTemplate:
-        """This app as a served page: settings in the sidebar, the rest in the main area; the
-        run and the polling stop when the browser tab closes."""
-        pn.state.on_session_destroyed(lambda _ctx: self.close())
-        return pn.template.BootstrapTemplate(
-            title=title, sidebar=[self._controls], main=[self._output], sidebar_width=360,
-            header_background="#1f4e79")

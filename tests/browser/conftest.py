@@ -96,11 +96,21 @@ def server_log(artifacts_dir) -> Path:
     return artifacts_dir / "workbench-serve.log"
 
 
-def our_tracebacks(text: str) -> list[str]:
-    """Frames of workbench/widgets code in tracebacks of a server log: an exception that went
-    through our code and was not turned into a message for the user."""
+def our_tracebacks(log: Path, start: int = 0) -> list[str]:
+    """Frames of workbench/widgets code in the tracebacks that the server log ``log`` holds
+    from byte ``start`` on: an exception that went through our code and was not turned into a
+    message for the user."""
     marks = [f'File "{REPO / pkg}' for pkg in ("widgets", "workbench")]
-    return [line.strip() for line in text.splitlines() if any(m in line for m in marks)]
+    with open(log) as out:
+        out.seek(start)
+        return [line.strip() for line in out if any(m in line for m in marks)]
+
+
+@pytest.fixture
+def server_tracebacks():
+    """``server_tracebacks(log, start=0)``: :func:`our_tracebacks`, for tests that start their
+    own server and log (a fixture: test modules do not import conftest)."""
+    return our_tracebacks
 
 
 @pytest.fixture(scope="session")
@@ -125,9 +135,7 @@ def no_server_tracebacks(server_url, server_log):
     error that escaped the banners)."""
     start = server_log.stat().st_size
     yield
-    with open(server_log) as log:
-        log.seek(start)
-        frames = our_tracebacks(log.read())
+    frames = our_tracebacks(server_log, start)
     assert frames == [], f"server tracebacks (see {server_log}): {frames[:6]}"
 
 

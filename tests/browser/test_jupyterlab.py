@@ -125,7 +125,6 @@ def run_all_cells(page, attempts: int = 2, timeout: float = 30.0) -> None:
 
 
 def test_apps_render_and_run_in_jupyterlab(jupyter_lab, page, artifacts_dir):
-    start = time.monotonic()
     page.goto(jupyter_lab)
     expect(page.locator(".jp-Notebook .jp-Cell").first).to_be_visible(timeout=40_000)
     # the kernel must be up before "Run All" or the request can be lost on a slow start
@@ -151,7 +150,6 @@ def test_apps_render_and_run_in_jupyterlab(jupyter_lab, page, artifacts_dir):
     finally:
         page.screenshot(path=artifacts_dir / "jupyterlab_apps.png", full_page=True)
     assert float(output.locator(".wb-estimate-value").inner_text()) > 0
-    assert time.monotonic() - start < 180
     # JupyterLab logs its own kernel-reconnect noise while the kernel starts; what matters
     # here is that neither Bokeh nor Panel reported a problem and no script crashed
     ours = [e for e in page.console_errors if e.startswith("pageerror")
