@@ -4,7 +4,8 @@ Prints epochs/s of training alone, with the tracker (binning fast path, 30 bins 
 with the tracker and a RunStore (atomic parquet rewrite + fsync per epoch), and with the same
 binning estimator called through the generic front door; ratios are against training alone,
 measured in the same run. Then runs the `workbench plane` default (300 epochs) once and checks
-the science: I(X;T) of a hidden layer among the last three drops by >= 0.5 bit after its peak.
+the science: I(X;T) of layer4 or layer5 (the last hidden layers) drops by >= 0.5 bit after
+its peak.
 
 Measured on the 2-core shared development machine (best of 3; numbers vary with load):
 
