@@ -120,13 +120,14 @@ def serve(config: AppConfig = AppConfig(), *, port: int = 5006, address: str = "
             port = sock.getsockname()[1]
     ws_limit = int(2 * config.max_upload_mb * 2**20 * 4 / 3) + 2**20
     origins = list(allow_websocket_origin or [])
+    pages = available_pages()
     server = pn.serve(routes(config), port=port, address=address, show=False, start=False,
-                      title={"/": "workbench"} | {p.slug: p.title for p, _ in available_pages()},
+                      title={"/": "workbench"} | {p.slug: p.title for p, _ in pages},
                       websocket_origin=origins or default_origins(address, port),
                       websocket_max_message_size=ws_limit, verbose=False)
     url = f"http://{'localhost' if address in ('127.0.0.1', '') else address}:{server.port}/"
     print(f"workbench apps at {url}", file=out, flush=True)
-    for page, _ in available_pages():
+    for page, _ in pages:
         print(f"  {page.title:<16} {url}{page.slug}", file=out, flush=True)
     print("Press Ctrl-C to stop.", file=out, flush=True)
 

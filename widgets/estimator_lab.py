@@ -152,9 +152,9 @@ class EstimatorLab(TwoPaneApp):
         self._init_sources()
         self._uploads = {
             "x": UploadBox("x file (or x and y columns)", "wb-upload-x",
-                           max_bytes=int(self.max_upload_mb * 2**20)),
+                           max_bytes=self._max_bytes()),
             "y": UploadBox("y file (optional)", "wb-upload-y",
-                           max_bytes=int(self.max_upload_mb * 2**20))}
+                           max_bytes=self._max_bytes())}
         for box in self._uploads.values():
             box.param.watch(self._on_upload, ["data", "error"])
         self._build_widgets()
@@ -239,7 +239,7 @@ class EstimatorLab(TwoPaneApp):
         files = {k: (b.data, b.filename) if b.data is not None else None for k, b in boxes.items()}
         return _Job(source=self.source, task=self._tasks.get(self.task), dataset=self.dataset,
                     n=self.n, seed=self.seed, x_file=files["x"], y_file=files["y"],
-                    y_columns=self.y_columns, max_bytes=int(self.max_upload_mb * 2**20),
+                    y_columns=self.y_columns, max_bytes=self._max_bytes(),
                     quantity=self.quantity, method=self.method,
                     knobs=self.estimator.knobs() if self.estimator else {},
                     n_resamples=self.n_resamples, sweeps=self.sweeps,
@@ -522,6 +522,9 @@ class EstimatorLab(TwoPaneApp):
         rows.append(f'<div class="wb-muted wb-time">computed in '
                     f'<span class="wb-seconds">{r.seconds:.3g}</span> s (point estimate)</div>')
         return '<div class="wb-result">' + "".join(rows) + "</div>"
+
+    def _max_bytes(self) -> int:
+        return int(self.max_upload_mb * 2**20)
 
     def close(self) -> None:
         """Drop pending and running recomputations (their results are no longer shown)."""

@@ -19,10 +19,8 @@ script, a test) nothing polls by itself: call :meth:`PlaneStudio.poll`.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import functools
 import html
-import uuid
 
 import holoviews as hv
 import pandas as pd
@@ -311,8 +309,7 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         except WorkbenchError as exc:
             self.error = str(exc)
             return
-        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        run_id = f"{stamp}-{kwargs['data'].name}-{self.activation}-{uuid.uuid4().hex[:4]}"
+        run_id = RunStore.new_id(f"{kwargs['data'].name}-{self.activation}")
         # training first: drawing the empty plots can take a moment, the thread need not wait
         self._session.start(store=RunStore(self.runs_dir), run=run_id, **kwargs)
         self._reset_view()

@@ -145,15 +145,17 @@ class RunStore:
             raise InputError(f"bad run id {run_id!r}: use letters, digits, '.', '_' and '-'")
         return self.root / run_id
 
-    def _new_id(self, config: dict) -> str:
+    @staticmethod
+    def new_id(tag: str = "run") -> str:
+        """A fresh run id: time stamp, ``tag`` (made file-name safe) and a random suffix."""
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        tag = re.sub(r"[^A-Za-z0-9]+", "-", str(config.get("name", config.get("data", "run"))))
-        return f"{stamp}-{tag.strip('-')[:40] or 'run'}-{uuid.uuid4().hex[:6]}"
+        tag = re.sub(r"[^A-Za-z0-9]+", "-", str(tag)).strip("-")[:40] or "run"
+        return f"{stamp}-{tag}-{uuid.uuid4().hex[:6]}"
 
     def create(self, config: dict, run_id: str | None = None) -> Run:
         """A new run folder holding ``config.json``; fails if ``run_id`` already exists."""
         config = dict(config)
-        run_id = run_id or self._new_id(config)
+        run_id = run_id or self.new_id(config.get("name", config.get("data", "run")))
         path = self.path(run_id)
         if path.exists():
             raise WorkbenchError(f"run {run_id!r} already exists in {self.root}; choose another "
