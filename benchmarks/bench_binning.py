@@ -7,12 +7,11 @@ Python dict.
 """
 from __future__ import annotations
 
-import math
-import time
 from collections import Counter
 
 import numpy as np
 
+from benchmarks import best_seconds
 from workbench.estimators.binning import (BinningEstimator, bin_codes, binned_mi_from_codes,
                                           plane_terms)
 from workbench.estimators.encoding import encode_rows
@@ -21,13 +20,7 @@ N_BITS, WIDTH, N_BINS = 12, 12, 30
 
 
 def _best_ms(fn, repeat: int = 7, number: int = 5) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - start) / number)
-    return best * 1e3
+    return best_seconds(fn, repeat, number) * 1e3
 
 
 def _data():

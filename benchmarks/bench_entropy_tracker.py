@@ -6,7 +6,7 @@ every epoch is recorded.
 """
 from __future__ import annotations
 
-from benchmarks.bench_representation import _best_s
+from benchmarks import best_seconds
 from workbench import datasets, models
 from workbench.entropy_tracker import MEASURES, RepresentationTracker
 from workbench.train import train
@@ -16,17 +16,17 @@ def main() -> None:
     data = datasets.digits(seed=0)
     net = models.mlp("64-512-256-10", activation="relu", seed=0)
     train(net, data, epochs=1, batch_size=64)  # warm-up (first call imports optimizer code)
-    t_epoch = _best_s(lambda: train(net, data, epochs=1, batch_size=64))
+    t_epoch = best_seconds(lambda: train(net, data, epochs=1, batch_size=64))
     rows = []
     for where, (x, y) in (("test rows (359)", (data.x_test, data.y_test)),
                           ("all rows (1797)", (data.x, data.y))):
         for name in (*MEASURES, "all five"):
             measures = MEASURES if name == "all five" else (name,)
             tracker = RepresentationTracker(net, x=x, y=y, measures=measures)
-            seconds = _best_s(lambda tracker=tracker: tracker.record(0, force=True))
+            seconds = best_seconds(lambda tracker=tracker: tracker.record(0, force=True))
             rows.append((where, name, seconds))
         tracker = RepresentationTracker(net, x=x, y=y, threads=None)
-        rows.append((where, "all five, threads=None", _best_s(
+        rows.append((where, "all five, threads=None", best_seconds(
             lambda tracker=tracker: tracker.record(0, force=True))))
     print(f"reference: one training epoch (1438 rows, batch 64) = {t_epoch:.3f} s; "
           "best of 3; 3 tracked layers")

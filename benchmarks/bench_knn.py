@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from workbench import tasks
 from workbench.api import make_estimator
 from workbench.estimators import knn
 from workbench.estimators.knn import naive_ksg
@@ -32,11 +33,9 @@ def gaussian_pair(n: int, d: int, seed: int = 0, dy: int | None = None
     """x (d columns) and y (dy, default d): coordinate i of y is correlated RHO with coordinate
     i of x; exact MI = −(min(d, dy)/2) log(1 − RHO²) nats."""
     dy = d if dy is None else dy
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, d))
-    y = math.sqrt(1 - RHO ** 2) * rng.standard_normal((n, dy))
-    y[:, :min(d, dy)] += RHO * x[:, :dy]
-    return x, y, -0.5 * min(d, dy) * math.log(1 - RHO ** 2)
+    task = tasks.sparse(d, dy, n_pairs=min(d, dy), rho=RHO)
+    x, y = task.sample(n, seed)
+    return x, y, task.mutual_info
 
 
 class Timing:

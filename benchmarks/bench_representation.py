@@ -7,27 +7,17 @@ naive way), and the full symmetric eigendecomposition with eigenvectors
 """
 from __future__ import annotations
 
-import math
-import time
 
 import numpy as np
 import scipy.linalg
 
+from benchmarks import best_seconds
 from workbench.estimators.diffusion import DiffusionSpectralEntropy
 from workbench.estimators.matrix import MatrixRenyi, VonNeumannEntropy, kernel_width
 from workbench.representation import coding_rate, effective_rank
 
 N, D = 2000, 64
 TARGET_S = 1.0
-
-
-def _best_s(fn, repeat: int = 3) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def _naive_gram(z: np.ndarray, sigma: float) -> np.ndarray:
@@ -46,13 +36,13 @@ def main() -> None:
     a = gram / N
 
     rows = []
-    t_naive = _best_s(lambda: _naive_gram(z, sigma), repeat=1)
-    t_gram = _best_s(lambda: renyi._gram(z))
+    t_naive = best_seconds(lambda: _naive_gram(z, sigma), repeat=1)
+    t_gram = best_seconds(lambda: renyi._gram(z))
     rows.append(("Gram matrix (BLAS)", t_gram, "row loop", t_naive))
-    t_full = _best_s(lambda: scipy.linalg.eigh(a), repeat=1)
-    t_vals = _best_s(lambda: renyi._eigvalsh(a.copy()))
+    t_full = best_seconds(lambda: scipy.linalg.eigh(a), repeat=1)
+    t_vals = best_seconds(lambda: renyi._eigvalsh(a.copy()))
     rows.append(("eigenvalues only (syevd)", t_vals, "eigh + vectors", t_full))
-    t_f32 = _best_s(lambda: scipy.linalg.eigh(a.astype(np.float32), eigvals_only=True,
+    t_f32 = best_seconds(lambda: scipy.linalg.eigh(a.astype(np.float32), eigvals_only=True,
                                               driver="evd", check_finite=False))
     rows.append(("eigenvalues, float32 (info)", t_f32, "float64", t_vals))
     t_reference = t_naive + t_full
@@ -60,13 +50,13 @@ def main() -> None:
                        ("matrix_renyi, torch", renyi_torch),
                        ("dse entropy", DiffusionSpectralEntropy()),
                        ("vne entropy", VonNeumannEntropy())):
-        seconds = _best_s(lambda est=est: est.entropy(z))
+        seconds = best_seconds(lambda est=est: est.entropy(z))
         rows.append((label, seconds, "naive Gram + eigh", t_reference))
-    rows.append(("effective_rank", _best_s(lambda: effective_rank(z)), "naive Gram + eigh",
+    rows.append(("effective_rank", best_seconds(lambda: effective_rank(z)), "naive Gram + eigh",
                  t_reference))
-    rows.append(("coding_rate", _best_s(lambda: coding_rate(z)), "naive Gram + eigh",
+    rows.append(("coding_rate", best_seconds(lambda: coding_rate(z)), "naive Gram + eigh",
                  t_reference))
-    t_mi = _best_s(lambda: renyi.mutual_info(z, z[:, :8]), repeat=1)
+    t_mi = best_seconds(lambda: renyi.mutual_info(z, z[:, :8]), repeat=1)
     rows.append(("matrix_renyi MI (3 eigs)", t_mi, "naive Gram + eigh", t_reference))
 
     print(f"n = {N}, d = {D}; best of 3 (1 for the references); target <= {TARGET_S:.1f} s "
