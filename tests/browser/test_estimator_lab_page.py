@@ -39,7 +39,8 @@ def other_method_with_integer_knob(default: str) -> tuple[str, str, int]:
     value for it inside its bounds."""
     for name in methods_for("mutual_info"):
         cls = get_estimator_class(name)
-        if name == default or cls.data_kind != "continuous":
+        # neural bounds train for seconds per estimate: keep this test about the page
+        if name == default or cls.data_kind != "continuous" or cls.family == "neural":
             continue
         for knob in cls.knob_names():
             p = cls.param[knob]
@@ -79,12 +80,12 @@ def test_changing_estimator_and_knob_changes_the_estimate(page, server_url, arti
     name, knob, value = other_method_with_integer_knob(default)
     family = get_estimator_class(name).family
     page.locator(".wb-method select").select_option(label=f"{name} ({family})")
-    expect(symbol).to_contain_text(f"by {name},")
+    expect(symbol).to_contain_text(f"by {name},", timeout=30_000)
     second = shown_value(page)
     knob_input = page.locator(f".wb-knob-{knob} input")
     knob_input.fill(str(value))
     knob_input.press("Enter")
-    expect(symbol).to_contain_text(f"{name}({knob}={value})")
+    expect(symbol).to_contain_text(f"{name}({knob}={value})", timeout=30_000)
     third = shown_value(page)
     page.screenshot(path=artifacts_dir / "estimator_lab_knob.png", full_page=True)
     assert second != first and third != second
