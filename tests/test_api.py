@@ -83,3 +83,17 @@ def test_methods_listing():
             assert {"name", "type", "default", "doc"} <= set(k)
             assert k["doc"], f"{m['name']}.{k['name']} has no doc"
     assert list(wb.methods_table().columns)[:2] == ["name", "family"]
+
+
+def test_methods_are_listed_family_by_family_whatever_the_import_order():
+    # compressed imports neural; a process that touches it first must still list the
+    # families in FAMILY_MODULES order (the Lab's menu and `workbench methods` rely on it)
+    import subprocess
+    import sys
+
+    code = ("import workbench.estimators.compressed, workbench as wb; "
+            "print(','.join(m['name'] for m in wb.methods()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip().split(",")
+    assert out == [m["name"] for m in wb.methods()]
+    assert out.index("ksg") < out.index("mine") < out.index("compressed_ksg")

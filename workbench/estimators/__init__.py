@@ -37,10 +37,17 @@ def _load_all() -> None:
     _loaded = True
 
 
+def _family_rank(cls: type[Estimator]) -> int:
+    module = cls.__module__.rsplit(".", 1)[-1]
+    return FAMILY_MODULES.index(module) if module in FAMILY_MODULES else len(FAMILY_MODULES)
+
+
 def registry() -> dict[str, type[Estimator]]:
-    """All registered estimator classes by method name."""
+    """All registered estimator classes by method name, family by family in the order of
+    FAMILY_MODULES (modules may be imported in any order; one family imports another)."""
     _load_all()
-    return dict(_REGISTRY)
+    ordered = sorted(_REGISTRY.items(), key=lambda item: _family_rank(item[1]))  # stable
+    return dict(ordered)
 
 
 def get_estimator_class(method: str) -> type[Estimator]:
