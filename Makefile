@@ -31,6 +31,7 @@ run: $(STAMP)
 	$(VENV)/bin/workbench serve --port $(PORT)
 
 test: $(STAMP) browser
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest tests notebooks --nbval-lax -p no:cacheprovider
 
 bench: $(STAMP)

@@ -12,8 +12,12 @@ from collections import Counter
 import numpy as np
 
 from benchmarks import best_seconds
-from workbench.estimators.binning import (BinningEstimator, bin_codes, binned_mi_from_codes,
-                                          plane_terms)
+from workbench.estimators.binning import (
+    BinningEstimator,
+    bin_codes,
+    binned_mi_from_codes,
+    plane_terms,
+)
 from workbench.estimators.encoding import encode_rows
 
 N_BITS, WIDTH, N_BINS = 12, 12, 30

@@ -7,9 +7,9 @@ every epoch is recorded.
 from __future__ import annotations
 
 from benchmarks import best_seconds
-from workbench import datasets, models
-from workbench.entropy_tracker import MEASURES, RepresentationTracker
-from workbench.train import train
+from workbench.tracking.representation import MEASURES, RepresentationTracker
+from workbench.training import datasets, models
+from workbench.training.loop import train
 
 
 def main() -> None:

@@ -20,8 +20,8 @@ import time
 
 import numpy as np
 
-from workbench import tasks
 from workbench.api import make_estimator
+from workbench.bench import tasks
 from workbench.estimators import knn
 from workbench.estimators.knn import naive_ksg
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from workbench import tasks
+from workbench.bench import tasks
 from workbench.estimators import get_estimator_class
 
 RHO, D, N = 0.65, 5, 5000

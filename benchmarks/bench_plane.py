@@ -27,10 +27,13 @@ import time
 
 import numpy as np
 
-from workbench import datasets, models
-from workbench.plane import InformationPlane, binning_knobs, compression_table, run_experiment
 from workbench.runs import RunStore
-from workbench.train import train
+from workbench.tracking.binning_rules import binning_knobs
+from workbench.tracking.plane import InformationPlane
+from workbench.tracking.tables import compression_table
+from workbench.training import datasets, models
+from workbench.training.experiments import run_experiment
+from workbench.training.loop import train
 
 EPOCHS = 40
 REPEATS = 3

@@ -7,14 +7,13 @@ naive way), and the full symmetric eigendecomposition with eigenvectors
 """
 from __future__ import annotations
 
-
 import numpy as np
 import scipy.linalg
 
 from benchmarks import best_seconds
 from workbench.estimators.diffusion import DiffusionSpectralEntropy
 from workbench.estimators.matrix import MatrixRenyi, VonNeumannEntropy, kernel_width
-from workbench.representation import coding_rate, effective_rank
+from workbench.measures.representation import coding_rate, effective_rank
 
 N, D = 2000, 64
 TARGET_S = 1.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 
-from workbench import bench
+from workbench.bench import runner as bench
 from workbench.estimators import registry
 
 #: Fast estimators that apply to continuous data, run by default when registered.

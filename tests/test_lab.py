@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 import workbench as wb
-from workbench import lab, tasks
+from workbench import lab
+from workbench.bench import tasks
 from workbench.errors import FileLoadError, InputError, KnobError, WorkbenchError
 
 NORMAL = "1v1-normal-0.75"  # bivariate normal, rho = 0.75: I = -1/2 log(1 - rho^2) nats

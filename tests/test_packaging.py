@@ -2,8 +2,9 @@
 imports a UI library."""
 import ast
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -15,8 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from workbench.errors import InputError, WorkbenchError
-from workbench.plane import run_experiment
 from workbench.runs import COLUMNS, METRICS, RunStore
+from workbench.training.experiments import run_experiment
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -66,7 +66,7 @@ def test_create_append_load_list_compare_delete(tmp_path):
 _CHILD = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {repo!r})
-    from workbench.plane import run_experiment
+    from workbench.training.experiments import run_experiment
     from workbench.runs import RunStore
 
     def slow(epoch, model, metrics):

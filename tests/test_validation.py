@@ -5,8 +5,14 @@ import pytest
 import torch
 
 from workbench.errors import InputError, WorkbenchError
-from workbench.validation import (as_samples, check_class_labels, check_same_length,
-                                  constant_columns, drop_constant_columns, is_discrete)
+from workbench.validation import (
+    as_samples,
+    check_class_labels,
+    check_same_length,
+    constant_columns,
+    drop_constant_columns,
+    is_discrete,
+)
 
 
 def test_shapes_and_containers():

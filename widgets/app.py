@@ -12,8 +12,8 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import panel as pn
 

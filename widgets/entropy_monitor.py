@@ -3,18 +3,19 @@
 Two tabs:
 
 * **Layers** — train an MLP (digits or the 12-bit task) with a
-  :class:`workbench.entropy_tracker.RepresentationTracker` attached and follow, per layer and
+  :class:`workbench.tracking.representation.RepresentationTracker` attached and follow, per layer
+  and
   epoch, the binned entropy H(T), the matrix-based Rényi entropy, the von Neumann entropy, the
   effective rank, the diffusion spectral entropy (DSE) and DSMI with the labels. Label noise
   (a fraction of the training labels shuffled) shows the DSE paper's overfitting experiment
   live: DSMI with the true test labels rises when the network generalises and not when it
   memorises.
-* **Attention** — train the tiny character transformer (:mod:`workbench.transformer`) with
+* **Attention** — train the tiny character transformer (:mod:`workbench.attention.transformer`) with
   its ablation switches (no LayerNorm, linear feed-forward, attention temperature) and watch
   the layer × head heatmap of mean attention entropy, with collapsed and overloaded heads
-  listed (:func:`workbench.attention.flag`).
+  listed (:func:`workbench.attention.entropy.flag`).
 
-Training runs on a background thread (:class:`workbench.session.TrainingSession`); rows go
+Training runs on a background thread (:class:`workbench.training.session.TrainingSession`); rows go
 through a thread-safe queue that a periodic callback on the UI drains every ``poll_ms``
 milliseconds (4 Hz by default: counter and status) and streams into ``hv.streams.Buffer`` /
 ``Pipe`` streams, a few plots at a time with rests between (a redraw costs far more than a
@@ -35,24 +36,43 @@ import numpy as np
 import pandas as pd
 import panel as pn
 import param
+
 # torch's optimizers import torch._dynamo on first use: seconds under the import lock that
 # would otherwise land on the first Start; pay it when the page module loads
 import torch._dynamo  # noqa: F401
 
-from workbench import models
-from workbench.attention import COLLAPSE_THRESHOLD, OVERLOAD_FRACTION, flag, max_entropy
-from workbench.entropy_tracker import (DEFAULT_MEASURES, EFFECTIVE_RANK, MEASURE_ON,
-                                       MEASURE_TITLES, MEASURES, measure_estimator,
-                                       measure_labels, run_experiment)
+from workbench.attention.entropy import COLLAPSE_THRESHOLD, OVERLOAD_FRACTION, flag, max_entropy
+from workbench.attention.transformer import (
+    CharTransformerConfig,
+    make_config,
+    train_char_transformer,
+)
 from workbench.errors import InputError, WorkbenchError
-from workbench.plane import LAYER_COLORS, wide_table
 from workbench.plots import attention as attention_plots
-from workbench.session import TrainingSession
-from workbench.transformer import CharTransformerConfig, make_config, train_char_transformer
+from workbench.tracking.representation import (
+    DEFAULT_MEASURES,
+    EFFECTIVE_RANK,
+    MEASURE_TITLES,
+    MEASURES,
+    measure_estimator,
+    measure_labels,
+)
+from workbench.tracking.tables import LAYER_COLORS, wide_table
+from workbench.training import models
+from workbench.training.experiments import MEASURE_ON, run_experiment
+from workbench.training.session import TrainingSession
 from workbench.units import UNITS
 
-from .components import (HEADER_COLOR, alert, knob_panel, param_widget, plot_slot, set_alert,
-                         show_plot, typed_empty)
+from .components import (
+    HEADER_COLOR,
+    alert,
+    knob_panel,
+    param_widget,
+    plot_slot,
+    set_alert,
+    show_plot,
+    typed_empty,
+)
 from .training_session import LiveTraining, error_message
 
 #: Layer widths suggested for each dataset: big enough for the digits to be memorised under
@@ -100,7 +120,8 @@ def _wide(frame: pd.DataFrame, layers, estimator: str, quantity: str) -> pd.Data
     """``epoch`` and one column per layer of ``quantity`` by ``estimator`` (NaN where a layer
     has no value)."""
     rows = frame[(frame["estimator"] == estimator) & (frame["quantity"] == quantity)]
-    return wide_table(rows, ["epoch"], layers, by="layer").astype({"epoch": "int64", **{name: "float64" for name in layers}})
+    wide = wide_table(rows, ["epoch"], layers, by="layer")
+    return wide.astype({"epoch": "int64", **{name: "float64" for name in layers}})
 
 
 def layer_curves(wide: pd.DataFrame, layers, ylabel: str, title: str,
@@ -269,13 +290,13 @@ class AttentionPlots:
 
 
 def _attention_target(config: CharTransformerConfig, stop_event, pause_event,
-                      plane_callbacks=(), callbacks=()):
-    """:class:`TrainingSession` target for the transformer: rows to ``plane_callbacks``, the
+                      tracker_callbacks=(), callbacks=()):
+    """:class:`TrainingSession` target for the transformer: rows to ``tracker_callbacks``, the
     step to ``callbacks`` (the session's counter); pause and stop act at each measurement
     (every ``eval_every`` steps), the only points where the training loop calls out."""
     def on_rows(chunk: pd.DataFrame):
         step = int(chunk["step"].iloc[0])
-        for cb in plane_callbacks:
+        for cb in tracker_callbacks:
             cb(chunk)
         for cb in callbacks:
             cb(step, None, {})
@@ -287,8 +308,8 @@ def _attention_target(config: CharTransformerConfig, stop_event, pause_event,
     return None, result, config.values()
 
 
-def _layers_target(plane_callbacks=(), **kwargs):
-    return run_experiment(tracker_callbacks=plane_callbacks, **kwargs)
+def _layers_target(tracker_callbacks=(), **kwargs):
+    return run_experiment(tracker="representation", tracker_callbacks=tracker_callbacks, **kwargs)
 
 
 # ----- the page -------------------------------------------------------------------------------
@@ -375,7 +396,7 @@ class EntropyMonitor(LiveTraining):
         return self._estimators.get(measure)
 
     def experiment_kwargs(self) -> dict:
-        """Arguments of :func:`workbench.entropy_tracker.run_experiment` from the settings."""
+        """Arguments of :func:`workbench.training.experiments.run_experiment` from the settings."""
         if not self.measures:
             raise InputError("choose at least one measure to track")
         widths = models.parse_widths(self.arch)

@@ -32,8 +32,18 @@ from workbench.plots import estimators as est_plots
 from workbench.units import UNITS, from_nats
 from workbench.validation import as_samples, is_discrete
 
-from .components import (APP_CSS, TwoPaneApp, UploadBox, alert, error_message, knob_panel,
-                         param_widget, plot_slot, set_alert, show_plot)
+from .components import (
+    APP_CSS,
+    TwoPaneApp,
+    UploadBox,
+    alert,
+    error_message,
+    knob_panel,
+    param_widget,
+    plot_slot,
+    set_alert,
+    show_plot,
+)
 
 log = logging.getLogger(__name__)
 
@@ -395,8 +405,8 @@ class EstimatorLab(TwoPaneApp):
             return
         if not isinstance(exc, WorkbenchError):
             log.exception("Estimator Lab: unexpected error")
-        self.param.update(error=error_message(exc), status="", warning="", result=None, n_curve=None,
-                          knob_curve=None)
+        self.param.update(error=error_message(exc), status="", warning="", result=None,
+                          n_curve=None, knob_curve=None)
 
     # ----- view -------------------------------------------------------------------------
     def _method_summary(self) -> str:

@@ -2,7 +2,7 @@
 
 Pick a dataset, an architecture, an activation and the optimizer, choose the estimators that
 track every layer (``binning`` by default) and their knobs, and press Start. Training runs on a
-background thread (:class:`workbench.session.TrainingSession`, driven through
+background thread (:class:`workbench.training.session.TrainingSession`, driven through
 :class:`widgets.training_session.LiveTraining`); each recorded epoch's rows go
 into a queue that a periodic callback on the UI drains every ``poll_ms`` milliseconds and
 streams into the plots through ``hv.streams.Buffer`` (the data change, the layout does not), so
@@ -13,7 +13,8 @@ Every Start saves a run (``config.json`` + ``metrics.parquet``) in the run store
 several in one plane (tanh against ReLU, say).
 
 The same object works in a JupyterLab cell (``PlaneStudio()`` displays itself) and as the
-``/plane_studio`` page of ``workbench serve``. Every number comes from :mod:`workbench.plane`;
+``/plane_studio`` page of ``workbench serve``. Every number comes from
+:mod:`workbench.tracking.plane`;
 this module only wires widgets, the session and the plots together. Outside an event loop (a
 script, a test) nothing polls by itself: call :meth:`PlaneStudio.poll`.
 """
@@ -26,24 +27,42 @@ import holoviews as hv
 import pandas as pd
 import panel as pn
 import param
+
 # torch's optimizers import torch._dynamo on first use: seconds of work under the import lock
 # that would otherwise land on the first Start (over 10 s on a busy server); pay it here, when
 # the page module loads at server start
 import torch._dynamo  # noqa: F401
 
-from workbench import datasets, models, train
 from workbench.api import make_estimator
 from workbench.errors import InputError, WorkbenchError
 from workbench.estimators import get_estimator_class, registry
 from workbench.estimators.base import Estimator
-from workbench.plane import (BIN_RULES, COLUMNS, EPOCH_CMAP, LAYER_COLORS, QUANTITIES,
-                             axis_limits, binning_knobs, wide_table, checked_arch, default_arch, estimators_in,
-                             frame_in_units)
 from workbench.plots import plane as plane_plots
-from workbench.runs import RunStore
+from workbench.runs import COLUMNS, RunStore
+from workbench.tracking.binning_rules import BIN_RULES, binning_knobs
+from workbench.tracking.plane import QUANTITIES
+from workbench.tracking.tables import (
+    EPOCH_CMAP,
+    LAYER_COLORS,
+    axis_limits,
+    estimators_in,
+    frame_in_units,
+    wide_table,
+)
+from workbench.training import datasets, models
+from workbench.training import loop as train
+from workbench.training.experiments import checked_arch, default_arch
 
-from .components import (TwoPaneApp, alert, knob_widgets, param_widget, plot_slot, set_alert,
-                         show_plot, typed_empty)
+from .components import (
+    TwoPaneApp,
+    alert,
+    knob_widgets,
+    param_widget,
+    plot_slot,
+    set_alert,
+    show_plot,
+    typed_empty,
+)
 from .training_session import LiveTraining
 
 #: Estimators offered for per-epoch tracking (those that are registered), in this order:
@@ -279,7 +298,8 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         return self._estimators[method]
 
     def experiment_kwargs(self) -> dict:
-        """Arguments of :func:`workbench.plane.run_experiment` for the current settings."""
+        """Arguments of :func:`workbench.training.experiments.run_experiment` for the current
+        settings."""
         knobs = {}
         for method in self.estimators:
             values = self.estimator(method).knobs()

@@ -1,7 +1,8 @@
 """The Panel side of a live training run: buttons, polling and throttled drawing.
 
 :class:`LiveTraining` is the base of apps that train on a background thread
-(:class:`workbench.session.TrainingSession`) and draw what it reports. It owns the session and
+(:class:`workbench.training.session.TrainingSession`) and draw what it reports. It owns the
+session and
 a periodic callback that calls :meth:`LiveTraining.poll` every ``poll_ms`` ms while a run is
 going; ``poll`` takes the new rows, keeps them all in ``_frame``, and hands the ones not yet
 drawn to the subclass's :meth:`LiveTraining._draw`. Drawing (HoloViews re-renders) costs far
@@ -24,8 +25,8 @@ import pandas as pd
 import panel as pn
 import param
 
-from workbench import models
-from workbench.session import TrainingSession
+from workbench.training import models
+from workbench.training.session import TrainingSession
 
 from .components import error_message, param_widget
 

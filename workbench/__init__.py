@@ -9,14 +9,34 @@ Front door::
 
 Estimates are :class:`~workbench.units.Estimate` floats that carry ``.units`` and ``.method``.
 """
-from .api import (AutoChoice, choose_method, conditional_mutual_info, entropy, make_estimator,
-                  methods, methods_table, mutual_info)
-from .errors import (EstimationError, FileLoadError, InputError, KnobError, NotSupportedError,
-                     UnknownMethodError, WorkbenchError)
-from .stats import BootstrapResult, PermutationResult, bootstrap_ci, permutation_test
-from .measures import (dual_total_correlation, o_information, rajski_distance,
-                       shannon_distance, total_correlation)
-from .timeseries import transfer_entropy
+from .api import (
+    AutoChoice,
+    choose_method,
+    conditional_mutual_info,
+    entropy,
+    make_estimator,
+    methods,
+    methods_table,
+    mutual_info,
+)
+from .errors import (
+    EstimationError,
+    FileLoadError,
+    InputError,
+    KnobError,
+    NotSupportedError,
+    UnknownMethodError,
+    WorkbenchError,
+)
+from .measures.multivariate import (
+    dual_total_correlation,
+    o_information,
+    rajski_distance,
+    shannon_distance,
+    total_correlation,
+)
+from .measures.stats import BootstrapResult, PermutationResult, bootstrap_ci, permutation_test
+from .measures.timeseries import transfer_entropy
 from .units import Estimate
 
 __version__ = "0.1.0"
@@ -24,9 +44,9 @@ __version__ = "0.1.0"
 #: Names importable from ``workbench`` whose modules import torch or pandas-heavy code; they
 #: load on first use so ``import workbench`` stays light.
 _LAZY = {
-    "attention_entropy": "attention", "AttentionRecorder": "attention",
-    "decompose": "uncertainty", "InformationPlane": "plane", "RunStore": "runs",
-    "RepresentationTracker": "entropy_tracker",
+    "attention_entropy": "attention.entropy", "AttentionRecorder": "attention.recorder",
+    "decompose": "uncertainty.decomposition", "InformationPlane": "tracking.plane",
+    "RunStore": "runs", "RepresentationTracker": "tracking.representation",
 }
 
 

@@ -137,7 +137,7 @@ def methods() -> list[dict]:
     return out
 
 
-def methods_table() -> "Any":
+def methods_table() -> Any:
     """``methods()`` as a pandas DataFrame (one row per method)."""
     import pandas as pd
 

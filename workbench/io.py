@@ -13,7 +13,8 @@ import numpy as np
 
 from .errors import FileLoadError
 
-#: Default upload / file size limit in bytes (50 MB, counted as MiB); apps and the CLI can change it.
+#: Default upload / file size limit in bytes (50 MB, counted as MiB); apps and the CLI can change
+# it.
 MB = 1024 * 1024
 DEFAULT_MAX_BYTES = 50 * MB
 SUPPORTED_SUFFIXES = (".npy", ".npz", ".csv")

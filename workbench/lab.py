@@ -9,21 +9,23 @@ Everything here computes in **nats** (what estimators return) and converts on re
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import param
 
-from . import api, datasets
+from . import api
+from .bench.tasks import Task, discrete_suite, suite
 from .errors import FileLoadError, InputError, KnobError, WorkbenchError
 from .estimators import families_supporting, get_estimator_class
 from .estimators.base import QUANTITY_SYMBOLS
 from .io import DEFAULT_MAX_BYTES, load_bytes
-from .stats import bootstrap_ci
-from .tasks import Task, discrete_suite, suite
+from .measures.stats import bootstrap_ci
+from .training import datasets
 from .units import check_units, convert, convert_columns
 from .validation import subsample_rows
 
@@ -46,13 +48,14 @@ def _check_quantity(quantity: str) -> str:
 
 
 def available_tasks() -> dict[str, Task]:
-    """Ground-truth tasks by name: the benchmark :func:`~workbench.tasks.suite` followed by the
-    small :func:`~workbench.tasks.discrete_suite` (for plug-in-family estimators)."""
+    """Ground-truth tasks by name: the benchmark :func:`~workbench.bench.tasks.suite` followed by
+    the
+    small :func:`~workbench.bench.tasks.discrete_suite` (for plug-in-family estimators)."""
     return {task.name: task for task in [*suite(), *discrete_suite()]}
 
 
 def available_datasets() -> list[str]:
-    """Names of the built-in datasets (:data:`workbench.datasets.BUILTIN`)."""
+    """Names of the built-in datasets (:data:`workbench.training.datasets.BUILTIN`)."""
     return list(datasets.BUILTIN)
 
 
@@ -114,7 +117,7 @@ class LabEstimate:
     def abs_error(self) -> float | None:
         return None if self.truth is None else abs(self.value - self.truth)
 
-    def to(self, units: str) -> "LabEstimate":
+    def to(self, units: str) -> LabEstimate:
         """The same estimate expressed in ``units``; nothing is recomputed."""
         if units == self.units:
             return self
@@ -340,9 +343,10 @@ def parse_columns(spec: str, n_columns: int) -> list[int]:
                 if not -n_columns <= i < n_columns:
                     raise IndexError
                 picked.append(i % n_columns)
-        except (ValueError, IndexError):
+        except (ValueError, IndexError) as exc:
             raise InputError(f"y columns {spec!r}: {part!r} is not a column index or range of "
-                             f"a file with {n_columns} columns (write e.g. -1, 3, 0,2 or 2:4)")
+                             f"a file with {n_columns} columns (write e.g. -1, 3, 0,2 or 2:4)"
+                             ) from exc
     picked = sorted(set(picked))
     if not picked:
         raise InputError(f"y columns {spec!r} selects no column; write e.g. -1 for the last")

@@ -6,9 +6,9 @@ default, so notebook output is not flooded.
 """
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
-ProgressCallback = Callable[[int, int, Optional[float]], None]
+ProgressCallback = Callable[[int, int, float | None], None]
 
 
 class Progress:
@@ -47,7 +47,7 @@ class Progress:
             self._bar.close()
             self._bar = None
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc) -> None:

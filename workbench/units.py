@@ -80,7 +80,7 @@ class Estimate(float):
     def __reduce__(self):
         return (Estimate, (float(self), self.units, self.method, self.quantity, self.knobs))
 
-    def to(self, units: str) -> "Estimate":
+    def to(self, units: str) -> Estimate:
         """The same estimate in other units."""
         return Estimate(convert(float(self), self.units, units), units, self.method,
                         self.quantity, self.knobs)

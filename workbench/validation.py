@@ -135,7 +135,8 @@ def check_class_labels(y: Any, n: int | None = None, name: str = "y") -> np.ndar
 
     Accepts a 1-D array or one column ``(n, 1)``, as numpy, list, pandas or torch. Labels are
     whole numbers (integer, bool, or floats without a fractional part); they are used as symbols,
-    so they need not be ``0..C-1`` (:func:`workbench.datasets.split` renumbers them). Raises
+    so they need not be ``0..C-1`` (:func:`workbench.training.datasets.split` renumbers them).
+    Raises
     :class:`InputError` for other shapes, non-numeric or non-finite values, fractional values
     and a length other than ``n``.
     """

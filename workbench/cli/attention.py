@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 # Spelled out so that building the parser never imports torch (a test checks they equal
-# workbench.attention.COLLAPSE_THRESHOLD and OVERLOAD_FRACTION).
+# workbench.attention.entropy.COLLAPSE_THRESHOLD and OVERLOAD_FRACTION).
 COLLAPSE_THRESHOLD = 0.1
 OVERLOAD_FRACTION = 0.75
 
@@ -62,9 +62,9 @@ def _overrides(args) -> dict:
 
 
 def _attention(args, extra) -> int:
-    from ..attention import flag
-    from ..static import save_attention_html, save_attention_png
-    from ..transformer import train_char_transformer
+    from ..attention.entropy import flag
+    from ..attention.transformer import train_char_transformer
+    from ..plots.static import save_attention_html, save_attention_png
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ def register(sub) -> None:
                    help="comma-separated name patterns, e.g. '1v1-*,student' (default: all)")
     p.add_argument("--estimators", default=None, metavar="A,B,C",
                    help="comma-separated method names, 'auto' allowed (default: the registered "
-                        "ones of workbench.bench.DEFAULT_ESTIMATORS)")
+                        "ones of workbench.bench.runner.DEFAULT_ESTIMATORS)")
     p.add_argument("--n", default="5000", metavar="N[,N...]", help="sample size(s) (5000)")
     p.add_argument("--seeds", default="0", metavar="S[,S...]", help="seeds (0)")
     p.add_argument("--scheduler", default="local", metavar="ADDRESS|local|sync",
@@ -41,7 +41,8 @@ def register(sub) -> None:
 
 
 def _bench(args, extra) -> int:
-    from .. import bench, tasks
+    from ..bench import runner as bench
+    from ..bench import tasks
 
     selected = tasks.select(args.tasks)
     if args.list:

@@ -12,14 +12,14 @@ import time
 
 from ..errors import KnobError
 from ..estimators import get_estimator_class
+from ..tracking.binning_rules import BIN_RULES
 from ..units import UNITS
 from .knobs import parse_knobs
 
-# Spelled out here so that building the parser never imports torch (tests check they match
-# workbench.models.ACTIVATIONS, workbench.train.OPTIMIZERS and workbench.plane.BIN_RULES).
+# Spelled out here so that building the parser never imports torch (a test checks they match
+# workbench.training.models.ACTIVATIONS and workbench.training.loop.OPTIMIZERS).
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "elu", "gelu", "linear")
 OPTIMIZERS = ("adam", "sgd")
-BIN_RULES = ("auto", "fixed", "observed", "width")
 
 DEFAULTS = {"data": "tishby12", "activation": "tanh", "epochs": 300, "lr": 0.004,
             "optimizer": "adam", "batch_size": 256, "estimator": "binning", "n_bins": 30,
@@ -136,19 +136,16 @@ def parse_knob_options(items: list[str], methods: list[str]) -> dict:
 
 
 def _plane(args, extra) -> int:
-    from ..plane import compression_table, run_experiment
-    from ..plane import estimators_in
+    from ..plots.static import save_plane_html, save_plane_png
     from ..runs import RunStore
-    from ..static import save_plane_html, save_plane_png
+    from ..tracking.tables import compression_table, estimators_in
+    from ..training.experiments import run_experiment
 
-    from ..plane import binning_knobs
 
     specs = [parse_spec(s) for s in split_specs(args.estimator)]  # bad names fail before training
     methods = [name for name, _ in specs]
     knobs = parse_knob_options(args.knob, methods)
-    if "binning" in knobs:  # explicit knobs on top of the rule's defaults
-        knobs["binning"] = {**binning_knobs(args.activation, args.n_bins, args.bin_rule),
-                            **knobs["binning"]}
+    # run_experiment puts explicit knobs on top of the binning rule's defaults
     # a bare name takes the defaults above; name(knob=value, ...) gives exactly those knobs
     methods = [name if not k else (name, k) for name, k in specs]
     store = RunStore(args.out)

@@ -50,7 +50,7 @@ def _runs(args, extra) -> int:
 
 
 def _summary(frame):
-    from ..plane import compression_table, estimators_in
+    from ..tracking.tables import compression_table, estimators_in
 
     return [compression_table(frame, est) for est in estimators_in(frame)]
 
@@ -100,8 +100,8 @@ def _compare(store, ids, as_json: bool, png) -> None:
         print("compression of I(X;T) (peak - final) per layer and run:")
         print(wide.to_string(float_format=lambda v: f"{v:.3f}"))
     if png:
-        from ..plane import estimators_in
-        from ..static import plane_figure, save_png
+        from ..plots.static import plane_figure, save_png
+        from ..tracking.tables import estimators_in
 
         panels = []
         for run_id in ids:

@@ -2,7 +2,7 @@
 
 ``alice.txt``: the first chapter and the start of the second of Lewis Carroll's *Alice's
 Adventures in Wonderland* (1865, public domain), about 14 KB of English text, used to train the
-tiny character transformer in :mod:`workbench.transformer`.
+tiny character transformer in :mod:`workbench.attention.transformer`.
 """
 from __future__ import annotations
 

@@ -38,7 +38,8 @@ def _load_all() -> None:
 
 
 def _family_rank(cls: type[Estimator]) -> int:
-    module = cls.__module__.rsplit(".", 1)[-1]
+    # workbench.estimators.<family>[.<module>]: a family may be a subpackage (neural)
+    module = cls.__module__[len(__name__) + 1:].split(".", 1)[0]
     return FAMILY_MODULES.index(module) if module in FAMILY_MODULES else len(FAMILY_MODULES)
 
 

@@ -106,7 +106,8 @@ class Estimator(param.Parameterized):
         value = float(value)
         if not math.isfinite(value):
             raise EstimationError(
-                f"{self.method_name} produced a non-finite {quantity} ({value}) for these data; try "
+                f"{self.method_name} produced a non-finite {quantity} ({value}) for these data; "
+                "try "
                 "another method or check the data for duplicates and constant columns")
         return value
 
@@ -119,7 +120,8 @@ class Estimator(param.Parameterized):
         from . import families_supporting  # late import: registry imports this module
 
         raise NotSupportedError(
-            f"method {self.method_name!r} ({self.family}) cannot compute {quantity}; methods that can: "
+            f"method {self.method_name!r} ({self.family}) cannot compute {quantity}; "
+            "methods that can: "
             f"{', '.join(families_supporting(quantity))}")
 
     # ----- public API ------------------------------------------------------------------

@@ -36,8 +36,13 @@ from ..errors import InputError, KnobError
 from ..units import DEFAULT_UNITS, from_nats
 from ..validation import as_samples, is_discrete
 from . import register
-from .discrete import (CountingEstimator, joint_counts, miller_madow_entropy_from_counts,
-                       plugin_entropy_from_counts, symbol_counts)
+from .discrete import (
+    CountingEstimator,
+    joint_counts,
+    miller_madow_entropy_from_counts,
+    plugin_entropy_from_counts,
+    symbol_counts,
+)
 from .encoding import encode_rows
 
 #: Entropy of a count vector (nats) for each value of the ``correction`` knob.

@@ -24,7 +24,7 @@ from ..torch_utils import limit_threads, seeded, torch_device
 from ..validation import check_seed, is_discrete
 from . import get_estimator_class, register
 from .base import Estimator, Seeded
-from .neural import _mlp
+from .neural.critics import _mlp
 
 
 def pca_compress(a: np.ndarray, dim: int) -> np.ndarray:

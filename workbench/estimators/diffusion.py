@@ -26,7 +26,7 @@ import numpy as np
 import param
 
 from ..errors import InputError
-from ..representation import spectral_entropy
+from ..measures.representation import spectral_entropy
 from ..validation import check_seed, is_discrete
 from . import register
 from .base import Estimator

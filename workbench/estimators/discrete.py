@@ -130,7 +130,7 @@ class CountingEstimator(Estimator):
     Subclasses give ``_codes(a)`` (one int64 symbol per row of a validated array) and
     ``_entropy_counts(counts)`` (nats). :meth:`symbols` validates and encodes once and
     :meth:`entropy_of_codes` gives the entropy of a joint symbol of already-encoded variables,
-    for code that needs many entropies of the same data (:mod:`workbench.measures`).
+    for code that needs many entropies of the same data (:mod:`workbench.measures.multivariate`).
     """
 
     def _codes(self, a: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract

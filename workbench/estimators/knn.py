@@ -258,7 +258,8 @@ def unit_ball_log_volume(d: int, norm: str) -> float:
     return 0.5 * d * math.log(math.pi) - float(gammaln(0.5 * d + 1.0))
 
 
-# ----- estimators ----------------------------------------------------------------------------------
+# ----- estimators
+# ----------------------------------------------------------------------------------
 class _KNN(Estimator):
     family = "knn"
     duplicate_sensitive = True

@@ -28,7 +28,7 @@ import param
 import scipy.linalg
 
 from ..errors import EstimationError, InputError, KnobError
-from ..representation import spectral_entropy, vne_spectrum
+from ..measures.representation import spectral_entropy, vne_spectrum
 from ..torch_utils import limit_threads, torch_device
 from ..units import DEFAULT_UNITS, Estimate, check_units, from_nats
 from ..validation import as_samples, drop_constant_columns
@@ -164,7 +164,8 @@ class MatrixRenyi(KernelKnobs, Estimator):
     summary = ("Matrix-based Rényi α-entropy of a Gaussian Gram matrix (a representation "
                "measure, ≤ log n); MI via the Hadamard product.")
     references = ("Sánchez Giraldo, Rao & Príncipe (2015), Measures of entropy from data using "
-                  "infinitely divisible kernels, IEEE Trans. Inf. Theory 61(1); Yu, Sánchez Giraldo, "
+                  "infinitely divisible kernels, IEEE Trans. Inf. Theory 61(1); Yu, "
+                  "Sánchez Giraldo, "
                   "Jenssen & Príncipe (2020), Multivariate extension of matrix-based Rényi's "
                   "α-order entropy functional, IEEE TPAMI 42(11).")
     duplicate_sensitive = True

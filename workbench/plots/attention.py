@@ -1,6 +1,8 @@
 """HoloViews elements for attention entropy, from the tidy rows of
-:func:`workbench.transformer.train_char_transformer` (step, layer, head, entropy, ..., units) or
-the per-head frames of :func:`workbench.attention.summarize` (layer, head, mean, ..., units).
+:func:`workbench.attention.transformer.train_char_transformer` (step, layer, head, entropy, ...,
+units) or
+the per-head frames of :func:`workbench.attention.entropy.summarize` (layer, head, mean, ...,
+units).
 
 The colour bar and value axes name the unit (bits / nats, or "normalised" for entropies divided
 by the log of the number of visible keys)."""

@@ -1,5 +1,6 @@
 """HoloViews elements for the information plane, built from the tidy frames of
-:class:`workbench.plane.InformationPlane` / :class:`workbench.runs.RunStore` (no Panel here).
+:class:`workbench.tracking.plane.InformationPlane` / :class:`workbench.runs.RunStore` (no Panel
+here).
 
 * :func:`information_plane`: I(X;T) against I(T;Y), one trajectory per layer (line + points),
   points coloured by epoch with a colour bar labelled "epoch".
@@ -17,8 +18,15 @@ import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh plot options
 import pandas as pd
 
 from ..errors import InputError
-from ..plane import (EPOCH_CMAP, LAYER_COLORS, estimators_in, frame_in_units,
-                     pick_estimator, plane_table)
+from ..tracking.tables import (
+    EPOCH_CMAP,
+    LAYER_COLORS,
+    estimators_in,
+    frame_in_units,
+    pick_estimator,
+    plane_table,
+)
+
 _OPTS = {"show_grid": True, "tools": ["hover"], "fontsize": {"title": 11, "labels": 11,
                                                             "ticks": 9}}
 
@@ -70,7 +78,7 @@ def layer_entropy(frame: pd.DataFrame, estimator: str | None = None,
     if df.empty:
         raise InputError(f"no H(T) rows for estimator {est!r}")
     curves = []
-    for i, (name, d) in enumerate(df.sort_values("layer_index").groupby("layer_index")):
+    for i, (_name, d) in enumerate(df.sort_values("layer_index").groupby("layer_index")):
         d = d.sort_values("epoch")
         curves.append(hv.Curve(d, hv.Dimension("epoch", label="epoch"),
                                hv.Dimension("value", label=f"H(T) [{units}]"),

@@ -1,5 +1,5 @@
 """HoloViews maps of predictive uncertainty (total, aleatoric, epistemic) over a 2-D input
-grid, from :func:`workbench.uncertainty.ensemble_demo` or a tidy frame with columns
+grid, from :func:`workbench.uncertainty.ensembles.ensemble_demo` or a tidy frame with columns
 x, y, total, aleatoric, epistemic, units. Colour bars name the unit."""
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def _grid(frame: pd.DataFrame, part: str):
 def uncertainty_maps(data, points: bool = True, shared_scale: bool = False) -> hv.Layout:
     """Three images (total, aleatoric, epistemic) side by side.
 
-    ``data``: an :class:`~workbench.uncertainty.EnsembleDemo` (its training points are drawn on
+    ``data``: an :class:`~workbench.uncertainty.ensembles.EnsembleDemo` (its training points are
+    drawn on
     top when ``points``) or a frame with columns x, y, total, aleatoric, epistemic, units.
     ``shared_scale``: one colour range for the three maps (default: each its own)."""
     frame = data.frame() if hasattr(data, "frame") else data
