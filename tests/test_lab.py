@@ -369,6 +369,27 @@ def test_page_registry_tolerates_pages_not_written_yet(monkeypatch):
     assert page.title == "Estimator Lab"
 
 
+def test_sessions_get_their_own_pages_and_share_one_training_gate(monkeypatch):
+    from widgets import app
+    from widgets.training_session import LiveTraining
+
+    made = []
+    init = LiveTraining.__init__
+
+    def record(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(LiveTraining, "__init__", record)
+    routes = app.routes(app.AppConfig(max_trainings=3))
+    for slug in ("plane_studio", "plane_studio", "entropy_monitor"):
+        routes[slug]()
+    assert len(made) == 3 and len({id(m._session) for m in made}) == 3
+    gate = made[0]._session.gate
+    assert gate is not None and gate.limit == 3
+    assert all(m._session.gate is gate for m in made)
+
+
 def test_default_origins_name_the_loopback_and_the_address():
     from widgets.app import default_origins
 
@@ -384,6 +405,8 @@ def test_serve_cli_documents_origins_and_rejects_bad_ports(capsys):
     args = parser.parse_args(["serve"])
     assert (args.port, args.address, args.show, args.max_upload_mb) == (5006, "127.0.0.1",
                                                                         False, 50)
+    assert args.max_trainings == 2
+    assert parser.parse_args(["serve", "--max-trainings", "5"]).max_trainings == 5
     with pytest.raises(SystemExit):
         parser.parse_args(["serve", "--help"])
     out = capsys.readouterr().out

@@ -362,7 +362,7 @@ class EntropyMonitor(LiveTraining):
         params.setdefault("transformer", CharTransformerConfig(steps=300, eval_every=10))
         params.setdefault("poll_ms", 250)
         super().__init__(**params)
-        self._session = TrainingSession(target=_layers_target)
+        self._session = TrainingSession(target=_layers_target, gate=self._gate)
         self._running_mode = self.mode
         self._planned = self.epochs
         self._cursor = 0
@@ -422,7 +422,7 @@ class EntropyMonitor(LiveTraining):
         try:
             if mode == "attention":
                 cfg = make_config(self.transformer)
-                self._session = TrainingSession(target=_attention_target)
+                self._session = TrainingSession(target=_attention_target, gate=self._gate)
                 self._show_attention(AttentionPlots(cfg))
                 self._planned = cfg.steps
                 kwargs = {"config": cfg}
@@ -431,7 +431,7 @@ class EntropyMonitor(LiveTraining):
                 labels = measure_labels(kwargs["measures"], kwargs["measure_knobs"],
                                         seed=self.seed, activation=self.activation)
                 layers = models.layer_names(self.arch)
-                self._session = TrainingSession(target=_layers_target)
+                self._session = TrainingSession(target=_layers_target, gate=self._gate)
                 self._show_layers(LayerPlots(layers, panels_for(kwargs["measures"], labels,
                                                                 self.units), self.epochs))
                 self._planned = self.epochs
@@ -514,6 +514,7 @@ class EntropyMonitor(LiveTraining):
         shown = "–" if self.counter is None else str(self.counter)
         self.status = {
             "idle": "Ready: choose the settings of a tab and press Start.",
+            "queued": self._queue_note(),
             "running": f"Training ({'attention' if unit == 'step' else 'layers'})"
                        if self.counter is not None else "Starting…",
             "paused": f"Paused at {unit} {shown}",
@@ -534,7 +535,7 @@ class EntropyMonitor(LiveTraining):
         self._start_b.disabled = alive
         self._pause_b.disabled = self.state not in ("running", "paused")
         self._pause_b.label = "Resume" if self.state == "paused" else "Pause"
-        self._stop_b.disabled = self.state not in ("running", "paused")
+        self._stop_b.disabled = self.state not in ("queued", "running", "paused")
         for w in self._settings:
             w.disabled = alive
 
@@ -708,7 +709,7 @@ class EntropyMonitor(LiveTraining):
 
 def page(config=None) -> pn.viewable.Viewable:
     """The ``/entropy_monitor`` page of ``workbench serve``."""
-    monitor = EntropyMonitor()
+    monitor = EntropyMonitor(gate=getattr(config, "gate", None))
     pn.state.on_session_destroyed(lambda _ctx: monitor.close())
     return pn.template.BootstrapTemplate(title="Entropy Monitor", main=[monitor],
                                          header_background=HEADER_COLOR)

@@ -533,6 +533,7 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         run = f" · run {self.run_id}" if self.run_id else ""
         self.status = {
             "idle": "Ready: set up the network and press Start.",
+            "queued": self._queue_note(),
             "running": f"Training{run}" if epoch is not None else f"Starting{run}…",
             "paused": f"Paused at epoch {shown}{run}",
             "stopping": "Stopping after the current mini-batch…",
@@ -547,7 +548,7 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         self._start_b.disabled = alive
         self._pause_b.disabled = state != "running"
         self._resume_b.disabled = state != "paused"
-        self._stop_b.disabled = state not in ("running", "paused")
+        self._stop_b.disabled = state not in ("queued", "running", "paused")
         self._load_b.disabled = self._overlay_b.disabled = alive
         for w in self._settings:
             w.disabled = alive
@@ -661,4 +662,5 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
 def page(config=None) -> pn.viewable.Viewable:
     """The ``/plane_studio`` page of ``workbench serve`` (``config``: a
     :class:`widgets.app.AppConfig`; runs are saved in its ``runs_dir``)."""
-    return PlaneStudio(runs_dir=str(getattr(config, "runs_dir", "runs"))).page("Plane Studio")
+    return PlaneStudio(runs_dir=str(getattr(config, "runs_dir", "runs")),
+                       gate=getattr(config, "gate", None)).page("Plane Studio")

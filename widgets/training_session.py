@@ -26,14 +26,14 @@ import panel as pn
 import param
 
 from workbench.training import models
-from workbench.training.session import TrainingSession
+from workbench.training.session import TrainingGate, TrainingSession
 
 from .components import error_message, param_widget
 
 log = logging.getLogger(__name__)
 
 #: States in which a run's thread may still deliver rows.
-ACTIVE = ("running", "paused", "stopping")
+ACTIVE = ("queued", "running", "paused", "stopping")
 
 
 class LiveTraining(pn.viewable.Viewer):
@@ -57,9 +57,11 @@ class LiveTraining(pn.viewable.Viewer):
                                              "stopped or failed (subclasses may add more).")
     error = param.String(default="", doc="Message of the last failure ('' if none).")
 
-    def __init__(self, **params):
+    def __init__(self, gate: TrainingGate | None = None, **params):
         super().__init__(**params)
-        self._session = TrainingSession()
+        #: Shared with the server's other pages: trainings beyond its limit wait in line.
+        self._gate = gate
+        self._session = TrainingSession(gate=gate)
         self._periodic = None
         self._frame = pd.DataFrame()
         self._undrawn: list[pd.DataFrame] = []  # rows taken from the session, not yet drawn
@@ -144,6 +146,10 @@ class LiveTraining(pn.viewable.Viewer):
     def _draw(self, rows: pd.DataFrame) -> None:
         """Stream ``rows`` (new since the last draw) into the plots."""
         raise NotImplementedError
+
+    def _queue_note(self) -> str:
+        """The status while the run waits for a slot: "Waiting: 3rd in line (...)"."""
+        return self._session.queue_note() or "Waiting for a free slot…"
 
     def _finished(self) -> None:
         """Called once when a run's thread has ended and its last rows are drawn."""

@@ -19,7 +19,7 @@ from widgets.plane_studio import PlaneStudio, info_table, metric_table, page  # 
 from workbench.errors import InputError  # noqa: E402
 from workbench.runs import RunStore  # noqa: E402
 from workbench.training.loop import _wait_while_paused  # noqa: E402
-from workbench.training.session import TrainingSession  # noqa: E402
+from workbench.training.session import TrainingGate, TrainingSession  # noqa: E402
 
 TINY = "12-6-2"  # two tracked layers: a few ms per epoch
 LONG = 100_000   # epochs for runs that the test stops itself
@@ -301,6 +301,28 @@ def test_session_rejects_a_second_start_and_resets_cleanly():
     release.set()
     assert session.join(TIMEOUT)
     assert session.state == "failed" and isinstance(session.error, InputError)
+
+
+def test_a_run_beyond_the_gate_limit_waits_with_its_place_in_line(make_studio):
+    gate = TrainingGate(limit=1)
+    first, second = make_studio(gate=gate, epochs=100_000), make_studio(gate=gate)
+    first.start()
+    second.start()
+    second.poll()
+    assert second.state == "queued"
+    assert second.status.startswith("Waiting: 1st in line (1 training runs at a time")
+    assert not second._stop_b.disabled and second._pause_b.disabled
+    first.stop()
+    wait_for(first, lambda: finished(first), "the first run to stop")
+    wait_for(second, lambda: finished(second), "the queued run to train and finish")
+    assert second.state == "finished" and second.epoch == 4
+    # Stop while in line: the run leaves the line without training
+    first.start()
+    second.start()
+    second.stop()
+    wait_for(second, lambda: finished(second), "the queued run to leave the line")
+    assert second.state == "stopped" and second.epoch is None and gate.waiting == 0
+    first.stop()
 
 
 def test_page_saves_runs_in_the_configured_folder(tmp_path):

@@ -42,6 +42,9 @@ def register(sub) -> None:
                    help="open the index page in a web browser (off by default)")
     p.add_argument("--max-upload-mb", type=float, default=DEFAULT_MAX_BYTES / 2**20,
                    help="largest file the apps accept, in MiB (default %(default)g)")
+    p.add_argument("--max-trainings", type=int, default=2, metavar="N",
+                   help="trainings (Plane Studio, Entropy Monitor) that run at once; later "
+                        "ones wait in line and their pages show their place (default 2)")
     p.add_argument("--runs-dir", default="runs",
                    help="folder of saved runs the apps read and write (default ./runs)")
     p.set_defaults(func=_serve)
@@ -52,6 +55,7 @@ def _serve(args, extra) -> int:
         raise WorkbenchError(f"--port must be in 0..65535, got {args.port}")
     from widgets.app import AppConfig, serve  # Panel loads only here
 
-    config = AppConfig(max_upload_mb=args.max_upload_mb, runs_dir=str(Path(args.runs_dir)))
+    config = AppConfig(max_upload_mb=args.max_upload_mb, runs_dir=str(Path(args.runs_dir)),
+                       max_trainings=args.max_trainings)
     return serve(config, port=args.port, address=args.address,
                  allow_websocket_origin=args.allow_websocket_origin, show=args.show)
