@@ -19,8 +19,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +28,9 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+# the browser tests' Chromium (Debian's, never `playwright install`) and process helpers
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, stop_process
+
 STUDENTS = int(os.environ.get("WORKBENCH_BENCH_STUDENTS", "20"))
 MAX_TRAININGS = 2
 EPOCHS = 30          # per Plane Studio run: short, so the line moves within the minute
@@ -37,16 +38,7 @@ ARRIVAL_S = 30.0     # students open their pages one after another over this man
 ACTIVE_S = 30.0      # seconds of student activity after the last arrival
 ACTIONS = 10         # Estimator Lab changes per student at most
 STEP_TIMEOUT_MS = 90_000
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update"]
 REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def rss_mb(pid: int) -> float:
@@ -80,16 +72,6 @@ def start_server(port: int, runs: str, log) -> subprocess.Popen:
             time.sleep(0.5)
     proc.kill()
     raise RuntimeError("workbench serve did not answer within 180 s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 class Recorder:
@@ -248,7 +230,7 @@ def main() -> None:
             after = rss_mb(server.pid)
             answers = urllib.request.urlopen(url, timeout=30).status
         finally:
-            stop_server(server)
+            stop_process(server)
         log_text = (Path(tmp) / "serve.log").read_text()
     tracebacks = log_text.count("Traceback")
     # the exception line that ends each traceback
