@@ -237,6 +237,14 @@ def test_bad_npz_members_get_their_real_reason():
         load_bytes(bytes(data), "x.npz")
 
 
+def test_npz_with_too_many_members_is_refused_before_its_directory_is_parsed(monkeypatch):
+    monkeypatch.setattr(workbench.io, "MAX_NPZ_MEMBERS", 50)
+    data = _zip({f"a{i}.npy": (_npy_bytes(np.zeros(1)), 0) for i in range(51)})
+    monkeypatch.setattr(zipfile, "ZipFile", lambda *a, **k: pytest.fail("the zip was opened"))
+    with pytest.raises(FileLoadError, match="up to 51 members, over the cap of 50"):
+        load_bytes(data, "many.npz")
+
+
 # --- wide CSV files ----------------------------------------------------------------------------
 
 def test_too_wide_csv_is_refused_before_parsing(monkeypatch):

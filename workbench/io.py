@@ -31,6 +31,9 @@ DEFAULT_MAX_BYTES = 50 * MB
 MAX_CSV_COLUMNS = 10_000
 #: Most cells (rows x columns) a CSV file may have, counted before parsing (80 MB as float64).
 MAX_CSV_CELLS = 10_000_000
+#: Most members an .npz file may have: its whole zip directory is parsed on opening (200,000
+#: empty members took 6 s), so more are refused from a count of directory records first.
+MAX_NPZ_MEMBERS = 10_000
 SUPPORTED_SUFFIXES = (".npy", ".npz", ".csv")
 _NPY_MAGIC, _ZIP_MAGIC = b"\x93NUMPY", b"PK\x03\x04"
 _HEADER_READERS = {(1, 0): npy_format.read_array_header_1_0,
@@ -161,6 +164,11 @@ def _open_npz(data: bytes, filename: str) -> tuple[zipfile.ZipFile, dict[str, zi
     """The open zip archive of an ``.npz`` file's bytes and its members by array name."""
     if not data.startswith(_ZIP_MAGIC):
         raise FileLoadError(f"{filename!r} is not a valid .npz file (wrong header)")
+    records = data.count(b"PK\x01\x02")  # central directory entries (an upper bound)
+    if records > MAX_NPZ_MEMBERS:
+        raise FileLoadError(f"{filename!r} has up to {records:,} members, over the cap of "
+                            f"{MAX_NPZ_MEMBERS:,} (workbench.io.MAX_NPZ_MEMBERS); save fewer "
+                            "arrays")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = {(i.filename[:-4] if i.filename.endswith(".npy") else i.filename): i
