@@ -14,7 +14,7 @@ import io
 import math
 import os
 import zipfile
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -183,41 +183,42 @@ def _load_npz(data: bytes, filename: str, max_bytes: int, key):
     wanted member's declared sizes are checked against ``max_bytes`` (in total) before any of
     them is decompressed; the other members are never read."""
     archive, infos = _open_npz(data, filename)
-    names = list(infos)
-    if not names:
-        raise FileLoadError(f"{filename!r} holds no arrays")
-    wanted = names if key == "*" else [key or names[0]] if isinstance(key, (str, type(None))) \
-        else list(key)
-    missing = [n for n in wanted if n not in infos]
-    if missing:
-        shown = names if len(names) <= 20 else names[:20] + ["..."]
-        raise FileLoadError(f"{filename!r} has no array {missing[0]!r}; it has {shown}")
     with archive, ExitStack() as stack:
+        names = list(infos)
+        if not names:
+            raise FileLoadError(f"{filename!r} holds no arrays")
+        single = key is None or (isinstance(key, str) and key != "*")
+        wanted = [key or names[0]] if single else names if key == "*" else list(key)
+        missing = [n for n in wanted if n not in infos]
+        if missing:
+            shown = names if len(names) <= 20 else names[:20] + ["..."]
+            raise FileLoadError(f"{filename!r} has no array {missing[0]!r}; it has {shown}")
         headers, total = {}, 0
         for name in wanted:  # headers only: nothing is decompressed beyond them
             what, info = f"{filename!r}[{name}]", infos[name]
             check_size(info.file_size, max_bytes, f"{what} (declared uncompressed size)")
-            try:
+            with _member_errors(what):
                 stream = stack.enter_context(archive.open(info))
                 headers[name] = stream, _npy_header(stream, info.file_size, what,
                                                     max_bytes - total)
-            except FileLoadError:
-                raise
-            except Exception as exc:  # bad compression data, encryption, CRC
-                raise FileLoadError(f"{what} could not be read: {_one_line(exc)}") from exc
             total += headers[name][1][3]
         out = {}
         for name, (stream, header) in headers.items():
-            what = f"{filename!r}[{name}]"
-            try:
+            with _member_errors(what := f"{filename!r}[{name}]"):
                 out[name] = _npy_data(stream, header, what)
-            except FileLoadError:
-                raise
-            except Exception as exc:
-                raise FileLoadError(f"{what} could not be read: {_one_line(exc)}") from exc
-    if key == "*" or isinstance(key, (tuple, list)):
-        return out
-    return out[wanted[0]]
+    return out[wanted[0]] if single else out
+
+
+@contextmanager
+def _member_errors(what: str):
+    """Turn the errors of reading a zip member (bad compressed data, encryption, CRC) into a
+    one-line :class:`FileLoadError`."""
+    try:
+        yield
+    except FileLoadError:
+        raise
+    except Exception as exc:
+        raise FileLoadError(f"{what} could not be read: {_one_line(exc)}") from exc
 
 
 def load_array(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES,
