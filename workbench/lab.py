@@ -23,7 +23,7 @@ from .bench.tasks import Task, discrete_suite, suite
 from .errors import FileLoadError, InputError, KnobError, WorkbenchError
 from .estimators import families_supporting, get_estimator_class
 from .estimators.base import QUANTITY_SYMBOLS
-from .io import DEFAULT_MAX_BYTES, load_bytes
+from .io import DEFAULT_MAX_BYTES, load_bytes, npz_names
 from .measures.stats import bootstrap_ci
 from .training import datasets
 from .units import check_units, convert, convert_columns
@@ -379,12 +379,15 @@ def load_xy(x_bytes: bytes, x_name: str, y_bytes: bytes | None = None, y_name: s
     """
     if not x_bytes:
         raise FileLoadError("no file uploaded yet: choose a .npy, .npz or .csv file")
-    first = load_bytes(x_bytes, x_name, max_bytes=max_bytes, key="*")
+    quantity = _check_quantity(quantity)
+    key = None  # an .npz: its first array, or only the arrays x and y (others are never read)
+    if y_bytes is None and x_name.lower().endswith(".npz") and \
+            {"x", "y"} <= set(npz_names(x_bytes, x_name, max_bytes=max_bytes)):
+        key = ("x",) if quantity == "entropy" else ("x", "y")
+    first = load_bytes(x_bytes, x_name, max_bytes=max_bytes, key=key)
     if isinstance(first, dict):
-        if "x" in first and "y" in first and y_bytes is None:
-            return first["x"], (None if quantity == "entropy" else first["y"])
-        first = next(iter(first.values()))
-    if _check_quantity(quantity) == "entropy":
+        return first["x"], first.get("y")
+    if quantity == "entropy":
         return first, None
     if y_bytes is not None:
         second = load_bytes(y_bytes, y_name or "y", max_bytes=max_bytes)
