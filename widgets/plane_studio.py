@@ -56,7 +56,7 @@ from workbench.training.experiments import checked_arch, default_arch
 from .components import (
     TwoPaneApp,
     alert,
-    knob_widgets,
+    knob_panel,
     param_widget,
     plot_slot,
     set_alert,
@@ -560,8 +560,6 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
     # ----- view -------------------------------------------------------------------------
     def _knob_card(self, method: str) -> pn.Card:
         est = self.estimator(method)
-        names = [n for n in est.knob_names()
-                 if not (method == "binning" and n in _RULE_KNOBS)]
         prefix = f"wb-knob-{method}"
         body = [pn.pane.HTML(f"<small>{html.escape(get_estimator_class(method).summary)}"
                              "</small>", margin=(0, 10), sizing_mode="stretch_width")]
@@ -569,10 +567,7 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
             body.append(pn.widgets.Select.from_param(self.param.bin_rule, name="bin range rule",
                                                      css_classes=["wb-bin-rule"],
                                                      sizing_mode="stretch_width"))
-        if names:
-            body.append(pn.Param(est, parameters=names, widgets=knob_widgets(est, prefix),
-                                 show_name=False, sizing_mode="stretch_width",
-                                 css_classes=[f"{prefix}s"]))
+        body.append(knob_panel(est, prefix, exclude=_RULE_KNOBS if method == "binning" else ()))
         return pn.Card(*body, title=f"{method} knobs", collapsed=method != self.estimators[0],
                        css_classes=[f"wb-knobs-{method}"], sizing_mode="stretch_width",
                        margin=(5, 0))

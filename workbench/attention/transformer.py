@@ -30,7 +30,7 @@ from torch import nn
 
 from ..data import load_text
 from ..errors import InputError, KnobError
-from ..torch_utils import seeded, torch_threads
+from ..torch_utils import seeded, torch_device, torch_threads
 from .entropy import attention_entropy, summarize_maps
 from .recorder import AttentionRecorder
 
@@ -302,7 +302,7 @@ def train_char_transformer(config: CharTransformerConfig | dict | None = None, *
         raise InputError(f"text of {len(ids)} characters is too short for context {cfg.context}"
                          "; use a longer text or a shorter context")
     rng = np.random.default_rng(cfg.seed)
-    device = torch.device(cfg.device)
+    device = torch_device(cfg.device)
     probe_np = _windows(val_ids, rng.integers(0, len(val_ids) - span, cfg.probe_batch), span)
     probe = torch.as_tensor(probe_np, device=device)
     with torch_threads(cfg.num_threads):

@@ -52,7 +52,7 @@ class DiffusionSpectralEntropy(KernelKnobs, Estimator):
     data_kind = "any"
     duplicate_sensitive = True
 
-    t = param.Integer(default=1, bounds=(1, None),
+    t = param.Integer(default=1, bounds=(1, None), softbounds=(1, 10), label="Diffusion time t",
                       doc="Diffusion time: eigenvalues are raised to the power t. Larger t damps "
                           "the small (noise) eigenvalues; the authors use 1 or 2.")
     matched = param.Boolean(
@@ -60,7 +60,7 @@ class DiffusionSpectralEntropy(KernelKnobs, Estimator):
         doc="DSMI only: compare each class with random subsets of Z of the same size (the "
             "authors' reference code) instead of with DSE of all of Z, which removes the growth "
             "of DSE with n.")
-    repeats = param.Integer(default=5, bounds=(1, None),
+    repeats = param.Integer(default=5, bounds=(1, None), softbounds=(1, 20),
                             doc="DSMI with matched=True: random subsets averaged per class.")
 
     def dse(self, z: np.ndarray, sigma: float | None = None) -> float:

@@ -22,7 +22,7 @@ import param
 from scipy.special import logsumexp
 
 from . import register
-from .base import Estimator, Subsampled
+from .base import SCALE_BOUNDS, Estimator, Subsampled
 from .encoding import encode_rows
 from .matrix import pairwise_sq_dists
 
@@ -82,7 +82,7 @@ class KDEBounds(Estimator, Subsampled):
     duplicate_sensitive = True
 
     noise_variance = param.Number(
-        default=0.1, bounds=(0, None), inclusive_bounds=(False, True),
+        default=0.1, bounds=SCALE_BOUNDS, softbounds=(1e-4, 1), label="Noise variance σ²",
         doc="σ² of the Gaussian noise added to the layer, in the activations' squared units. "
             "0.1 suits activations of order 1 (tanh, ReLU nets as in Saxe et al. 2018, who "
             "use 1e-1 to 1e-3); smaller σ² resolves finer structure and raises I(X;T).")

@@ -264,7 +264,7 @@ class _KNN(Estimator):
     family = "knn"
     duplicate_sensitive = True
 
-    k = param.Integer(default=3, bounds=(1, None),
+    k = param.Integer(default=3, bounds=(1, None), softbounds=(1, 20), label="k (neighbours)",
                       doc="Number of nearest neighbours; larger k lowers variance and raises "
                           "bias (Kraskov et al. suggest 2-4).")
 
@@ -273,10 +273,11 @@ class _KNN(Estimator):
 
 
 class _Jittered(_KNN, Seeded):
-    jitter = param.Number(default=1e-10, bounds=(0, None),
+    jitter = param.Number(default=1e-10, bounds=(0, 1), softbounds=(0, 1e-6),
                           doc="Tie breaking: Gaussian noise of this size relative to each "
                               "column's std is added (seeded) so repeated values do not give "
-                              "zero distances. 0 switches it off.")
+                              "zero distances. 0 switches it off; at most 1 (noise as large "
+                              "as the data would no longer break ties but replace them).")
 
 
 @register

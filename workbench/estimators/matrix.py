@@ -33,7 +33,7 @@ from ..torch_utils import limit_threads, torch_device
 from ..units import DEFAULT_UNITS, Estimate, check_units, from_nats
 from ..validation import as_samples, drop_constant_columns
 from . import register
-from .base import Estimator, Subsampled
+from .base import EXECUTION_PRECEDENCE, SCALE_BOUNDS, Device, Estimator, Subsampled
 
 SIGMA_RULES = ("median", "silverman")
 
@@ -90,24 +90,27 @@ def kernel_width(x: np.ndarray, rule: str = "median", sq=None) -> float:
 class KernelKnobs(Subsampled):
     """Knobs and plumbing shared by the Gram-matrix estimators (matrix, diffusion)."""
 
-    sigma = param.Number(default=None, allow_None=True, bounds=(0, None),
-                         inclusive_bounds=(False, True), doc=_SIGMA_DOC)
-    sigma_rule = param.Selector(default="median", objects=list(SIGMA_RULES), doc=_RULE_DOC)
+    sigma = param.Number(default=None, allow_None=True, bounds=SCALE_BOUNDS,
+                         softbounds=(0.01, 10), label="Kernel width σ", doc=_SIGMA_DOC)
+    sigma_rule = param.Selector(default="median", objects=list(SIGMA_RULES), label="σ rule",
+                                doc=_RULE_DOC)
     max_samples = param.Integer(
         default=2000, allow_None=True,
         doc="Largest number of rows used; larger inputs are subsampled without replacement "
             "(seeded). The eigensolver costs O(n³): n = 2000 takes about half a second on "
             "a CPU. None: use every row.")
     backend = param.Selector(default="numpy", objects=["numpy", "torch"],
-                             doc="Array library for the Gram matrices and eigenvalues.")
-    device = param.String(default="cpu",
-                          doc="Torch device, e.g. 'cpu' or 'cuda'; anything but 'cpu' implies "
-                              "backend='torch'.")
+                             precedence=EXECUTION_PRECEDENCE,
+                             doc="Execution setting: array library for the Gram matrices and "
+                                 "eigenvalues (same numbers to float64 rounding).")
+    device = Device(default="cpu", precedence=EXECUTION_PRECEDENCE,
+                    doc="Execution setting: torch device, 'cpu', 'cuda', 'cuda:N' or 'mps'; "
+                        "anything but 'cpu' implies backend='torch'.")
     threads = param.Integer(
-        default=None, allow_None=True, bounds=(1, None),
-        doc="CPU threads for BLAS/LAPACK and torch during the estimate (restored afterwards). "
-            "None: the libraries' defaults, fastest on an idle multi-core machine; 1 is "
-            "several times faster when other processes keep the cores busy.")
+        default=None, allow_None=True, bounds=(1, None), precedence=EXECUTION_PRECEDENCE,
+        doc="Execution setting: CPU threads for BLAS/LAPACK and torch during the estimate "
+            "(restored afterwards). None: the libraries' defaults, fastest on an idle multi-core "
+            "machine; 1 is several times faster when other processes keep the cores busy.")
 
     def _use_torch(self) -> bool:
         return self.backend == "torch" or self.device != "cpu"
@@ -171,10 +174,12 @@ class MatrixRenyi(KernelKnobs, Estimator):
     duplicate_sensitive = True
 
     alpha = param.Number(
-        default=1.01, bounds=(0, None), inclusive_bounds=(False, True),
-        doc="Rényi order α > 0. Default 1.01, the value used in the information-plane studies "
-            "of Yu et al. (close to Shannon's α = 1, which is also allowed exactly); α = 2 "
-            "weights the large eigenvalues more.")
+        default=1.01, bounds=(0, 100), inclusive_bounds=(False, True), softbounds=(0.1, 5),
+        step=0.01, label="Rényi order α",
+        doc="Rényi order α in (0, 100]. Default 1.01, the value used in the information-plane "
+            "studies of Yu et al. (close to Shannon's α = 1, which is also allowed exactly); "
+            "α = 2 weights the large eigenvalues more; large α approaches the min-entropy "
+            "−log λ_max, and beyond 100 λ^α underflows.")
 
     def _s(self, a) -> float:
         return spectral_entropy(self._eigvalsh(a), self.alpha)
@@ -260,8 +265,9 @@ def cauchy_schwarz_divergence(x: Any, y: Any, sigma: float | None = None,
     pooled = np.vstack([xa, ya])
     if sigma is None:
         sigma = kernel_width(pooled, sigma_rule)
-    elif not sigma > 0:
-        raise KnobError(f"sigma must be > 0, got {sigma}")
+    elif not SCALE_BOUNDS[0] <= sigma <= SCALE_BOUNDS[1]:
+        raise KnobError(f"sigma must be between {SCALE_BOUNDS[0]:g} and {SCALE_BOUNDS[1]:g} (the "
+                        f"data's units), got {sigma}")
     centre = pooled.mean(axis=0)
     xa, ya = xa - centre, ya - centre
     scale = -2.0 * sigma * sigma
