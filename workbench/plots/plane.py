@@ -39,7 +39,7 @@ _OPTS = {"show_grid": True, "tools": ["hover"], "fontsize": {"title": 11, "label
 LAYER_NOTE = ("Layers that coincide are drawn nested: each deeper layer has a smaller marker "
               "(ringed in its colour) and a thinner line, on top of the earlier ones.")
 #: Largest and smallest marker size (px) and line width of the layers' plots.
-_MARKER = (15.0, 5.0)
+_MARKER = (14.0, 6.0)
 _LINE = (5.0, 1.5)
 #: Line dash and colour of the training and the held-out curve of a metric.
 TRAIN_STYLE = {"line_dash": "solid", "color": "#1f4e79"}
@@ -78,7 +78,7 @@ def plane_overlay(table: pd.DataFrame, layers, units: str = "bits",
     points = hv.Points(shown, [x, y], [epoch, "layer"]).opts(
         color="epoch", cmap=EPOCH_CMAP, clim=(0, max(float(top), 1.0)),
         size=hv.dim("layer").categorize(sizes, default=_MARKER[1]),
-        line_color=hv.dim("layer").categorize(colors, default="#333333"), line_width=1.5,
+        line_color=hv.dim("layer").categorize(colors, default="#333333"), line_width=1.0,
         colorbar=colorbar, colorbar_opts={"title": "epoch"}, tools=["hover"])
     return hv.Overlay([*lines, points])
 
