@@ -215,3 +215,37 @@ def test_concurrent_processes_creating_one_id_get_one_run_and_clear_errors(tmp_p
     for a, b in zip(first, second):
         assert sorted([a, b]) == ["created", "exists"], (a, b)
     assert RunStore(tmp_path).ids() == sorted(ids)
+
+
+def test_default_root_is_in_the_user_data_directory_not_the_repository(monkeypatch, tmp_path):
+    from workbench.runs import default_root
+
+    repo = Path(__file__).resolve().parents[1]
+    monkeypatch.delenv("WORKBENCH_RUNS", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    root = default_root()
+    assert root.is_absolute() and repo not in root.parents and root != repo
+    assert root.parts[-2:] == ("workbench", "runs")
+    if os.name == "posix" and sys.platform != "darwin":
+        assert root == Path.home() / ".local" / "share" / "workbench" / "runs"
+        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+        assert default_root() == tmp_path / "data" / "workbench" / "runs"
+        monkeypatch.setenv("XDG_DATA_HOME", "relative/path")  # ignored, as the spec says
+        assert default_root() == root
+    # the environment variable wins; RunStore() uses the default
+    monkeypatch.setenv("WORKBENCH_RUNS", str(tmp_path / "mine"))
+    assert default_root() == tmp_path / "mine" == RunStore().root
+
+
+def test_no_run_folder_default_names_the_working_directory():
+    """Every default run folder goes through default_root: the CLI and the apps."""
+    pytest.importorskip("panel")
+    from widgets.app import AppConfig
+    from workbench.cli import build_parser
+    from workbench.runs import default_root
+
+    parser = build_parser()
+    assert parser.parse_args(["runs", "list"]).root is None
+    assert parser.parse_args(["plane"]).out is None
+    assert parser.parse_args(["serve"]).runs_dir is None
+    assert AppConfig().runs_dir == str(default_root())

@@ -3,7 +3,6 @@ estimator's ``param`` declarations, and plot panes. Each carries a stable CSS cl
 so browser tests and users' stylesheets can find it."""
 from __future__ import annotations
 
-import pandas as pd
 import panel as pn
 import param
 
@@ -27,11 +26,6 @@ def error_message(exc: BaseException) -> str:
     if isinstance(exc, WorkbenchError):
         return str(exc)
     return f"Unexpected error ({type(exc).__name__}): {exc}"
-
-
-def typed_empty(columns: dict) -> pd.DataFrame:
-    """An empty table with these column dtypes (what a HoloViews Buffer starts from)."""
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
 
 
 #: Header colour of every served page.

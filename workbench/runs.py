@@ -16,6 +16,9 @@ create the same id exactly one succeeds and the others get a :class:`WorkbenchEr
 operating system drops when the process ends, however it ends. A run read back with no final
 ``status`` therefore shows ``"running"`` while its writer lives and ``"incomplete"`` once it is
 gone (killed, crashed, or never given a status); reading never writes to the folder.
+
+Where runs go by default: :func:`default_root`, a folder in the user's data directory, so that
+``workbench serve``, ``workbench plane`` and the notebooks leave a clone of the repository clean.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import time
 import uuid
 import weakref
@@ -49,6 +53,28 @@ SCHEMA = pa.schema([("run", pa.string()), ("epoch", pa.int64()), ("layer", pa.st
                     ("seconds", pa.float64())])
 COLUMNS = SCHEMA.names
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # used with fullmatch
+#: Environment variable naming the default run folder (overrides the data directory).
+RUNS_ENV = "WORKBENCH_RUNS"
+
+
+def default_root() -> Path:
+    """The run folder used when none is given: ``$WORKBENCH_RUNS`` if set, else ``workbench/runs``
+    in the user's data directory: ``$XDG_DATA_HOME`` (default ``~/.local/share``) on Linux and
+    other Unix systems, ``~/Library/Application Support`` on macOS, ``%LOCALAPPDATA%`` on
+    Windows. Never inside the working directory, so runs stay out of a repository clone."""
+    override = os.environ.get(RUNS_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
+    home = Path.home()
+    if os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        xdg = os.environ.get("XDG_DATA_HOME", "").strip()
+        # the XDG spec ignores relative paths
+        base = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".local" / "share"
+    return base / "workbench" / "runs"
 
 
 def _jsonable(obj):
@@ -192,10 +218,10 @@ def _write_config(path: Path, config: dict) -> None:
 
 
 class RunStore:
-    """A folder of runs (default ``./runs``)."""
+    """A folder of runs (default :func:`default_root`)."""
 
-    def __init__(self, root="runs"):
-        self.root = Path(root)
+    def __init__(self, root=None):
+        self.root = default_root() if root is None else Path(root)
 
     def path(self, run_id: str) -> Path:
         if not isinstance(run_id, str) or not _ID.fullmatch(run_id):
