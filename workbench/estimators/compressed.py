@@ -21,14 +21,16 @@ import numpy as np
 import param
 
 from ..torch_utils import limit_threads, seeded, torch_device
-from ..validation import check_seed, is_discrete
+from ..validation import check_seed, is_discrete, pow2_scaled, standardize
 from . import get_estimator_class, register
 from .base import EXECUTION_PRECEDENCE, SCALE_BOUNDS, Device, Estimator, Seeded
 from .neural.critics import _mlp
 
 
 def pca_compress(a: np.ndarray, dim: int) -> np.ndarray:
-    """Scores of the centred rows of ``a`` on its top ``dim`` principal axes (numpy SVD)."""
+    """Scores of the centred rows of ``a`` on its top ``dim`` principal axes (numpy SVD), in
+    the units of ``a`` divided by a power of two (MI is blind to that scale)."""
+    a = pow2_scaled(a)[0]  # exact; keeps any finite scale away from overflow in the SVD
     centred = a - a.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     return centred @ vt[:dim].T
@@ -42,9 +44,7 @@ def autoencoder_compress(a: np.ndarray, dim: int, hidden: int = 64, steps: int =
     import torch
 
     dev = torch_device(device)
-    sd = a.std(axis=0)
-    z = torch.as_tensor((a - a.mean(axis=0)) / np.where(sd > 0, sd, 1.0), dtype=torch.float32,
-                        device=dev)
+    z = torch.as_tensor(standardize(a)[0], dtype=torch.float32, device=dev)
     n, d = z.shape
     with seeded(seed):
         encoder, decoder = _mlp(d, [hidden], dim), _mlp(dim, [hidden], d)

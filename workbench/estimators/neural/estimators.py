@@ -42,7 +42,7 @@ import param
 from ...errors import EstimationError, KnobError
 from ...progress import Progress
 from ...torch_utils import limit_threads, seeded, torch_device
-from ...validation import check_seed, drop_constant_columns
+from ...validation import check_seed, drop_constant_columns, standardize
 from .. import register
 from ..base import EXECUTION_PRECEDENCE, Device, Estimator, Seeded
 from .bounds import (
@@ -144,15 +144,13 @@ class NeuralEstimator(Seeded, Estimator):
         order = check_seed(self.seed).permutation(n)
         n_valid = min(max(2, int(round(self.valid_fraction * n))), n - 2)
         valid, train = order[:n_valid], order[n_valid:]
-        mu_x, sd_x = x[train].mean(0), x[train].std(0)
-        mu_y, sd_y = y[train].mean(0), y[train].std(0)
-        sd_x[sd_x == 0], sd_y[sd_y == 0] = 1.0, 1.0
+        # training-split statistics, computed so that no finite scale overflows or underflows
+        x, y = standardize(x, fit_rows=train)[0], standardize(y, fit_rows=train)[0]
 
         def tensor(a):
             return torch.as_tensor(a, dtype=torch.float32, device=dev)
 
-        xt, yt = tensor((x[train] - mu_x) / sd_x), tensor((y[train] - mu_y) / sd_y)
-        xv, yv = tensor((x[valid] - mu_x) / sd_x), tensor((y[valid] - mu_y) / sd_y)
+        xt, yt, xv, yv = tensor(x[train]), tensor(y[train]), tensor(x[valid]), tensor(y[valid])
         b = min(self.batch_size, len(train))
         batches = torch.tensor_split(torch.arange(n_valid, device=dev), max(1, n_valid // b))
 
