@@ -18,8 +18,15 @@ Both give identical distances and counts: every decision is the float64 comparis
 Ties: kNN estimators assume continuous data. Repeated points (distance 0) break the
 derivations, so ``kl``, ``ksg`` and ``ksg2`` add a tiny seeded Gaussian *jitter*
 (``jitter`` × the column's standard deviation, 1e-10 by default) purely to break ties; it moves
-every estimate by far less than its statistical error. Data with genuine atoms (discrete or
-mixed variables) belong to ``mixed``, which handles ties exactly instead.
+every estimate by far less than its statistical error. Each variable's noise is seeded by the
+``seed`` knob and the variable's own content (:func:`jitter_rng`), not by its argument
+position, so I(X;Y) = I(Y;X) exactly. ``kl`` refuses rows repeated more than k times: their
+k-th neighbour distance would be the jitter's. Data with genuine atoms (discrete or mixed
+variables) belong to ``mixed``, which handles ties exactly instead.
+
+Scale: columns are standardised by :func:`workbench.validation.standardize` (an exact power of
+two first, then centre and std), so the MI estimators give the same number at any finite scale
+and ``kl`` shifts by exactly log|scale|.
 """
 from __future__ import annotations
 
