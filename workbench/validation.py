@@ -242,11 +242,3 @@ def scaled_width(width: float, e: int, power: int = 1) -> float:
     w = float(np.ldexp(float(width), -power * int(e)))
     return min(max(w, 1e-150 ** power), 1e150 ** power)
 
-
-def canonical_order(*arrays: np.ndarray) -> np.ndarray:
-    """Row indices that sort the rows of the arrays (side by side) lexicographically: the same
-    multiset of rows in any order comes out in one order. Estimators that draw random rows
-    (subsets, matched samples) sort first, so their result does not depend on the row order."""
-    cols = [np.asarray(a).reshape(len(a), -1) for a in arrays]
-    keys = np.hstack(cols).T
-    return np.lexsort(keys[::-1])
