@@ -22,7 +22,7 @@ from workbench.errors import WorkbenchError
 from workbench.estimators import registry
 
 settings.register_profile(
-    "workbench-fuzz", max_examples=12, deadline=None, derandomize=True, database=None,
+    "workbench-fuzz", max_examples=10, deadline=None, derandomize=True, database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 FUZZ = settings.get_profile("workbench-fuzz")
 
