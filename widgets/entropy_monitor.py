@@ -51,7 +51,6 @@ from workbench.errors import InputError, WorkbenchError
 from workbench.plots import attention as attention_plots
 from workbench.tracking.representation import (
     DEFAULT_MEASURES,
-    EFFECTIVE_RANK,
     MEASURE_TITLES,
     MEASURES,
     measure_estimator,
@@ -102,9 +101,10 @@ def panels_for(measures, labels: dict[str, str], units: str) -> list[dict]:
     out = []
     for name in measures:
         label = labels[name]
-        if name == "effective_rank":
-            out.append({"title": "Effective rank", "estimator": label,
-                        "quantity": EFFECTIVE_RANK, "ylabel": "effective rank (unitless)"})
+        if MEASURES[name] is None:  # plain-function measures: unitless, quantity = name
+            out.append({"title": MEASURE_TITLES[name][:1].upper() + MEASURE_TITLES[name][1:],
+                        "estimator": label, "quantity": name,
+                        "ylabel": f"{MEASURE_TITLES[name]} (unitless)"})
             continue
         short = {"binned": "binned H(T)", "matrix_renyi": "matrix-Rényi S_α(T)",
                  "vne": "VNE(T)", "dse": "DSE(T)"}[name]

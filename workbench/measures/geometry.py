@@ -25,8 +25,9 @@ Plain functions on an ``(n_samples, n_features)`` array (rows are samples), like
 * :func:`local_rank` — the numerical rank of the Jacobian ∂f(x)/∂x of a layer's map f at data
   points x, averaged over (sub-sampled) points (Patel & Shwartz-Ziv 2024, "Learning to
   compress: local rank and information compression in deep neural networks"): rank_τ(J) =
-  #{σ_i(J) > τ · σ_max(J)}, τ the relative ``threshold`` knob. Computed with batched
-  ``torch.func.jacrev`` under ``vmap``.
+  #{σ_i(J) > τ · σ_max(J)}, τ the relative ``threshold`` knob (with an absolute floor
+  ``atol`` for saturated layers). Computed with batched ``torch.func.jacrev`` under ``vmap``,
+  in float64.
 * :func:`spectrum_slope` — the power-law exponent α of the covariance eigenspectrum,
   λ_i ∝ i^(−α), by least squares of log λ_i on log i over a documented index range
   (α-ReQ: Agrawal et al. 2022, "α-ReQ: Assessing representation quality in self-supervised
@@ -74,12 +75,31 @@ class IntrinsicDimension:
                 f"({self.method}, n={self.n})")
 
 
-def _neighbour_distances(a: np.ndarray, k: int) -> np.ndarray:
-    """Distances (n, k) from each row to its k nearest other rows (Euclidean), ascending."""
-    from scipy.spatial import cKDTree
+#: Above this many columns the k-d tree loses to a blocked brute-force sweep (BLAS).
+_KDTREE_MAX_DIM = 12
 
-    dist, _ = cKDTree(a).query(a, k=k + 1, workers=1)
-    return dist[:, 1:]
+
+def _neighbour_distances(a: np.ndarray, k: int, block: int = 1024) -> np.ndarray:
+    """Distances (n, k) from each row to its k nearest other rows (Euclidean), ascending.
+
+    A k-d tree in low dimension; otherwise squared distances ‖a_i‖² + ‖a_j‖² − 2 a_i·a_j by
+    blocks of rows (BLAS, O(block · n) memory) and ``argpartition``. Self-distances are set to
+    +inf, so a duplicate of a row still counts as its neighbour at distance 0."""
+    n = len(a)
+    if a.shape[1] <= _KDTREE_MAX_DIM:
+        from scipy.spatial import cKDTree
+
+        dist, _ = cKDTree(a).query(a, k=k + 1, workers=1)
+        return dist[:, 1:]
+    sq = np.einsum("ij,ij->i", a, a)
+    out = np.empty((n, k))
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        d2 = sq[start:stop, None] + sq[None, :] - 2.0 * (a[start:stop] @ a.T)
+        d2[np.arange(stop - start), np.arange(start, stop)] = np.inf
+        part = np.partition(d2, k - 1, axis=1)[:, :k]
+        out[start:stop] = np.sqrt(np.clip(np.sort(part, axis=1), 0.0, None))
+    return out
 
 
 def _id_samples(x: Any, max_samples: int | None, seed: Any, need: int) -> np.ndarray:
@@ -245,17 +265,26 @@ def _layer_function(model, layer: str | None):
     return f
 
 
-def jacobians(model, x: Any, layer: str | None = None, batch_size: int = 256):
+def jacobians(model, x: Any, layer: str | None = None, batch_size: int = 256,
+              float64: bool = True):
     """Jacobians ∂f(x_i)/∂x_i of ``layer``'s (flattened) output for each row of ``x``: a
     float64 array (n, out_features, in_features), by ``torch.func.vmap(jacrev(f))`` in batches.
+
+    ``float64=True`` differentiates a float64 copy of the model: a saturated layer (a softmax
+    near one-hot, a tanh near ±1) has a tiny Jacobian whose float32 rounding error is not small
+    relative to its largest singular value, which would inflate a relative-threshold rank.
     """
+    import copy
+
     import torch
     from torch.func import jacrev, vmap
 
-    a = as_samples(x, "x", min_samples=1, dtype=np.float32)
+    a = as_samples(x, "x", min_samples=1)
     param = next(model.parameters(), None)
     device = param.device if param is not None else torch.device("cpu")
     dtype = param.dtype if param is not None else torch.float32
+    if float64 and dtype != torch.float64:
+        model, dtype = copy.deepcopy(model).double(), torch.float64
     f = _layer_function(model, layer)
     jac = vmap(jacrev(f))
     was_training = model.training
@@ -270,12 +299,23 @@ def jacobians(model, x: Any, layer: str | None = None, batch_size: int = 256):
     return np.concatenate(out, axis=0)
 
 
-def jacobian_ranks(jac: np.ndarray, threshold: float = 1e-3) -> np.ndarray:
-    """Numerical rank of each Jacobian in ``jac`` (n, out, in): #{σ_i > threshold · σ_max};
-    0 for an all-zero Jacobian."""
+#: Absolute floor on the singular values that count (see :func:`jacobian_ranks`).
+DEFAULT_ATOL = 1e-7
+
+
+def jacobian_ranks(jac: np.ndarray, threshold: float = 1e-3,
+                   atol: float = DEFAULT_ATOL) -> np.ndarray:
+    """Numerical rank of each Jacobian in ``jac`` (n, out, in):
+    #{σ_i > max(threshold · σ_max, atol)}.
+
+    The absolute floor ``atol`` makes a saturated layer (a softmax at a one-hot, a dead ReLU)
+    count as locally constant: there σ_max itself is at rounding level (1 − p rounds to 0 in
+    one row of the softmax Jacobian and not in the other), and a purely relative threshold
+    would count rounding noise as directions. A derivative below 1e-7 moves an O(1)
+    activation by less than float32 resolves."""
     s = np.linalg.svd(jac, compute_uv=False)
-    top = s[:, :1]
-    return ((s > threshold * top) & (top > 0)).sum(axis=1)
+    floor = np.maximum(threshold * s[:, :1], atol)
+    return (s > floor).sum(axis=1)
 
 
 @dataclass(frozen=True)
@@ -292,15 +332,17 @@ class LocalRank:
 
 
 def local_rank(model, x: Any, layer: str | None = None, threshold: float = 1e-3,
-               max_samples: int | None = 256, seed: Any = 0,
-               batch_size: int = 256) -> LocalRank:
+               max_samples: int | None = 256, seed: Any = 0, batch_size: int = 256,
+               atol: float = DEFAULT_ATOL) -> LocalRank:
     """Local rank of ``layer`` (Patel & Shwartz-Ziv 2024): the numerical rank of the Jacobian
     of the map input → layer output at the rows of ``x``, averaged over a seeded subset of
     ``max_samples`` rows (None: all).
 
-    rank_τ(J) = #{σ_i(J) > τ σ_max(J)} with τ = ``threshold`` (relative, so the count does not
-    depend on the layer's scale). For a linear map of rank r it is r at every point; for a ReLU
-    layer it counts the directions that pass the active units. At most min(in, out).
+    rank_τ(J) = #{σ_i(J) > max(τ σ_max(J), atol)} with τ = ``threshold`` (relative, so the
+    count does not depend on the layer's scale) and the absolute floor ``atol`` (saturated
+    units count as constant; :func:`jacobian_ranks`). The Jacobians are computed in float64
+    (:func:`jacobians`). For a linear map of rank r it is r at every point; for a ReLU layer it
+    counts the directions that pass the active units. At most min(in, out).
     """
     if not (isinstance(threshold, (int, float)) and 0 < threshold < 1):
         raise KnobError(f"threshold must be in (0, 1) (relative to the largest singular "
@@ -309,7 +351,7 @@ def local_rank(model, x: Any, layer: str | None = None, threshold: float = 1e-3,
     rows = subsample_rows(len(a), max_samples, seed)
     if rows is not None:
         a = a[rows]
-    ranks = jacobian_ranks(jacobians(model, a, layer, batch_size), threshold)
+    ranks = jacobian_ranks(jacobians(model, a, layer, batch_size), threshold, atol)
     return LocalRank(float(ranks.mean()), float(ranks.std()), ranks, float(threshold))
 
 
@@ -444,5 +486,6 @@ def sae_features(z: Any, n_features: int | None = None, kind: str = "l1", l1: fl
 
 
 __all__ = ["intrinsic_dimension", "IntrinsicDimension", "local_rank", "LocalRank", "jacobians",
-           "jacobian_ranks", "spectrum_slope", "condition_number", "covariance_spectrum",
-           "sae_features", "SAEFeatures", "effective_count", "ID_METHODS", "SAE_KINDS"]
+           "jacobian_ranks", "DEFAULT_ATOL", "spectrum_slope", "condition_number",
+           "covariance_spectrum", "sae_features", "SAEFeatures", "effective_count", "ID_METHODS",
+           "SAE_KINDS"]
