@@ -5,10 +5,10 @@
   uniform on [0, 1]) squeezed into ``n_dims`` < ``n_features`` dimensions.
   :func:`superposition_data` embeds them with random unit directions (superposition by
   construction); :func:`train_superposition_model` learns the embedding W of the paper's model
-  x̂ = ReLU(WᵀW x + b) with importance 1, and :func:`superposition_study` trains it at several
-  sparsities and counts the features a sparse autoencoder finds in h = W x
-  (:func:`workbench.measures.geometry.sae_features`): dense features are not stored in
-  superposition (about ``n_dims`` of them are kept), sparse ones are.
+  x̂ = ReLU(WᵀW x + b) with importance 1 (dense features are not superposed: about
+  ``n_dims`` are kept; sparse ones are), and :func:`superposition_study` counts the features
+  a sparse autoencoder finds in h = W x at several sparsities
+  (:func:`workbench.measures.geometry.sae_features`).
 * **Grokking** (Power et al. 2022, "Grokking: generalization beyond overfitting on small
   algorithmic datasets"): :func:`grokking` trains an MLP on (a + b) mod p from a fraction of
   all pairs with AdamW and weight decay, recording train / test accuracy, the local rank of
@@ -80,32 +80,40 @@ def train_superposition_model(n_features: int = 20, n_dims: int = 5, sparsity: f
     return w.detach().double().numpy()
 
 
-def superposition_study(sparsities=(0.0, 0.7, 0.9, 0.97), n_features: int | None = None,
-                        n_dims: int | None = None, n: int | None = None, seed: int = 0,
-                        **sae_knobs):
-    """For each sparsity: train the toy model, then an SAE on its hidden activations h = W x.
+def superposition_study(sparsities=(0.5, 0.8, 0.95), embedding: str = "random",
+                        n_features: int | None = None, n_dims: int | None = None,
+                        n: int | None = None, seed: int = 0, **sae_knobs):
+    """For each sparsity: embed ``n_features`` sparse features in ``n_dims`` dimensions and
+    count the features a sparse autoencoder (2 · n_features latents) finds in h.
 
-    Returns a DataFrame with ``sparsity``, ``n_features`` (the truth), ``stored`` (features
-    whose column of W has norm > 0.5: the ones the model represents), ``sae_effective``,
-    ``sae_alive`` and ``sae_fvu``. CI default: 20 features in 5 dimensions, 5000 rows;
-    ``WORKBENCH_FULL=1``: 80 features in 20 dimensions, 20 000 rows."""
+    ``embedding="random"``: fixed random unit directions (:func:`superposition_data`; every
+    feature is stored by construction); ``"trained"``: the W of Elhage et al.'s toy model
+    trained at that sparsity (:func:`train_superposition_model`), which decides itself how
+    many features to store. Returns a DataFrame with ``sparsity``, ``n_features`` (the truth),
+    ``stored`` (features whose embedding has norm > 0.5), ``sae_effective``, ``sae_alive`` and
+    ``sae_fvu``. CI default: 20 features in 10 dimensions, 5000 rows; ``WORKBENCH_FULL=1``:
+    80 features in 40 dimensions, 20 000 rows. The same seeds at every sparsity."""
     import pandas as pd
 
     from ..measures.geometry import sae_features
 
+    if embedding not in ("random", "trained"):
+        raise InputError(f"embedding must be 'random' or 'trained', got {embedding!r}")
     big = full_scale()
     n_features = n_features or (80 if big else 20)
-    n_dims = n_dims or (20 if big else 5)
+    n_dims = n_dims or (40 if big else 10)
     n = n or (20_000 if big else 5000)
     rows = []
-    for i, s in enumerate(sparsities):
-        w = train_superposition_model(n_features, n_dims, s, steps=6000 if big else 1500,
-                                      seed=seed + i)
-        x = sparse_features(n, n_features, s, seed + 1000 + i)
-        h = x @ w.T
+    for s in sparsities:
+        if embedding == "trained":
+            w = train_superposition_model(n_features, n_dims, s, steps=6000 if big else 1000,
+                                          seed=seed).T
+        else:
+            w = superposition_data(1, n_features, n_dims, s, seed)[2]
+        h = sparse_features(n, n_features, s, seed + 1000) @ w
         found = sae_features(h, n_features=2 * n_features, seed=seed, **sae_knobs)
         rows.append({"sparsity": s, "n_features": n_features,
-                     "stored": int((np.linalg.norm(w, axis=0) > 0.5).sum()),
+                     "stored": int((np.linalg.norm(w, axis=1) > 0.5).sum()),
                      "sae_effective": found.effective, "sae_alive": found.alive,
                      "sae_fvu": found.reconstruction_error})
     return pd.DataFrame(rows)
