@@ -163,8 +163,9 @@ def test_effective_count():
 
 def test_sae_counts_the_true_features_of_a_superposition_toy():
     """20 features (each present with probability 0.05, sparsity 0.95) in 10 dimensions; an L1
-    SAE with 40 latents. Measured over seeds 0..4: effective ≈ see SAE_SEEDS below; the
-    project's criterion is within 20 % of 20."""
+    SAE with 40 latents. Measured over data and SAE seeds 0..5: effective 20.5, 25.5, 23.7,
+    19.2, 20.7, 21.8 — within the project's criterion (20 % of 20) for 5 of 6 seeds; seed 0
+    is tested (the SAE is seeded, so the value is reproducible)."""
     h, _, _ = superposition_data(n=5000, n_features=20, n_dims=10, sparsity=0.95, seed=0)
     found = sae_features(h, n_features=40, seed=0)
     assert found.effective == pytest.approx(20, rel=0.2)
