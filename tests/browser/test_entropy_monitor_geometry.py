@@ -26,6 +26,11 @@ SOURCE_LENGTHS = """
   return out;
 }
 """
+#: True when every layer has at least two data sources (one per plot) of ``points`` points.
+EVERY_LAYER_IN_BOTH_PLOTS = f"""
+([layers, points]) => layers.every(
+  layer => ({SOURCE_LENGTHS})(layer).filter(n => n >= points).length >= 2)
+"""
 #: Every string ``text`` property of a Bokeh model on the page (plot titles among them; class
 #: names are minified, so Title models are not picked out by name).
 TITLES = """
@@ -42,17 +47,6 @@ TITLES = """
 LAYERS = ("layer1", "layer2", "layer3")  # the digits network 64-128-64-10
 DEFAULT_TITLES = ("binned H(T)", "matrix-Rényi S_α(T)", "von Neumann entropy (VNE)",
                   "effective rank", "diffusion spectral entropy (DSE)")
-
-
-def wait_until(page, condition, timeout_s: float = 90.0) -> bool:
-    import time
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        page.wait_for_timeout(250)
-    return condition()
 
 
 def test_monitor_draws_intrinsic_dimension_and_local_rank_per_layer(page, server_url,
@@ -74,15 +68,8 @@ def test_monitor_draws_intrinsic_dimension_and_local_rank_per_layer(page, server
                                                            timeout=60_000)
     expect(page.locator(".wb-plot-layer-1 canvas").first).to_be_visible(timeout=30_000)
 
-    def every_layer_in_both_plots(points: int) -> bool:
-        # each plot draws one curve (source) per layer: two plots -> two sources per layer
-        return all(sum(n >= points for n in page.evaluate(SOURCE_LENGTHS, layer)) >= 2
-                   for layer in LAYERS)
-
-    drawn = wait_until(page, lambda: every_layer_in_both_plots(3))
-    assert drawn, ({layer: page.evaluate(SOURCE_LENGTHS, layer) for layer in LAYERS},
-                   page.evaluate(TITLES), page.locator(".wb-counter-value").inner_text(),
-                   page.locator(".wb-monitor-status").inner_text())
+    # each plot draws one curve (one data source) per layer: two plots, two sources per layer
+    page.wait_for_function(EVERY_LAYER_IN_BOTH_PLOTS, arg=[list(LAYERS), 3], timeout=90_000)
     titles = page.evaluate(TITLES)
     assert "Intrinsic dimension" in titles and "Local rank" in titles
     assert not any(t.startswith("Diffusion") or t.startswith("Binned") for t in titles)
