@@ -35,7 +35,8 @@ Geometry measures (:mod:`workbench.measures.geometry`; opt-in, not in
 measure                  definition (knobs in ``measure_knobs``)
 =======================  ==================================================================
 ``intrinsic_dimension``  TwoNN (Facco et al. 2017) or MLE (Levina & Bickel 2005) of the
-                         layer's rows (``method``, ``k``, ``discard``, ``max_samples``)
+                         layer's rows (``method``, ``k``, ``discard``, ``max_samples`` =
+                         2000)
 ``local_rank``           mean numerical rank of the Jacobian input → layer at a seeded
                          subset of ``x`` (Patel & Shwartz-Ziv 2024; ``threshold``,
                          ``max_samples`` = 256); needs the tracker's model and inputs
@@ -52,7 +53,10 @@ estimates of a differential entropy; see docs/representation_entropy.md.
 Cost: the Gram-matrix measures (``matrix_renyi``, ``dse``) cost O(n³) per layer, so by default
 they use ``subsample=500`` rows — the estimators' own seeded ``max_samples`` choice, the same
 rows every epoch since n and the seed do not change. ``binned``, ``vne`` and
-``effective_rank`` are cheap (O(n·d) or O(n·d²)) and use every row. Estimation runs with
+``effective_rank`` are cheap (O(n·d) or O(n·d²)) and use every row. Of the geometry measures,
+``intrinsic_dimension`` uses at most 2000 seeded rows (a kNN query, O(n²·d) above 12 columns)
+and ``local_rank`` one batched Jacobian at 256 seeded rows per layer; both knobs are
+``max_samples``. Estimation runs with
 ``threads=1`` BLAS threads by default, several times faster than the default on a busy machine.
 """
 from __future__ import annotations
@@ -88,7 +92,7 @@ MEASURE_TITLES = {"binned": "binned H(T)", "matrix_renyi": "matrix-Rényi S_α(T
 #: Plain-function measures: name → their knobs with defaults (``measure_knobs`` may set these).
 PLAIN_KNOBS = {
     "effective_rank": {"center": False},
-    "intrinsic_dimension": {"method": "twonn", "k": 20, "discard": 0.1, "max_samples": None},
+    "intrinsic_dimension": {"method": "twonn", "k": 20, "discard": 0.1, "max_samples": 2000},
     "local_rank": {"threshold": 1e-3, "max_samples": 256, "atol": 1e-7},
     "spectrum_slope": {"start": 1, "stop": None},
     "condition_number": {},
