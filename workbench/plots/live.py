@@ -181,14 +181,15 @@ class LivePlane(LiveBoard):
 def panels_for(measures, labels: dict[str, str], units: str) -> list[dict]:
     """One plot per tracked quantity of the representation tracker: title, estimator label,
     quantity and y-axis label (naming the unit)."""
-    from ..tracking.representation import EFFECTIVE_RANK, MEASURE_TITLES
+    from ..tracking.representation import MEASURE_TITLES, MEASURES
 
     out = []
     for name in measures:
         label = labels[name]
-        if name == "effective_rank":
-            out.append({"title": "Effective rank", "estimator": label,
-                        "quantity": EFFECTIVE_RANK, "ylabel": "effective rank (unitless)"})
+        if MEASURES[name] is None:  # plain-function measures: unitless, quantity = name
+            out.append({"title": MEASURE_TITLES[name][:1].upper() + MEASURE_TITLES[name][1:],
+                        "estimator": label, "quantity": name,
+                        "ylabel": f"{MEASURE_TITLES[name]} (unitless)"})
             continue
         short = {"binned": "binned H(T)", "matrix_renyi": "matrix-Rényi S_α(T)",
                  "vne": "VNE(T)", "dse": "DSE(T)"}[name]
