@@ -14,12 +14,13 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import panel as pn
 
 from workbench.errors import WorkbenchError
 from workbench.estimators import brute_force
+from workbench.runs import default_root
 from workbench.training.session import TrainingGate
 
 from .components import HEADER_COLOR
@@ -30,11 +31,11 @@ class AppConfig:
     """Settings every page may read (``workbench serve`` flags)."""
 
     max_upload_mb: float = 50.0
-    runs_dir: str = "runs"
+    runs_dir: str = field(default_factory=lambda: str(default_root()))
     #: Trainings (Plane Studio, Entropy Monitor) that run at once; later ones wait in line.
     max_trainings: int = 2
     #: The line itself, shared by every session of one server (:func:`routes` makes it).
-    gate: TrainingGate | None = dataclasses.field(default=None, compare=False)
+    gate: TrainingGate | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
