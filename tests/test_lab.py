@@ -339,7 +339,7 @@ def test_lab_refuses_uploads_over_the_limit():
     the_lab = EstimatorLab(max_upload_mb=0.001, n=100, n_resamples=0, sweeps=False)
     the_lab.upload(npy_bytes(np.zeros((500, 2))), "big.npy")
     assert "over the" in the_lab.error and "limit" in the_lab.error
-    assert the_lab._uploads["x"].data is None
+    assert the_lab._uploads["x"].content is None
 
 
 def test_lab_without_a_file_waits_instead_of_failing(quick_lab):
