@@ -28,7 +28,6 @@ call :meth:`EntropyMonitor.poll`. Every number comes from
 from __future__ import annotations
 
 import functools
-import html
 import time
 
 import holoviews as hv
@@ -66,6 +65,7 @@ from workbench.units import UNITS
 from .components import (
     HEADER_COLOR,
     alert,
+    escape,
     knob_panel,
     param_widget,
     plot_slot,
@@ -528,7 +528,7 @@ class EntropyMonitor(LiveTraining):
             f'<div class="wb-counter-box"><span class="wb-counter-label">{unit} </span>'
             f'<span class="wb-counter-value">{shown}</span>'
             f'<span class="wb-counter-total"> / {self._planned}</span></div>')
-        self._status_w.object = f'<span class="wb-status-text">{html.escape(self.status)}</span>'
+        self._status_w.object = f'<span class="wb-status-text">{escape(self.status)}</span>'
         set_alert(self._error_w, self.error)
         alive = session.alive
         self._start_b.disabled = alive

@@ -43,7 +43,7 @@ MIN_N, MAX_N = 10, 200_000
 #: say at most log n, reached when every sample is distinct.
 SATURATING_FAMILIES = ("discrete", "binning")
 #: An estimate within this fraction of log n counts as sitting at log n.
-SATURATION_RTOL = 0.01
+SATURATION_RTOL = 0.025
 #: What the Lab says about ``auto`` (the rule is :func:`workbench.api.choose_method`).
 AUTO_SUMMARY = ("Picks an estimator from the data: discrete or continuous, and how many "
                 "dimensions (workbench.api.choose_method). The result says which it chose and "
