@@ -162,7 +162,7 @@ def test_auto_shows_the_method_it_chose_and_why(page, server_url, artifacts_dir)
 def test_progress_bar_shows_while_mine_trains(page, server_url, artifacts_dir):
     open_lab(page, server_url)
     choose_method(page, "mine (neural)")
-    expect(page.locator(".wb-result .wb-symbol")).to_have_count(0)  # ksg's result is gone
+    expect(page.locator(".wb-result .wb-symbol")).to_have_count(0, timeout=30_000)  # ksg's gone
     # far more steps than the test waits for, and no early stop: the bar stays up
     for knob, value in (("steps", "200000"), ("patience", "100000")):
         box = page.locator(f".wb-knob-{knob} input")
@@ -170,8 +170,8 @@ def test_progress_bar_shows_while_mine_trains(page, server_url, artifacts_dir):
         box.press("Enter")
     label = page.locator(".wb-progress-label")
     expect(label).to_contain_text("of 200,000", timeout=60_000)
-    expect(label).to_contain_text("left")
-    expect(page.locator("progress.wb-progress")).to_be_visible()
+    expect(label).to_contain_text("left", timeout=30_000)
+    expect(page.locator("progress.wb-progress")).to_be_visible(timeout=30_000)
     page.screenshot(path=artifacts_dir / "estimator_lab_progress.png", full_page=True)
     # switching away stops the training and the page comes back to a kNN estimate
     choose_method(page, "ksg (knn)")
@@ -187,11 +187,11 @@ def test_sample_size_above_the_limit_says_so(page, server_url):
     box.press("Enter")
     banner = page.locator(".wb-error")
     expect(banner).to_contain_text("above the limit of 200,000", timeout=30_000)
-    expect(page.locator(".wb-estimate-value")).to_have_count(0)
+    expect(page.locator(".wb-estimate-value")).to_have_count(0, timeout=30_000)
     box.fill("400")
     box.press("Enter")
     expect(page.locator(".wb-symbol")).to_contain_text("n = 400", timeout=30_000)
-    expect(banner).to_be_hidden()
+    expect(banner).to_be_hidden(timeout=30_000)
 
 
 XSS = '<img src=x onerror="window.__x=1">'
