@@ -254,10 +254,14 @@ class EstimatorLab(TwoPaneApp):
             self.upload_budget.release((self._owner, which))
         if box.reading:
             self.param.update(status=f"Reading {box.reading!r}…", error="")
-        elif (box.content is not None or box.error) and self.source != "upload":
+            return
+        if (box.content is not None or box.error) and self.source != "upload":
             self.source = "upload"  # triggers a request, which shows a refusal as an error
         else:
             self._request()
+        if box.error:  # at once too, not after the running job
+            self.param.update(error=box.error, status="", result=None, n_curve=None,
+                              knob_curve=None, stale=False)
 
     def upload(self, data: bytes, filename: str, which: str = "x") -> None:
         """Hand the Lab a file's bytes as if uploaded (``which`` is ``"x"`` or ``"y"``)."""

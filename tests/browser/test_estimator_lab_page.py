@@ -121,7 +121,7 @@ def test_bad_upload_shows_error_banner(page, server_url, artifacts_dir, filename
     page.locator(".wb-upload-x input[type=file]").set_input_files(
         files=[{"name": filename, "mimeType": "application/octet-stream", "buffer": content}])
     banner = page.locator(".wb-error")
-    expect(banner).to_be_visible()
+    expect(banner).to_be_visible(timeout=30_000)  # after any job already running
     expect(banner).to_contain_text(filename)
     assert "Traceback" not in banner.inner_text()
     page.screenshot(path=artifacts_dir / f"estimator_lab_bad_{filename}.png", full_page=True)
