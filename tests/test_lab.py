@@ -131,6 +131,21 @@ def test_knob_sweep_values_follow_the_declarations():
         lab.knob_sweep_values("ksg", "bandwidth")
 
 
+def test_execution_settings_are_not_sweepable():
+    settings = {"device", "threads", "progress", "callback", "backend"}
+    for method in ("mine", "matrix_renyi", "compressed_ksg"):
+        assert not settings & set(lab.sweepable_knobs(method)), method
+    assert "steps" in lab.sweepable_knobs("mine")
+    with pytest.raises(KnobError, match="execution setting"):
+        lab.knob_sweep_values("mine", "threads")
+
+
+def test_a_knob_without_a_scale_is_swept_across_its_soft_bounds():
+    # noise_std defaults to 0 and has no upper bound that means anything (1e100)
+    values = lab.knob_sweep_values("compressed_ksg", "noise_std")
+    assert values[0] == 0 and values[-1] == 1 and len(values) >= 5
+
+
 def test_every_sweep_value_is_a_valid_knob_value():
     # bounds, exclusive bounds and None defaults of every registered method's knobs
     for quantity in lab.LAB_QUANTITIES:

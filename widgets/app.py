@@ -13,12 +13,13 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import panel as pn
 
 from workbench.errors import WorkbenchError
 from workbench.estimators import brute_force
+from workbench.runs import default_root
 
 from .components import HEADER_COLOR
 
@@ -28,7 +29,7 @@ class AppConfig:
     """Settings every page may read (``workbench serve`` flags)."""
 
     max_upload_mb: float = 50.0
-    runs_dir: str = "runs"
+    runs_dir: str = field(default_factory=lambda: str(default_root()))
 
 
 @dataclass(frozen=True)

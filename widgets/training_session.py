@@ -12,6 +12,9 @@ draws even on a busy machine; the counter and status still move every poll.
 
 Subclasses build their widgets and page, start runs with
 ``self._session.start(...)`` followed by :meth:`_begin`, and implement ``_draw`` and ``_sync``.
+``_draw`` streams rows into a :class:`workbench.plots.live.LiveBoard`, which redraws all plots
+of the run at once; the counter (:meth:`_counter_pane`, :meth:`_show_counter`) shows the
+board's last epoch, so the plots and the counter agree.
 Outside an event loop (a script, a test, a notebook cell that blocks) nothing polls by itself:
 call ``poll()``.
 """
@@ -34,6 +37,13 @@ log = logging.getLogger(__name__)
 
 #: States in which a run's thread may still deliver rows.
 ACTIVE = ("running", "paused", "stopping")
+_COUNTER_CSS = """
+.wb-counter { font-family: var(--bokeh-base-font, sans-serif); line-height: 1.3; }
+.wb-counter .wb-counter-label { color: #555; font-size: 0.95em; }
+.wb-counter .wb-counter-value { font-size: 2em; font-weight: 600; color: #1f4e79; }
+.wb-counter .wb-counter-total { color: #555; font-size: 1.1em; }
+.wb-counter .wb-counter-idle { color: #555; font-size: 1.2em; font-style: italic; }
+"""
 
 
 class LiveTraining(pn.viewable.Viewer):
@@ -134,6 +144,32 @@ class LiveTraining(pn.viewable.Viewer):
         self.param.update(state="running", error="")
         self._start_polling()
         self._sync()
+
+    def flush_plots(self) -> None:
+        """Draw every row received but not yet drawn now (polling throttles drawing)."""
+        if self._undrawn:
+            rows = pd.concat(self._undrawn, ignore_index=True)
+            self._undrawn = []
+            self._draw(rows)
+        self._sync()
+
+    def _counter_pane(self, css_class: str) -> pn.pane.HTML:
+        """The pane of the progress counter (filled by :meth:`_show_counter`)."""
+        return pn.pane.HTML("", css_classes=[css_class], stylesheets=[_COUNTER_CSS], width=170,
+                            margin=(0, 10))
+
+    def _show_counter(self, pane: pn.pane.HTML, unit: str, shown: int | None,
+                      total: int) -> None:
+        """``unit shown / total`` in ``pane``: the last epoch (step) the plots show; "not
+        started" while idle with nothing shown."""
+        if shown is None and self.state == "idle":
+            pane.object = ('<div class="wb-counter"><span class="wb-counter-idle">not started'
+                           '</span></div>')
+            return
+        value = "–" if shown is None else str(shown)
+        pane.object = (f'<div class="wb-counter"><span class="wb-counter-label">{unit} </span>'
+                       f'<span class="wb-counter-value">{value}</span>'
+                       f'<span class="wb-counter-total"> / {total}</span></div>')
 
     def _clear_rows(self) -> None:
         """Forget the rows of the last run (drawn or not)."""

@@ -214,3 +214,15 @@ def test_uploaded_markup_is_shown_as_text_never_run(page, server_url, artifacts_
     page.screenshot(path=artifacts_dir / f"estimator_lab_xss_{filename[-3:]}.png",
                     full_page=True)
     assert page.console_errors == []
+
+
+def test_mine_knob_panel_shows_knobs_but_no_execution_settings(page, server_url):
+    open_lab(page, server_url)
+    family = get_estimator_class("mine").family
+    page.locator(".wb-method select").select_option(label=f"mine ({family})")
+    expect(page.locator(".wb-knob-steps input").first).to_be_visible(timeout=30_000)
+    for setting in ("callback", "device", "threads", "progress"):
+        assert page.locator(f".wb-knob-{setting}").count() == 0, setting
+    expect(page.locator(".wb-knob-embed_dim")).to_contain_text("Embedding dimension")
+    assert page.locator(".wb-knob-seed").count() == 1
+    assert page.console_errors == []

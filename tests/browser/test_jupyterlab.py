@@ -141,7 +141,7 @@ def test_apps_render_and_run_in_jupyterlab(jupyter_lab, page, artifacts_dir):
         studio.locator(".wb-start").scroll_into_view_if_needed()
         expect(studio.locator(".wb-plot-plane canvas").first).to_be_visible(timeout=30_000)
         studio.locator(".wb-start button").click()
-        counter = studio.locator(".wb-epoch-value")
+        counter = studio.locator(".wb-counter-value")
         expect(counter).to_have_text(re.compile(r"^[1-9]\d*$"), timeout=40_000)
         first = int(counter.inner_text())
         expect(counter).not_to_have_text(str(first), timeout=20_000)

@@ -7,7 +7,7 @@ recorded epoch's tidy rows go into a thread-safe queue; the UI thread takes them
 waits for drawing and the UI never waits for training::
 
     session = TrainingSession()
-    session.start(data="tishby12", epochs=50, store=RunStore("runs"))
+    session.start(data="tishby12", epochs=50, store=RunStore())
     ...
     rows = session.drain()        # DataFrame of the rows recorded since the last drain
     session.pause(); session.resume(); session.stop()
