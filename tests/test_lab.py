@@ -232,6 +232,138 @@ def test_load_xy_rejects_unsafe_and_bad_files():
         lab.load_xy(npy_bytes(np.zeros((100, 2))), "big.npy", max_bytes=100)
 
 
+def test_estimate_with_auto_says_what_it_chose_and_why(normal_task):
+    x, y = normal_task.sample(300, 0)
+    choice = wb.api.choose_method(x, y)
+    res = lab.estimate(x, y, method=lab.AUTO, n_resamples=10)
+    assert (res.method_name, res.knobs, res.reason) == (choice.method, choice.knobs,
+                                                        choice.reason)
+    assert res.reason and res.low is not None
+    assert res.value == pytest.approx(float(wb.mutual_info(x, y, method="auto", units="nats")))
+    named = lab.estimate(x, y, method="ksg", n_resamples=0)
+    assert named.reason == "" and named.method_name == "ksg"
+    with pytest.raises(KnobError, match="auto"):
+        lab.estimate(x, y, method=lab.AUTO, n_resamples=0, no_such_knob=1)
+
+
+def test_check_sample_size_names_the_limit_it_crossed():
+    assert lab.check_sample_size(lab.MAX_N) == lab.MAX_N
+    with pytest.raises(InputError, match=r"above the limit of 200,000"):
+        lab.check_sample_size(lab.MAX_N + 1)
+    with pytest.raises(InputError, match="below the minimum"):
+        lab.check_sample_size(lab.MIN_N - 1)
+    with pytest.raises(InputError, match="whole number"):
+        lab.check_sample_size(12.5)
+
+
+def test_entropy_of_distinct_samples_is_saturated_at_log_n():
+    n = 500
+    distinct = np.random.default_rng(0).permutation(10**6)[:n]  # every sample its own symbol
+    for method in ("plugin", "miller_madow"):
+        res = lab.estimate(distinct, method=method, quantity="entropy", n_resamples=0)
+        assert res.value >= math.log(n) - 1e-9 and res.saturated, method
+    fine_bins = lab.estimate(np.random.default_rng(0).normal(size=n), method="binning",
+                             quantity="entropy", n_resamples=0, n_bins=100_000)
+    assert fine_bins.saturated
+    # a well-sampled discrete variable, and a differential entropy, sit far from any ceiling
+    four = np.random.default_rng(0).integers(0, 4, size=n)
+    assert not lab.estimate(four, method="plugin", quantity="entropy", n_resamples=0).saturated
+    wide = np.random.default_rng(0).uniform(0, 10**4, size=n)  # differential H ≈ 9.2 > log n
+    kl = lab.estimate(wide, method="kl", quantity="entropy", n_resamples=0)
+    assert kl.value > math.log(n) and not kl.saturated
+    assert lab.is_saturated(math.log(n), n, "plugin")
+    assert not lab.is_saturated(0.9 * math.log(n), n, "plugin")
+    assert not lab.is_saturated(math.log(n), n, "kl")
+
+
+def test_progress_clock_reports_steps_time_left_and_cancels():
+    now = [0.0]
+    clock = lab.ProgressClock(clock=lambda: now[0])
+    assert clock.report() == lab.ProgressReport("estimate", 0.0)
+    now[0] = 10.0
+    clock(100, 1000, 0.5)  # 100 steps in 10 s: 900 more take about 90 s
+    now[0] = 12.0
+    report = clock.report()
+    assert (report.step, report.total, report.estimate) == (100, 1000, 0.5)
+    assert report.fraction == 0.1 and report.elapsed == 12.0
+    assert report.seconds_left == pytest.approx(88.0)
+    clock.start_stage("interval")
+    assert clock.report() == lab.ProgressReport("interval", 0.0)
+    clock.cancel()
+    with pytest.raises(lab.EstimateCancelled):
+        clock(200, 1000, 0.6)
+    with pytest.raises(lab.EstimateCancelled):
+        clock.start_stage("plots")
+
+
+def test_estimate_reports_neural_training_steps_to_its_clock(normal_task):
+    x, y = normal_task.sample(200, 0)
+    reports = []
+
+    class Recorder(lab.ProgressClock):
+        def __call__(self, step, total, estimate=None):
+            super().__call__(step, total, estimate)
+            reports.append((step, total))
+
+    res = lab.estimate(x, y, method="mine", n_resamples=0, clock=Recorder(), steps=40,
+                       eval_every=10, batch_size=64)
+    assert reports and reports[0] == (10, 40) and all(t == 40 for _, t in reports)
+    assert res.method == "mine(batch_size=64, steps=40, eval_every=10)"  # no callback in it
+    stopped = lab.ProgressClock()
+    stopped.cancel()
+    with pytest.raises(lab.EstimateCancelled):
+        lab.estimate(x, y, method="mine", n_resamples=0, clock=stopped, steps=40,
+                     eval_every=10, batch_size=64)
+
+
+def test_upload_budget_holds_replaces_refuses_and_releases():
+    budget = lab.UploadBudget(1000)
+    budget.hold("a", 600)
+    budget.hold("a", 700)  # a replaces what it held
+    assert budget.used == 700 and budget.held("a") == 700
+    with pytest.raises(FileLoadError, match="upload budget"):
+        budget.hold("b", 400, "'b.npy'")
+    assert budget.used == 700 and budget.held("b") == 0  # refused: b holds nothing
+    budget.hold("b", 300)
+    assert budget.used == 1000
+    with pytest.raises(FileLoadError, match="'big.npy' needs"):
+        budget.hold("a", 800, "'big.npy'")
+    assert budget.held("a") == 0 and budget.used == 300  # a's old file went too
+    budget.release("b")
+    budget.release("nobody")
+    assert budget.used == 0
+    with pytest.raises(InputError):
+        lab.UploadBudget(0)
+
+
+def test_read_upload_parses_once_and_holds_the_larger_of_file_and_arrays():
+    table = np.arange(60.0).reshape(20, 3)
+    data = npy_bytes(table)
+    budget = lab.UploadBudget(10 * len(data))
+    upload = lab.read_upload(data, "t.npy", budget=budget, owner="x")
+    assert isinstance(upload.content, np.ndarray) and np.array_equal(upload.content, table)
+    assert upload.n_bytes == len(data) and budget.held("x") == len(data)
+    # a compressed .npz holds far more in memory than it took to upload
+    buf = io.BytesIO()
+    np.savez_compressed(buf, x=np.zeros((2000, 2)), y=np.zeros(2000))
+    packed = buf.getvalue()
+    big_budget = lab.UploadBudget(10**6)
+    upload = lab.read_upload(packed, "xy.npz", budget=big_budget, owner="x")
+    assert upload.n_bytes == 3 * 2000 * 8 > len(packed) and big_budget.used == upload.n_bytes
+    x, y = lab.xy_from_uploads(upload)
+    assert x.shape == (2000, 2) and y.shape == (2000,)
+    with pytest.raises(FileLoadError, match="upload budget"):
+        lab.read_upload(packed, "xy.npz", budget=lab.UploadBudget(len(packed) + 1), owner="x")
+    # refused before parsing when the file alone is over; failures leave nothing held
+    with pytest.raises(FileLoadError, match="upload budget"):
+        lab.read_upload(b"x" * (budget.limit + 1), "t.npy", budget=budget, owner="x")
+    assert budget.held("x") == 0
+    budget.hold("x", 5)
+    with pytest.raises(FileLoadError, match="wrong header"):
+        lab.read_upload(b"junk", "t.npy", budget=budget, owner="x")
+    assert budget.used == 0
+
+
 # ----- workbench.plots.estimators ------------------------------------------------------------
 def test_plots_label_axes_with_units(normal_task):
     import holoviews as hv
@@ -354,7 +486,7 @@ def test_lab_refuses_uploads_over_the_limit():
     the_lab = EstimatorLab(max_upload_mb=0.001, n=100, n_resamples=0, sweeps=False)
     the_lab.upload(npy_bytes(np.zeros((500, 2))), "big.npy")
     assert "over the" in the_lab.error and "limit" in the_lab.error
-    assert the_lab._uploads["x"].data is None
+    assert the_lab._uploads["x"].content is None
 
 
 def test_lab_without_a_file_waits_instead_of_failing(quick_lab):
@@ -367,6 +499,99 @@ def test_lab_without_a_file_waits_instead_of_failing(quick_lab):
 def test_lab_shows_core_errors_as_messages(quick_lab):
     quick_lab.n_resamples = 5  # bootstrap_ci needs at least 10
     assert "n_resamples" in quick_lab.error and quick_lab.result is None
+
+
+def test_lab_auto_shows_the_method_it_chose_and_why(quick_lab):
+    quick_lab.sweeps = True
+    quick_lab.method = lab.AUTO
+    assert quick_lab.estimator is None and quick_lab.sweep_knob == "(none)"
+    r = quick_lab.result
+    assert r.reason and r.method_name == "ksg" and r.method == "ksg(copula=True)"
+    card = quick_lab._result_html()
+    assert "wb-auto-reason" in card and "auto chose" in card
+    assert set(quick_lab.n_curve["method"]) == {"ksg(copula=True)"}  # plots of the chosen one
+    assert "choose_method" in quick_lab._summary.object and quick_lab.error == ""
+
+
+def test_lab_drops_the_previous_methods_result_at_once(quick_lab):
+    seen = []
+    quick_lab.param.watch(lambda e: seen.append(e.new), "result")
+    quick_lab.method = "ksg2"
+    assert seen[0] is None and seen[-1].method == "ksg2"  # cleared before the new one came
+
+
+def test_lab_marks_the_shown_result_stale_until_the_new_one_arrives(quick_lab):
+    quick_lab.stale = True
+    assert "wb-stale" in quick_lab._result_html() and "out of date" in quick_lab._result_html()
+    quick_lab.seed = 3  # recomputes (synchronously here)
+    assert not quick_lab.stale and "wb-stale" not in quick_lab._result_html()
+
+
+def test_lab_says_when_the_sample_size_is_out_of_range(quick_lab):
+    quick_lab.n = lab.MAX_N + 1
+    assert "above the limit" in quick_lab.error and quick_lab.result is None
+    assert quick_lab._error_w.visible
+    quick_lab.n = 300
+    assert quick_lab.error == "" and quick_lab.result.n == 300
+
+
+def test_lab_flags_a_saturated_entropy():
+    from widgets.estimator_lab import EstimatorLab
+
+    the_lab = EstimatorLab(quantity="entropy", n_resamples=0, sweeps=False)
+    distinct = np.random.default_rng(0).permutation(10**6)[:400].astype(np.int64)
+    the_lab.upload(npy_bytes(distinct), "ids.npy")
+    the_lab.method = "plugin"
+    assert the_lab.result.saturated
+    card = the_lab._result_html()
+    assert "wb-saturated" in card and f"{math.log2(400):.4f} bits" in card
+    the_lab.close()
+
+
+def test_lab_uploads_share_a_budget_and_release_it():
+    from widgets.estimator_lab import EstimatorLab
+
+    table = np.random.default_rng(0).normal(size=(200, 2))
+    data = npy_bytes(table)
+    budget = lab.UploadBudget(int(1.5 * len(data)))
+    first = EstimatorLab(n_resamples=0, sweeps=False, upload_budget=budget)
+    second = EstimatorLab(n_resamples=0, sweeps=False, upload_budget=budget)
+    first.upload(data, "a.npy")
+    assert first.result.n == 200 and budget.used == len(data)
+    assert isinstance(first._uploads["x"].content, lab.Upload)  # parsed once, kept parsed
+    second.upload(data, "b.npy")
+    assert "upload budget" in second.error and second.result is None
+    assert second._error_w.visible and budget.used == len(data)
+    first.clear_uploads()
+    assert budget.used == 0
+    second.upload(data, "b.npy")
+    assert second.error == "" and budget.used == len(data)
+    second.close()  # the session ends
+    assert budget.used == 0
+
+
+def test_banners_escape_user_strings():
+    import panel as pn
+
+    from widgets.components import alert, escape, set_alert
+
+    payload = '<img src=x onerror="window.__x=1">.npy'
+    banner = alert("danger", "wb-error")
+    set_alert(banner, f"{payload!r} is not valid\n\nsecond *paragraph* [link](x)")
+    html = banner._transform_object(banner.object)["object"]  # what the browser receives
+    assert "<img" not in banner.object and "&lt;img src=x onerror=&quot;" in banner.object
+    assert "&lt;em&gt;" not in html and "&lt;a " not in html  # no Markdown either
+    assert escape("a<b>&\"") == "a&lt;b&gt;&amp;&quot;"
+    set_alert(banner, "")
+    assert not banner.visible
+    assert isinstance(banner, pn.pane.Alert)
+
+
+def test_lab_error_banner_shows_an_uploaded_file_name_literally(quick_lab):
+    quick_lab.upload(b"junk", '<img src=x onerror="window.__x=1">.npy')
+    assert "<img" in quick_lab.error  # the message itself is plain text
+    assert "<img" not in quick_lab._error_w.object
+    assert "&lt;img src=x onerror=&quot;window.__x=1&quot;&gt;.npy" in quick_lab._error_w.object
 
 
 # ----- widgets.app and `workbench serve` -----------------------------------------------------

@@ -3,6 +3,11 @@ estimator's ``param`` declarations, and plot panes. Each carries a stable CSS cl
 so browser tests and users' stylesheets can find it."""
 from __future__ import annotations
 
+import asyncio
+import html
+from collections.abc import Callable
+from typing import Any
+
 import panel as pn
 import param
 
@@ -18,7 +23,28 @@ APP_CSS = """
 .wb-result .wb-estimate-units { font-size: 0.55em; color: #555; margin-left: 0.25em; }
 .wb-result .wb-row { color: #333; }
 .wb-result .wb-muted { color: #777; font-size: 0.9em; }
+.wb-result.wb-stale > div:not(.wb-stale-note) { opacity: 0.4; }
+.wb-result .wb-stale-note { color: #8a6d3b; font-style: italic; }
+.wb-result .wb-auto-reason { color: #1f4e79; }
+.wb-result .wb-saturated { color: #8a4b08; font-weight: 600; }
 """
+
+
+def escape(text: Any) -> str:
+    """``text`` as literal HTML: the one escaper for every string a user controls (file names,
+    CSV cells, column names, run names, exception text) before it goes into an HTML or
+    Markdown pane. Markup in ``text`` is shown, never run."""
+    return html.escape(str(text), quote=True)
+
+
+def plain_html(message: str) -> str:
+    """A plain-text ``message`` as one HTML block for a Markdown pane (an alert): escaped by
+    :func:`escape`, blank lines start paragraphs, and Markdown syntax (``*``, ``_``, links)
+    stays literal because Markdown leaves a raw HTML block alone."""
+    paragraphs = [p for p in str(message).split("\n\n") if p.strip()]
+    body = "".join('<div class="wb-alert-paragraph">'
+                   + escape(p.strip()).replace("\n", "<br>") + "</div>" for p in paragraphs)
+    return f'<div class="wb-alert-text">{body}</div>'
 
 
 def error_message(exc: BaseException) -> str:
@@ -76,8 +102,9 @@ def alert(alert_type: str, css_class: str) -> pn.pane.Alert:
 
 
 def set_alert(banner: pn.pane.Alert, message: str) -> None:
-    """Show ``message`` in ``banner``; an empty message hides it."""
-    banner.object = message
+    """Show the plain-text ``message`` in ``banner`` (escaped: it may quote file names and
+    exception text); an empty message hides it."""
+    banner.object = plain_html(message) if message else ""
     banner.visible = bool(message)
 
 
@@ -87,41 +114,77 @@ def _megabytes(n_bytes: int) -> str:
 
 
 class UploadBox(pn.viewable.Viewer):
-    """A file picker for ``.npy``/``.npz``/``.csv`` that keeps the bytes in memory (nothing is
-    written to disk) and rejects files over ``max_bytes`` before anything parses them."""
+    """A file picker for ``.npy``/``.npz``/``.csv`` that turns a file into what ``reader``
+    returns (e.g. parsed arrays) once, on arrival, and keeps only that: the bytes are dropped,
+    also from the file widget. Files over ``max_bytes`` are refused before anything parses
+    them; ``reader``'s errors become :attr:`error`. In a served page the reading runs off the
+    event loop."""
 
-    data = param.Bytes(default=None, allow_None=True, doc="Bytes of the accepted file.")
+    content = param.Parameter(default=None, doc="What reader made of the accepted file.")
     filename = param.String(default="", doc="Name of the accepted file.")
     error = param.String(default="", doc="Why the last file was refused ('' when accepted).")
+    reading = param.String(default="", doc="Name of the file being read ('' when idle).")
     max_bytes = param.Integer(default=DEFAULT_MAX_BYTES, bounds=(1, None), constant=True,
                               doc="Largest accepted file, in bytes.")
 
-    def __init__(self, label: str, css_class: str, **params):
+    def __init__(self, label: str, css_class: str, reader: Callable[[bytes, str], Any],
+                 **params):
         super().__init__(**params)
+        self._reader = reader
         self._input = pn.widgets.FileInput(accept=",".join(SUPPORTED_SUFFIXES), multiple=False,
                                            css_classes=[css_class], sizing_mode="stretch_width")
         self._input.param.watch(self._on_upload, "value")
         limit = _megabytes(self.max_bytes)
         self._label = pn.pane.Markdown(f"{label} <small>(.npy, .npz, .csv; at most {limit})"
                                        "</small>", margin=(0, 10))
-        self._layout = pn.Column(self._label, self._input, sizing_mode="stretch_width")
+        self._loaded = pn.pane.HTML("", css_classes=[f"{css_class}-loaded"], margin=(0, 10))
+        self._layout = pn.Column(self._label, self._input, self._loaded,
+                                 sizing_mode="stretch_width")
 
     def accept(self, data: bytes | None, filename: str) -> None:
         """Take a file's bytes (what the widget does on upload; also for scripts and tests)."""
-        if data is not None and len(data) > self.max_bytes:
-            self.param.update(data=None, filename="", error=(
-                f"{filename!r} is {_megabytes(len(data))}, over the {_megabytes(self.max_bytes)} "
-                "upload limit; subsample it first"))
-            return
-        self.param.update(data=data, filename=filename or "", error="")
+        self._apply(filename, *self._read(data, filename))
+
+    def _read(self, data: bytes | None, filename: str) -> tuple[Any, str]:
+        """``(content, error)``; runs on a worker thread in a served page."""
+        if data is None:
+            return None, ""
+        if len(data) > self.max_bytes:
+            return None, (f"{filename!r} is {_megabytes(len(data))}, over the "
+                          f"{_megabytes(self.max_bytes)} upload limit; subsample it first")
+        try:
+            return self._reader(data, filename), ""
+        except Exception as exc:  # shown in a banner, never a traceback
+            return None, error_message(exc)
+
+    def _apply(self, filename: str, content: Any, error: str) -> None:
+        ok = content is not None
+        self.param.update(content=content, filename=filename if ok else "", error=error,
+                          reading="")
+        self._loaded.object = (f"<small>loaded: <b>{escape(filename)}</b></small>" if ok
+                               else "")
 
     def clear(self) -> None:
-        self.param.update(data=None, filename="", error="")
+        self.param.update(content=None, filename="", error="", reading="")
+        self._loaded.object = ""
         self._input.param.update(value=None, filename=None)
 
     def _on_upload(self, event) -> None:
-        if event.new is not None:
-            self.accept(event.new, self._input.filename or "upload")
+        if event.new is None:
+            return
+        data, filename = event.new, self._input.filename or "upload"
+        self._input.param.update(value=None)  # keep what was read, not the bytes
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.accept(data, filename)
+            return
+        self.reading = filename
+
+        async def read() -> None:
+            self._apply(filename, *await loop.run_in_executor(None, self._read, data, filename))
+
+        pn.state.execute(read)
 
     def __panel__(self):
         return self._layout

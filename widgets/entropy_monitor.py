@@ -30,7 +30,6 @@ together.
 from __future__ import annotations
 
 import functools
-import html
 import time
 
 import pandas as pd
@@ -65,6 +64,7 @@ from workbench.units import UNITS
 from .components import (
     HEADER_COLOR,
     alert,
+    escape,
     knob_panel,
     param_widget,
     plot_slot,
@@ -295,7 +295,7 @@ class EntropyMonitor(LiveTraining):
         if not hasattr(self, "_counter_w"):
             return
         self._show_counter(self._counter_w, unit, self.counter, self._planned)
-        self._status_w.object = f'<span class="wb-status-text">{html.escape(self.status)}</span>'
+        self._status_w.object = f'<span class="wb-status-text">{escape(self.status)}</span>'
         set_alert(self._error_w, self.error)
         alive = session.alive
         self._start_b.disabled = alive

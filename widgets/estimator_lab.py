@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import html
 import logging
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,7 +24,7 @@ import param
 
 from workbench import lab
 from workbench.api import make_estimator
-from workbench.errors import WorkbenchError
+from workbench.errors import FileLoadError, WorkbenchError
 from workbench.estimators import get_estimator_class
 from workbench.estimators.base import QUANTITY_SYMBOLS, Estimator
 from workbench.io import DEFAULT_MAX_BYTES
@@ -38,6 +38,7 @@ from .components import (
     UploadBox,
     alert,
     error_message,
+    escape,
     knob_panel,
     param_widget,
     plot_slot,
@@ -54,6 +55,8 @@ _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="estimator-lab"
 _PREFERRED = {"mutual_info": ("ksg", "gaussian", "plugin"),
               "entropy": ("kl", "gaussian", "plugin")}
 _NO_SWEEP = "(none)"
+#: Seconds between two looks at a running job's progress.
+_PROGRESS_EVERY_S = 0.25
 
 
 class _Waiting(Exception):
@@ -69,10 +72,10 @@ class _Job:
     dataset: str | None
     n: int
     seed: int
-    x_file: tuple | None
-    y_file: tuple | None
+    x_upload: lab.Upload | None
+    y_upload: lab.Upload | None
+    upload_error: str
     y_columns: str
-    max_bytes: int
     quantity: str
     method: str
     knobs: dict
@@ -82,6 +85,7 @@ class _Job:
     n_seeds: int
     budget: float
     notes: list = field(default_factory=list)
+    progress: lab.ProgressClock = field(default_factory=lab.ProgressClock)
 
 
 def _loop_running() -> bool:
@@ -113,8 +117,9 @@ class EstimatorLab(TwoPaneApp):
                           doc="Ground-truth task (exact MI known).")
     dataset = param.Selector(default=None, objects=[], allow_None=True,
                              doc="Built-in dataset: x are its inputs, y its labels.")
-    n = param.Integer(default=500, bounds=(10, 200_000),
-                      doc="Sample size: rows drawn from the task or the dataset.")
+    n = param.Integer(default=500, doc=(
+        f"Sample size: rows drawn from the task or the dataset ({lab.MIN_N} to "
+        f"{lab.MAX_N:,}; outside that range the page says so and waits)."))
     seed = param.Integer(default=0, bounds=(0, None),
                          doc="Seed of the samples drawn (task, dataset rows) and of the "
                              "bootstrap.")
@@ -123,12 +128,16 @@ class EstimatorLab(TwoPaneApp):
         "the other columns are x. An .npz with arrays named x and y needs nothing here."))
     max_upload_mb = param.Number(default=DEFAULT_MAX_BYTES / 2**20, bounds=(0.001, None),
                                  constant=True, doc="Largest upload accepted, in MB (2**20 bytes).")
+    upload_budget = param.ClassSelector(class_=lab.UploadBudget, default=lab.UPLOAD_BUDGET,
+                                        instantiate=False, constant=True, precedence=-1, doc=(
+        "Budget of upload bytes shared with the other sessions of this process "
+        "(workbench.lab.UPLOAD_BUDGET); this Lab's files are released when it closes."))
     # ----- estimator ----------------------------------------------------------------------
     quantity = param.Selector(default="mutual_info", objects={"I(X;Y)": "mutual_info",
                                                               "H(X)": "entropy"},
                               doc="Mutual information, or entropy of x.")
     method = param.Selector(default=None, objects=[], allow_None=True,
-                            doc="Estimator (registered method name).")
+                            doc="Estimator (registered method name, or 'auto').")
     units = param.Selector(default="bits", objects=list(UNITS), doc="Units of every number.")
     n_resamples = param.Integer(default=20, bounds=(0, 500), doc=(
         "Bootstrap resamples for the interval (0 turns it off; otherwise at least 10)."))
@@ -153,20 +162,27 @@ class EstimatorLab(TwoPaneApp):
     warning = param.String(default="", doc="Caveats about the last result ('' if none).")
     status = param.String(default="", doc="What the Lab is waiting for ('' if nothing).")
     busy = param.Boolean(default=False, doc="True while an estimate is being computed.")
+    stale = param.Boolean(default=False, doc=(
+        "True from a change until its estimate arrives: what is shown is out of date."))
 
     def __init__(self, **params):
         self._estimators: dict[str, Estimator] = {}
         self._generation = 0
         self._ready = False
+        self._clock: lab.ProgressClock | None = None  # of the job running now
+        self._owner = object()  # this Lab's key in the upload budget
         super().__init__(**params)
         self._init_sources()
         self._uploads = {
             "x": UploadBox("x file (or x and y columns)", "wb-upload-x",
+                           functools.partial(self._read_upload, "x"),
                            max_bytes=self._max_bytes()),
             "y": UploadBox("y file (optional)", "wb-upload-y",
+                           functools.partial(self._read_upload, "y"),
                            max_bytes=self._max_bytes())}
-        for box in self._uploads.values():
-            box.param.watch(self._on_upload, ["data", "error"])
+        for which, box in self._uploads.items():
+            box.param.watch(functools.partial(self._on_upload, which),
+                            ["content", "error", "reading"])
         self._build_widgets()
         self._on_quantity()
         self._ready = True
@@ -186,31 +202,38 @@ class EstimatorLab(TwoPaneApp):
     @param.depends("quantity", watch=True)
     def _on_quantity(self) -> None:
         names = lab.methods_for(self.quantity)
-        self.param.method.objects = {f"{m} ({get_estimator_class(m).family})": m for m in names}
-        if self.method not in names:
+        self.param.method.objects = {
+            "auto (chosen from the data)": lab.AUTO,
+            **{f"{m} ({get_estimator_class(m).family})": m for m in names}}
+        if self.method not in (lab.AUTO, *names):
             preferred = [m for m in _PREFERRED[self.quantity] if m in names]
             self.method = (preferred or names or [None])[0]  # _on_method recomputes
-        elif self.estimator is None:
+        elif self.estimator is None and self.method != lab.AUTO:
             self._on_method()
         else:
             self._request()  # same method, other quantity
 
     @param.depends("method", watch=True)
     def _on_method(self) -> None:
+        # the previous method's result and plots go at once: they are not this method's
+        self.param.update(result=None, n_curve=None, knob_curve=None, warning="")
         if self.method is None:
             self.estimator = None
             return
-        if self.method not in self._estimators:
+        if self.method == lab.AUTO:
+            self.estimator = None
+        elif self.method not in self._estimators:
             est = make_estimator(self.method)
             est.param.watch(lambda *_: self._request(), est.knob_names())
             self._estimators[self.method] = est
-        self.estimator = self._estimators[self.method]
-        knobs = lab.sweepable_knobs(self.method)
+        if self.method != lab.AUTO:
+            self.estimator = self._estimators[self.method]
+        knobs = [] if self.method == lab.AUTO else lab.sweepable_knobs(self.method)
         self.param.sweep_knob.objects = [_NO_SWEEP, *knobs]
         if self.sweep_knob not in knobs:
             self.sweep_knob = knobs[0] if knobs else _NO_SWEEP
         if hasattr(self, "_knob_holder"):
-            self._knob_holder.objects = [knob_panel(self.estimator)]
+            self._knob_holder.objects = [self._knobs_view()]
             self._summary.object = self._method_summary()
         self._request()
 
@@ -219,21 +242,33 @@ class EstimatorLab(TwoPaneApp):
     def _on_input(self) -> None:
         self._request()
 
-    def _on_upload(self, *events) -> None:
-        box = events[0].obj
-        if box.error:  # refused before parsing (too large)
-            self.param.update(error=box.error, status="", result=None, n_curve=None,
-                              knob_curve=None)
-        elif box.data is not None and self.source != "upload":
-            self.source = "upload"  # triggers a request
+    def _read_upload(self, which: str, data: bytes, filename: str) -> lab.Upload:
+        """Parse an uploaded file once (on a worker thread in a served page), holding its
+        size in the process's upload budget."""
+        return lab.read_upload(data, filename, max_bytes=self._max_bytes(),
+                               budget=self.upload_budget, owner=(self._owner, which))
+
+    def _on_upload(self, which: str, *events) -> None:
+        box = self._uploads[which]
+        if box.content is None:
+            self.upload_budget.release((self._owner, which))
+        if box.reading:
+            self.param.update(status=f"Reading {box.reading!r}…", error="")
+            return
+        if (box.content is not None or box.error) and self.source != "upload":
+            self.source = "upload"  # triggers a request, which shows a refusal as an error
         else:
             self._request()
+        if box.error:  # at once too, not after the running job
+            self.param.update(error=box.error, status="", result=None, n_curve=None,
+                              knob_curve=None, stale=False)
 
     def upload(self, data: bytes, filename: str, which: str = "x") -> None:
         """Hand the Lab a file's bytes as if uploaded (``which`` is ``"x"`` or ``"y"``)."""
         self._uploads[which].accept(data, filename)
 
     def clear_uploads(self) -> None:
+        """Forget the uploaded files (and free their share of the upload budget)."""
         for box in self._uploads.values():
             box.clear()
         self._request()
@@ -245,11 +280,11 @@ class EstimatorLab(TwoPaneApp):
 
     # ----- computation ------------------------------------------------------------------
     def _job(self) -> _Job:
-        boxes = self._uploads
-        files = {k: (b.data, b.filename) if b.data is not None else None for k, b in boxes.items()}
         return _Job(source=self.source, task=self._tasks.get(self.task), dataset=self.dataset,
-                    n=self.n, seed=self.seed, x_file=files["x"], y_file=files["y"],
-                    y_columns=self.y_columns, max_bytes=self._max_bytes(),
+                    n=self.n, seed=self.seed, x_upload=self._uploads["x"].content,
+                    y_upload=self._uploads["y"].content,
+                    upload_error=self._uploads["x"].error or self._uploads["y"].error,
+                    y_columns=self.y_columns,
                     quantity=self.quantity, method=self.method,
                     knobs=self.estimator.knobs() if self.estimator else {},
                     n_resamples=self.n_resamples, sweeps=self.sweeps,
@@ -260,6 +295,8 @@ class EstimatorLab(TwoPaneApp):
     def _load(job: _Job):
         if job.method is None:
             raise _Waiting("No estimator is registered for this quantity yet.")
+        if job.source != "upload":
+            lab.check_sample_size(job.n)
         if job.source == "task":
             if job.task is None:
                 raise _Waiting("No ground-truth task is available; upload a file instead.")
@@ -270,18 +307,21 @@ class EstimatorLab(TwoPaneApp):
                 raise _Waiting("No built-in dataset is available; upload a file instead.")
             x, y = lab.dataset_xy(job.dataset, job.n, job.seed)
             return x, (None if job.quantity == "entropy" else y), None
-        if job.x_file is None:
+        if job.upload_error:  # refused: too large, over the budget, or unreadable
+            raise FileLoadError(job.upload_error)
+        if job.x_upload is None:
             raise _Waiting("Upload a .npy, .npz or .csv file of samples (rows) to start.")
-        (xb, xname), (yb, yname) = job.x_file, job.y_file or (None, None)
-        x, y = lab.load_xy(xb, xname, yb, yname, y_columns=job.y_columns,
-                           quantity=job.quantity, max_bytes=job.max_bytes)
+        x, y = lab.xy_from_uploads(job.x_upload, job.y_upload, y_columns=job.y_columns,
+                                   quantity=job.quantity)
         return x, y, None
 
     @staticmethod
     def _estimate_stage(job: _Job):
         x, y, truth = EstimatorLab._load(job)
-        cls = get_estimator_class(job.method)
-        if cls.data_kind == "discrete" and not is_discrete(x):
+        cls = None if job.method == lab.AUTO else get_estimator_class(job.method)
+        if cls is None:
+            pass  # auto picks by the data's kind
+        elif cls.data_kind == "discrete" and not is_discrete(x):
             job.notes.append(f"{job.method} is meant for discrete data but x looks continuous: "
                              "each distinct value counts as its own symbol, so the estimate "
                              "grows like log n. Bin the data or pick a continuous method.")
@@ -290,19 +330,22 @@ class EstimatorLab(TwoPaneApp):
                              "a discrete method such as 'plugin'.")
         result = lab.estimate(x, y, method=job.method, quantity=job.quantity,
                               n_resamples=job.n_resamples, bootstrap_seed=job.seed,
-                              truth=truth, interval_budget_s=job.budget, **job.knobs)
+                              truth=truth, interval_budget_s=job.budget, clock=job.progress,
+                              **job.knobs)
         if result.note:
             job.notes.append(result.note + "; raise the time budget to compute it")
         return x, y, truth, result
 
     @staticmethod
-    def _sweep_stage(job: _Job, x, y, truth, seconds: float):
+    def _sweep_stage(job: _Job, x, y, truth, result: lab.LabEstimate):
+        job.progress.start_stage("plots")
+        # what computed the estimate: the method auto chose, with its knobs
+        method, knobs, seconds = result.method_name, result.knobs, result.seconds
         n = len(as_samples(x, "x", dtype=None))
-        est = get_estimator_class(job.method)(**job.knobs)
+        est = get_estimator_class(method)(**knobs)
         ns = lab.default_ns(n, min_n=est.min_samples() + 1)
         seeds = range(job.seed, job.seed + job.n_seeds)
-        knob_values = lab.knob_sweep_values(job.method, job.sweep_knob,
-                                            job.knobs.get(job.sweep_knob)) \
+        knob_values = lab.knob_sweep_values(method, job.sweep_knob, knobs.get(job.sweep_knob)) \
             if job.sweep_knob else []
         runs = len(ns) * len(seeds) + len(knob_values)
         # smaller n are faster, so this overestimates: a conservative guard
@@ -318,16 +361,15 @@ class EstimatorLab(TwoPaneApp):
                              f"{job.budget:g} s time budget; raise it or use fewer seeds")
             return None, None
         if job.source == "task":
-            n_frame = lab.error_vs_n(job.task, job.method, ns, seeds, quantity=job.quantity,
-                                     **job.knobs)
+            n_frame = lab.error_vs_n(job.task, method, ns, seeds, quantity=job.quantity, **knobs)
         else:
-            n_frame = lab.estimate_vs_n(x, y, method=job.method, ns=ns, seeds=seeds,
-                                        quantity=job.quantity, truth=truth, **job.knobs)
+            n_frame = lab.estimate_vs_n(x, y, method=method, ns=ns, seeds=seeds,
+                                        quantity=job.quantity, truth=truth, **knobs)
         knob_frame = None
         if job.sweep_knob:
-            knob_frame = lab.estimate_vs_knob(x, y, method=job.method, knob=job.sweep_knob,
+            knob_frame = lab.estimate_vs_knob(x, y, method=method, knob=job.sweep_knob,
                                               values=knob_values, quantity=job.quantity,
-                                              truth=truth, **job.knobs)
+                                              truth=truth, **knobs)
             skipped = knob_frame.attrs.get("skipped", {})
             if skipped:
                 value, message = next(iter(skipped.items()))
@@ -344,7 +386,7 @@ class EstimatorLab(TwoPaneApp):
             x, y, truth, result = self._estimate_stage(job)
             self._apply_estimate(job, result)
             if job.sweeps:
-                self._apply_sweeps(job, *self._sweep_stage(job, x, y, truth, result.seconds))
+                self._apply_sweeps(job, *self._sweep_stage(job, x, y, truth, result))
         except Exception as exc:  # every failure becomes a banner, never a traceback
             self._fail(exc)
         finally:
@@ -353,6 +395,8 @@ class EstimatorLab(TwoPaneApp):
     def _request(self) -> None:
         if not self._ready:
             return
+        self._cancel_running()
+        self.stale = True  # at once: what is shown no longer matches the settings
         if self.debounce_ms == 0 or not _loop_running():
             self.refresh()  # no event loop (script, test): nothing to debounce against
             return
@@ -364,22 +408,30 @@ class EstimatorLab(TwoPaneApp):
 
         pn.state.execute(run)
 
+    def _cancel_running(self) -> None:
+        """Stop the job running now, if any, at its next progress report (its result would
+        be thrown away)."""
+        if self._clock is not None:
+            self._clock.cancel()
+            self._clock = None
+
     async def _run(self, generation: int) -> None:
         await asyncio.sleep(self.debounce_ms / 1000)
         if generation != self._generation:
             return  # a newer change arrived during the wait
         job = self._job()
+        self._clock = job.progress
         loop = asyncio.get_running_loop()
         self.busy = True
         try:
-            x, y, truth, result = await loop.run_in_executor(_EXECUTOR, self._estimate_stage,
-                                                             job)
+            x, y, truth, result = await self._watch(
+                generation, job, loop.run_in_executor(_EXECUTOR, self._estimate_stage, job))
             if generation != self._generation:
                 return
             self._apply_estimate(job, result)
             if job.sweeps:
-                frames = await loop.run_in_executor(_EXECUTOR, self._sweep_stage, job, x, y,
-                                                    truth, result.seconds)
+                frames = await self._watch(generation, job, loop.run_in_executor(
+                    _EXECUTOR, self._sweep_stage, job, x, y, truth, result))
                 if generation == self._generation:
                     self._apply_sweeps(job, *frames)
         except Exception as exc:
@@ -387,10 +439,22 @@ class EstimatorLab(TwoPaneApp):
                 self._fail(exc)
         finally:
             if generation == self._generation:
+                self._clock = None
                 self.busy = False
+                self._show_progress(None)
+
+    async def _watch(self, generation: int, job: _Job, future):
+        """Await a worker's ``future``, showing the job's progress meanwhile."""
+        while True:
+            done, _ = await asyncio.wait({future}, timeout=_PROGRESS_EVERY_S)
+            if done:
+                return future.result()
+            if generation == self._generation:
+                self._show_progress(job)
 
     def _apply_estimate(self, job: _Job, result) -> None:
-        self.param.update(result=result, error="", status="", warning="\n\n".join(job.notes))
+        self.param.update(result=result, error="", status="", warning="\n\n".join(job.notes),
+                          stale=False)
         if not job.sweeps:
             self.param.update(n_curve=None, knob_curve=None)
 
@@ -401,20 +465,61 @@ class EstimatorLab(TwoPaneApp):
     def _fail(self, exc: Exception) -> None:
         if isinstance(exc, _Waiting):
             self.param.update(status=str(exc), error="", warning="", result=None, n_curve=None,
-                              knob_curve=None)
+                              knob_curve=None, stale=False)
             return
         if not isinstance(exc, WorkbenchError):
             log.exception("Estimator Lab: unexpected error")
         self.param.update(error=error_message(exc), status="", warning="", result=None,
-                          n_curve=None, knob_curve=None)
+                          n_curve=None, knob_curve=None, stale=False)
 
     # ----- view -------------------------------------------------------------------------
     def _method_summary(self) -> str:
         if self.method is None:
             return ""
+        if self.method == lab.AUTO:
+            return f"<small>{escape(lab.AUTO_SUMMARY)}</small>"
         cls = get_estimator_class(self.method)
-        refs = f"<br><small>{html.escape(cls.references)}</small>" if cls.references else ""
-        return f"<small>{html.escape(cls.summary)}</small>{refs}"
+        refs = f"<br><small>{escape(cls.references)}</small>" if cls.references else ""
+        return f"<small>{escape(cls.summary)}</small>{refs}"
+
+    def _knobs_view(self):
+        if self.estimator is None:
+            return pn.pane.HTML("<small><i>auto has no knobs: the rule sets the chosen "
+                                "method's.</i></small>", css_classes=["wb-knobs"],
+                                margin=(0, 10))
+        return knob_panel(self.estimator)
+
+    def _show_progress(self, job: _Job | None) -> None:
+        """The working indicator: hidden when idle; a bar that fills with the training steps
+        of estimators that report them (with a guess of the time left), an endless bar for
+        the others."""
+        if not hasattr(self, "_working"):
+            return
+        if job is None:
+            self._working.visible = self.busy or self.stale
+            if self._working.visible:
+                self._progress_text.object = self._progress_label("Recomputing after your "
+                                                                  "change…")
+                self._progress_w.value = -1
+            return
+        report = job.progress.report()
+        what = {"estimate": f"the estimate with <b>{escape(job.method)}</b>",
+                "interval": "the bootstrap interval", "plots": "the plots"}[report.stage]
+        text = f"Computing {what}… {report.elapsed:.0f} s"
+        if report.fraction is not None and report.stage == "estimate":
+            text += (f" · training step {report.step:,} of {report.total:,}")
+            if report.seconds_left is not None:
+                text += (f" · about {report.seconds_left:.0f} s left at most (training stops "
+                         "early once the held-out bound stops improving)")
+            self._progress_w.value = min(int(1000 * report.fraction), 1000)
+        else:
+            self._progress_w.value = -1  # no step count: an endless bar
+        self._progress_text.object = self._progress_label(text)
+        self._working.visible = True
+
+    @staticmethod
+    def _progress_label(text: str) -> str:
+        return f'<small class="wb-progress-label">{text}</small>'
 
     def _build_widgets(self) -> None:
         w = pn.widgets
@@ -440,8 +545,7 @@ class EstimatorLab(TwoPaneApp):
         self._method_w = bound(w.Select, "method", "Estimator", "method")
         self._summary = pn.pane.HTML(self._method_summary(), css_classes=["wb-method-summary"],
                                      margin=(0, 10), **wide)
-        self._knob_holder = pn.Column(knob_panel(self.estimator) if self.estimator else None,
-                                      **wide)
+        self._knob_holder = pn.Column(self._knobs_view() if self.method else None, **wide)
         self._units_w = bound(w.RadioButtonGroup, "units", "", "units")
         self._resamples_w = bound(w.IntInput, "n_resamples", "Bootstrap resamples (0 = off)",
                                   "resamples")
@@ -454,6 +558,13 @@ class EstimatorLab(TwoPaneApp):
         self._status_w = alert("info", "wb-status")
         self._result_w = pn.pane.HTML("", css_classes=["wb-result"], stylesheets=[APP_CSS],
                                       min_height=120, **wide)
+        self._progress_text = pn.pane.HTML("", css_classes=["wb-progress-text"],
+                                           margin=(0, 10), **wide)
+        self._progress_w = pn.indicators.Progress(value=-1, max=1000, active=True,
+                                                  bar_color="info", css_classes=["wb-progress"],
+                                                  height=12, margin=(0, 10), **wide)
+        self._working = pn.Column(self._progress_text, self._progress_w,
+                                  css_classes=["wb-working"], visible=False, **wide)
         self._n_plot = plot_slot("wb-plot-n")
         self._knob_plot = plot_slot("wb-plot-knob")
         self._controls = pn.Column(
@@ -468,14 +579,15 @@ class EstimatorLab(TwoPaneApp):
         self._body = pn.Column(
             self._result_w, pn.Row(self._n_plot, self._knob_plot, sizing_mode="stretch_width"),
             sizing_mode="stretch_width")
-        self._output = pn.Column(self._error_w, self._warning_w, self._status_w, self._body,
+        self._output = pn.Column(self._error_w, self._warning_w, self._status_w, self._working,
+                                 self._body,
                                  css_classes=["wb-output"], sizing_mode="stretch_width",
                                  min_width=500)
         self._sync_view()
         self._draw_plots()
 
     @param.depends("source", "task", "quantity", "units", "result", "error", "warning",
-                   "status", "busy", "sweeps", watch=True)
+                   "status", "busy", "stale", "sweeps", watch=True)
     def _sync_view(self) -> None:
         if not hasattr(self, "_output"):
             return
@@ -491,6 +603,8 @@ class EstimatorLab(TwoPaneApp):
         set_alert(self._status_w, self.status)
         self._result_w.object = self._result_html()
         self._body.loading = self.busy
+        if not self.busy:  # while busy, _watch shows the job's progress
+            self._show_progress(None)
         self._sweep_knob_w.disabled = self._seeds_w.disabled = not self.sweeps
 
     @param.depends("n_curve", "knob_curve", "units", watch=True)
@@ -508,18 +622,28 @@ class EstimatorLab(TwoPaneApp):
         value = lab.task_truth(task, self.quantity)
         truth = "unknown" if value is None else f"{from_nats(value, self.units):.4g}"
         symbol = QUANTITY_SYMBOLS[self.quantity]
-        desc = html.escape(task.description) if task.description else ""
+        desc = escape(task.description) if task.description else ""
         return f"<small>{desc}<br>true {symbol} = {truth} {self.units}</small>"
 
     def _result_html(self) -> str:
         if self.result is None:
             return ""
         r = self.result.to(self.units)
-        u = html.escape(r.units)
-        rows = [f'<div class="wb-symbol">{r.symbol} by <b>{html.escape(r.method)}</b>, '
+        u = escape(r.units)
+        auto = " (auto)" if r.reason else ""
+        rows = [f'<div class="wb-symbol">{r.symbol} by <b>{escape(r.method)}</b>{auto}, '
                 f"n = {r.n}</div>",
                 f'<div class="wb-big"><span class="wb-estimate-value">{r.value:.4f}</span>'
                 f'<span class="wb-estimate-units">{u}</span></div>']
+        if r.reason:
+            rows.append(f'<div class="wb-row wb-auto-reason">auto chose '
+                        f"<b>{escape(r.method)}</b>: {escape(r.reason)}</div>")
+        if r.saturated:
+            ceiling = from_nats(math.log(r.n), self.units)
+            rows.append(f'<div class="wb-row wb-saturated">saturated: {r.symbol} sits at '
+                        f"log n = {ceiling:.4f} {u}, the most n = {r.n} samples can give "
+                        "(nearly every sample is its own symbol), so it measures the sample "
+                        "size, not the data. Bin the data or pick a continuous method.</div>")
         if r.low is not None:
             kind = "bootstrap" if r.scheme == "bootstrap" else "subsampling"
             rows.append(f'<div class="wb-row wb-ci">{round(100 * r.confidence)}% interval '
@@ -531,15 +655,23 @@ class EstimatorLab(TwoPaneApp):
                         f"{u}</div>")
         rows.append(f'<div class="wb-muted wb-time">computed in '
                     f'<span class="wb-seconds">{r.seconds:.3g}</span> s (point estimate)</div>')
+        if self.stale:
+            rows.insert(0, '<div class="wb-stale-note">out of date: recomputing for the new '
+                           "settings…</div>")
+            return '<div class="wb-result wb-stale">' + "".join(rows) + "</div>"
         return '<div class="wb-result">' + "".join(rows) + "</div>"
 
     def _max_bytes(self) -> int:
         return int(self.max_upload_mb * 2**20)
 
     def close(self) -> None:
-        """Drop pending and running recomputations (their results are no longer shown)."""
+        """Drop pending and running recomputations (their results are no longer shown) and
+        free this Lab's share of the upload budget."""
         self._generation += 1
         self._ready = False
+        self._cancel_running()
+        for which in self._uploads:
+            self.upload_budget.release((self._owner, which))
 
 
 

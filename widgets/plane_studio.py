@@ -22,7 +22,6 @@ script, a test) nothing polls by itself: call :meth:`PlaneStudio.poll`.
 from __future__ import annotations
 
 import functools
-import html
 
 import pandas as pd
 import panel as pn
@@ -49,6 +48,7 @@ from workbench.training.experiments import checked_arch, default_arch
 from .components import (
     TwoPaneApp,
     alert,
+    escape,
     knob_panel,
     param_widget,
     plot_slot,
@@ -243,7 +243,7 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         selected = [r for r in self._run_list.value if r in options.values()]
         self._run_list.param.update(options=options, value=selected)
         self._run_note.object = (f"<small>{len(options)} saved run(s) in "
-                                 f"<code>{html.escape(str(self.runs_dir))}</code>. Select one to "
+                                 f"<code>{escape(str(self.runs_dir))}</code>. Select one to "
                                  "view it, two or more to overlay them.</small>")
 
     def load_run(self, run_id: str) -> None:
@@ -398,7 +398,7 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
             "failed": "Failed: see the message above.",
             "viewing": f"Viewing a saved run{run}",
         }.get(state, state)
-        self._status_w.object = f'<span class="wb-status-text">{html.escape(self.status)}</span>'
+        self._status_w.object = f'<span class="wb-status-text">{escape(self.status)}</span>'
         set_alert(self._error_w, self.error)
         alive = session.alive
         self._start_b.disabled = alive
@@ -418,7 +418,7 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
     def _knob_card(self, method: str) -> pn.Card:
         est = self.estimator(method)
         prefix = f"wb-knob-{method}"
-        body = [pn.pane.HTML(f"<small>{html.escape(get_estimator_class(method).summary)}"
+        body = [pn.pane.HTML(f"<small>{escape(get_estimator_class(method).summary)}"
                              "</small>", margin=(0, 10), sizing_mode="stretch_width")]
         if method == "binning":
             body.append(pn.widgets.Select.from_param(self.param.bin_rule, name="bin range rule",

@@ -10,7 +10,7 @@ from the knobs, and they never show in ``.method`` or ``.knobs``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import KnobError
@@ -88,16 +88,23 @@ def make_estimator(method: str, **knobs: Any) -> Estimator:
     return cls(**knobs)
 
 
+def auto_choice(quantity: str, knobs: dict, *data) -> AutoChoice:
+    """:func:`choose_method` for ``data`` with the caller's ``knobs`` merged into the rule's
+    (``choice.knobs``); a knob the chosen estimator does not have is an error."""
+    choice = choose_method(*data, quantity=quantity)
+    cls = get_estimator_class(choice.method)
+    # knobs the chosen estimator does not have would be silently meaningless
+    unknown = set(knobs) - set(cls.knob_names()) - set(cls.setting_names())
+    if unknown:
+        raise KnobError(f"method='auto' chose {choice.method!r}, which has no knob(s) "
+                        f"{sorted(unknown)}; name the method explicitly")
+    return replace(choice, knobs={**choice.knobs, **knobs})
+
+
 def _resolve(method: str, quantity: str, knobs: dict, *data) -> Estimator:
     if method == "auto":
-        choice = choose_method(*data, quantity=quantity)
-        cls = get_estimator_class(choice.method)
-        # knobs the chosen estimator does not have would be silently meaningless
-        unknown = set(knobs) - set(cls.knob_names()) - set(cls.setting_names())
-        if unknown:
-            raise KnobError(f"method='auto' chose {choice.method!r}, which has no knob(s) "
-                            f"{sorted(unknown)}; name the method explicitly")
-        return cls(**{**choice.knobs, **knobs})
+        choice = auto_choice(quantity, knobs, *data)
+        return make_estimator(choice.method, **choice.knobs)
     return make_estimator(method, **knobs)
 
 

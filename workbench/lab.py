@@ -8,9 +8,11 @@ Everything here computes in **nats** (what estimators return) and converts on re
 """
 from __future__ import annotations
 
+import math
+import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -23,7 +25,7 @@ from .bench.tasks import Task, discrete_suite, suite
 from .errors import FileLoadError, InputError, KnobError, WorkbenchError
 from .estimators import families_supporting, get_estimator_class
 from .estimators.base import QUANTITY_SYMBOLS
-from .io import DEFAULT_MAX_BYTES, load_bytes, npz_names
+from .io import DEFAULT_MAX_BYTES, MB, load_bytes, npz_names
 from .measures.stats import bootstrap_ci
 from .training import datasets
 from .units import check_units, convert, convert_columns
@@ -33,12 +35,49 @@ from .validation import subsample_rows
 LAB_QUANTITIES = ("mutual_info", "entropy")
 #: Columns of the tidy frames that hold information values (converted by frame_in_units).
 VALUE_COLUMNS = ("estimate", "truth", "error", "abs_error", "low", "high")
+#: The menu entry that lets :func:`workbench.api.choose_method` pick the estimator.
+AUTO = "auto"
+#: Sample sizes the Lab draws from a task or a dataset.
+MIN_N, MAX_N = 10, 200_000
+#: Families whose estimates count symbols (observed values or bins): with n samples they can
+#: say at most log n, reached when every sample is distinct.
+SATURATING_FAMILIES = ("discrete", "binning")
+#: An estimate within this fraction of log n counts as sitting at log n.
+SATURATION_RTOL = 0.025
+#: What the Lab says about ``auto`` (the rule is :func:`workbench.api.choose_method`).
+AUTO_SUMMARY = ("Picks an estimator from the data: discrete or continuous, and how many "
+                "dimensions (workbench.api.choose_method). The result says which it chose and "
+                "why; it has no knobs of its own.")
+
+
+def check_sample_size(n: Any, low: int = MIN_N, high: int = MAX_N) -> int:
+    """``n`` as an int if ``low <= n <= high``; otherwise an :class:`InputError` that says
+    which limit it crossed."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise InputError(f"sample size n must be a whole number, got {n!r}")
+    if n > high:
+        raise InputError(f"sample size n = {n:,} is above the limit of {high:,}; lower it "
+                         "(or upload a file to use more rows)")
+    if n < low:
+        raise InputError(f"sample size n = {n:,} is below the minimum of {low}; raise it")
+    return int(n)
 
 
 def methods_for(quantity: str) -> list[str]:
     """Registered methods that can compute ``quantity`` (``"mutual_info"`` or ``"entropy"``)."""
     _check_quantity(quantity)
     return families_supporting(quantity)
+
+
+def is_saturated(value: float, n: int, method: str) -> bool:
+    """Whether an estimate ``value`` (nats) of ``method`` on ``n`` samples sits at log n, the
+    most a symbol-counting estimator (:data:`SATURATING_FAMILIES`) can say about n samples:
+    every sample is its own symbol (e.g. plug-in entropy of continuous data), so the number
+    measures n, not the data. Bias-corrected counters land a little above log n; they count
+    too. Other families (differential entropies) have no such ceiling."""
+    if method == AUTO or get_estimator_class(method).family not in SATURATING_FAMILIES:
+        return False
+    return n >= 2 and value >= (1 - SATURATION_RTOL) * math.log(n)
 
 
 def _check_quantity(quantity: str) -> str:
@@ -108,6 +147,13 @@ class LabEstimate:
     scheme: str = ""
     truth: float | None = None
     note: str = ""
+    #: The registered method that computed it and its knobs (what ``auto`` chose, if used).
+    method_name: str = ""
+    knobs: dict = field(default_factory=dict)
+    #: Why ``auto`` chose ``method_name`` ('' when a method was named).
+    reason: str = ""
+    #: The estimate sits at log n (see :func:`is_saturated`).
+    saturated: bool = False
 
     @property
     def symbol(self) -> str:
@@ -141,31 +187,106 @@ def _data(quantity: str, x: Any, y: Any) -> tuple:
 def estimate(x: Any, y: Any = None, *, method: str, quantity: str = "mutual_info",
              n_resamples: int = 20, confidence: float = 0.95, bootstrap_seed: int = 0,
              truth: float | None = None, interval_budget_s: float | None = None,
-             **knobs: Any) -> LabEstimate:
+             clock: ProgressClock | None = None, **knobs: Any) -> LabEstimate:
     """``quantity`` of the data with ``method`` and ``knobs``, in nats, timed.
 
+    ``method="auto"`` lets :func:`workbench.api.choose_method` pick the method (and knobs) from
+    the data; ``method_name``, ``knobs`` and ``reason`` say what it chose and why.
     ``n_resamples >= 10`` adds a bootstrap (or, for duplicate-sensitive estimators, subsampling)
     interval from :func:`workbench.bootstrap_ci` (resampling seeded by ``bootstrap_seed``; an
     estimator's own ``seed`` knob goes in ``knobs``); ``0`` skips it. ``truth`` (nats) is carried
     along for the error. ``seconds`` times the point estimate alone. With
     ``interval_budget_s``, an interval predicted (from that time) to take longer is skipped and
-    ``note`` says so."""
+    ``note`` says so. ``clock`` (a :class:`ProgressClock`; not ``progress``, a neural knob)
+    receives the point estimate's
+    steps from estimators that report them (the neural ones) and is told when the interval
+    starts."""
     data = _data(quantity, x, y)
+    reason = ""
+    if method == AUTO:
+        choice = api.auto_choice(quantity, knobs, *data)
+        method, knobs, reason = choice.method, choice.knobs, choice.reason
     est = api.make_estimator(method, **knobs)
+    label = est.label()
+    if clock is not None and "callback" in est.param:
+        est.callback = clock
     value, seconds = _timed(est, quantity, data)
     n = len(np.asarray(data[0]))
-    result = LabEstimate(value, "nats", quantity, est.label(), n, seconds, truth=truth,
-                         confidence=confidence)
+    result = LabEstimate(value, "nats", quantity, label, n, seconds, truth=truth,
+                         confidence=confidence, method_name=method, knobs=dict(knobs),
+                         reason=reason, saturated=is_saturated(value, n, method))
     predicted = seconds * n_resamples
     if n_resamples and interval_budget_s is not None and predicted > interval_budget_s:
         return replace(result, note=f"interval skipped: {n_resamples} resamples would take about "
                                     f"{predicted:.0f} s, over the {interval_budget_s:g} s budget")
     if n_resamples:
+        if clock is not None:
+            clock.start_stage("interval")
         ci = bootstrap_ci(*data, method=method, units="nats", n_resamples=n_resamples,
                           confidence=confidence, resample_seed=bootstrap_seed, **knobs)
         result = replace(result, low=ci.low, high=ci.high, n_resamples=n_resamples,
                          scheme=ci.scheme)
     return result
+
+
+class EstimateCancelled(Exception):
+    """Raised inside an estimate whose :class:`ProgressClock` was cancelled."""
+
+
+@dataclass(frozen=True)
+class ProgressReport:
+    """Where a running job stands: its ``stage`` (``"estimate"``, ``"interval"``, ``"plots"``),
+    seconds since that stage began, and, for estimators that report steps, ``step`` of
+    ``total`` and a linear guess of the seconds left (None before the first step; training
+    that stops early finishes sooner)."""
+
+    stage: str
+    elapsed: float
+    step: int = 0
+    total: int = 0
+    estimate: float | None = None
+    seconds_left: float | None = None
+
+    @property
+    def fraction(self) -> float | None:
+        return self.step / self.total if self.total else None
+
+
+class ProgressClock:
+    """A ``callback(step, total, estimate)`` for a job running on another thread, and the
+    clock that turns its reports into a :class:`ProgressReport` for the UI thread.
+
+    :meth:`cancel` makes the next report (and the next :meth:`start_stage`) raise
+    :class:`EstimateCancelled`: a neural estimator stops training, a job stops between stages."""
+
+    def __init__(self, clock: Callable[[], float] = time.perf_counter):
+        self._clock = clock
+        self._cancelled = False
+        self.start_stage("estimate")
+
+    def start_stage(self, stage: str) -> None:
+        self._check()
+        self._stage = (stage, self._clock())  # each state is replaced whole (thread-safe)
+        self._last: tuple[int, int, float | None, float] | None = None
+
+    def __call__(self, step: int, total: int, estimate: float | None = None) -> None:
+        self._check()
+        self._last = (int(step), int(total), estimate, self._clock())
+
+    def cancel(self) -> None:
+        self._cancelled = True
+
+    def _check(self) -> None:
+        if self._cancelled:
+            raise EstimateCancelled("estimate cancelled: its result is no longer wanted")
+
+    def report(self) -> ProgressReport:
+        now, (stage, began), last = self._clock(), self._stage, self._last
+        if last is None:
+            return ProgressReport(stage, now - began)
+        step, total, value, at = last
+        left = None if step <= 0 else max((at - began) / step * (total - step) - (now - at), 0.0)
+        return ProgressReport(stage, now - began, step, total, value, left)
 
 
 # ----- sweeps ----------------------------------------------------------------------------
@@ -374,29 +495,135 @@ def split_columns(array: np.ndarray, y_columns: str) -> tuple[np.ndarray, np.nda
     return arr[:, xcols], arr[:, ycols]
 
 
-def load_xy(x_bytes: bytes, x_name: str, y_bytes: bytes | None = None, y_name: str | None = None,
-            *, y_columns: str = "-1", quantity: str = "mutual_info",
-            max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[np.ndarray, np.ndarray | None]:
-    """``(x, y)`` from uploaded bytes, parsed safely by :func:`workbench.io.load_bytes`.
+# ----- the upload budget ----------------------------------------------------------------
+def _megabytes(n_bytes: float) -> str:
+    return f"{n_bytes / MB:.3g} MB"
+
+
+class UploadBudget:
+    """Bytes of uploads held in memory by every session of one server process, capped at
+    ``limit`` bytes. Each holder (a session's upload slot) has one entry: :meth:`hold` sets it,
+    refusing an amount that would take the total over the limit, and :meth:`release` frees it
+    (a session clears its files or closes). Thread-safe."""
+
+    def __init__(self, limit: int):
+        if limit < 1:
+            raise InputError(f"the upload budget must be at least 1 byte, got {limit!r}")
+        self.limit = int(limit)
+        self._held: dict[Any, int] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def used(self) -> int:
+        """Bytes held now, all holders together."""
+        with self._lock:
+            return sum(self._held.values())
+
+    def held(self, owner: Any) -> int:
+        with self._lock:
+            return self._held.get(owner, 0)
+
+    def hold(self, owner: Any, n_bytes: int, what: str = "the upload") -> None:
+        """Let ``owner`` hold ``n_bytes`` (replacing what it held), or raise a
+        :class:`FileLoadError` that leaves it holding nothing."""
+        with self._lock:
+            others = sum(v for k, v in self._held.items() if k != owner)
+            if others + n_bytes > self.limit:
+                self._held.pop(owner, None)
+                raise FileLoadError(
+                    f"{what} needs {_megabytes(n_bytes)}, but uploads already hold "
+                    f"{_megabytes(others)} of this server's {_megabytes(self.limit)} upload "
+                    "budget (shared by every open page); upload a smaller file, forget other "
+                    "uploads, or try again later")
+            self._held[owner] = int(n_bytes)
+
+    def release(self, owner: Any) -> None:
+        """Free what ``owner`` held (nothing happens if it held nothing)."""
+        with self._lock:
+            self._held.pop(owner, None)
+
+
+#: The budget every session of this process shares (``workbench serve`` runs one process):
+#: four of the largest single uploads.
+UPLOAD_BUDGET = UploadBudget(4 * DEFAULT_MAX_BYTES)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A parsed upload: its file name, its arrays (an array, or a dict for an ``.npz``) and
+    the bytes it counts against an :class:`UploadBudget` (the larger of the file and the
+    arrays)."""
+
+    filename: str
+    content: Any
+    n_bytes: int
+
+    def first(self) -> np.ndarray:
+        """The array, or an ``.npz`` file's first one."""
+        content = self.content
+        return next(iter(content.values())) if isinstance(content, dict) else content
+
+
+def _array_bytes(content: Any) -> int:
+    arrays = content.values() if isinstance(content, dict) else [content]
+    return sum(np.asarray(a).nbytes for a in arrays)
+
+
+def read_upload(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                budget: UploadBudget | None = None, owner: Any = None) -> Upload:
+    """Parse an uploaded file once with :func:`workbench.io.load_bytes`: of an ``.npz``, the
+    arrays ``x`` and ``y`` if it has both (others are never read), else its first array. With
+    a ``budget``, ``owner`` holds the file's size before parsing (an upload
+    over budget is refused unread) and then what the parsed arrays take; on any failure it
+    holds nothing."""
+    if not data:
+        raise FileLoadError(f"{filename!r} is empty: choose a .npy, .npz or .csv file")
+    try:
+        if budget is not None:
+            budget.hold(owner, len(data), repr(filename))
+        key = None
+        if filename.lower().endswith(".npz") and \
+                {"x", "y"} <= set(npz_names(data, filename, max_bytes=max_bytes)):
+            key = ("x", "y")
+        content = load_bytes(data, filename, max_bytes=max_bytes, key=key)
+        n_bytes = max(len(data), _array_bytes(content))
+        if budget is not None:
+            budget.hold(owner, n_bytes, repr(filename))
+    except BaseException:
+        if budget is not None:
+            budget.release(owner)
+        raise
+    return Upload(filename, content, n_bytes)
+
+
+def xy_from_uploads(first: Upload, second: Upload | None = None, *, y_columns: str = "-1",
+                    quantity: str = "mutual_info") -> tuple[np.ndarray, np.ndarray | None]:
+    """``(x, y)`` from parsed uploads:
 
     * entropy: ``x`` is the whole first file; ``y`` is None;
     * a second file: it is ``y``;
     * an ``.npz`` holding arrays named ``x`` and ``y``: those;
     * otherwise the columns ``y_columns`` of the one file are ``y``, the rest ``x``.
     """
+    content = first.content
+    if isinstance(content, dict) and "x" in content and "y" in content and second is None:
+        return content["x"], (None if _check_quantity(quantity) == "entropy" else content["y"])
+    if _check_quantity(quantity) == "entropy":
+        return first.first(), None
+    if second is not None:
+        return first.first(), second.first()
+    return split_columns(first.first(), y_columns)
+
+
+def load_xy(x_bytes: bytes, x_name: str, y_bytes: bytes | None = None, y_name: str | None = None,
+            *, y_columns: str = "-1", quantity: str = "mutual_info",
+            max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(x, y)`` from uploaded bytes: :func:`read_upload`, then :func:`xy_from_uploads`
+    (a y file is read only for mutual information)."""
     if not x_bytes:
         raise FileLoadError("no file uploaded yet: choose a .npy, .npz or .csv file")
-    quantity = _check_quantity(quantity)
-    key = None  # an .npz: its first array, or only the arrays x and y (others are never read)
-    if y_bytes is None and x_name.lower().endswith(".npz") and \
-            {"x", "y"} <= set(npz_names(x_bytes, x_name, max_bytes=max_bytes)):
-        key = ("x",) if quantity == "entropy" else ("x", "y")
-    first = load_bytes(x_bytes, x_name, max_bytes=max_bytes, key=key)
-    if isinstance(first, dict):
-        return first["x"], first.get("y")
-    if quantity == "entropy":
-        return first, None
-    if y_bytes is not None:
-        second = load_bytes(y_bytes, y_name or "y", max_bytes=max_bytes)
-        return first, second
-    return split_columns(first, y_columns)
+    first = read_upload(x_bytes, x_name, max_bytes=max_bytes)
+    second = None
+    if y_bytes is not None and _check_quantity(quantity) != "entropy":
+        second = read_upload(y_bytes, y_name or "y", max_bytes=max_bytes)
+    return xy_from_uploads(first, second, y_columns=y_columns, quantity=quantity)

@@ -121,7 +121,7 @@ def test_bad_upload_shows_error_banner(page, server_url, artifacts_dir, filename
     page.locator(".wb-upload-x input[type=file]").set_input_files(
         files=[{"name": filename, "mimeType": "application/octet-stream", "buffer": content}])
     banner = page.locator(".wb-error")
-    expect(banner).to_be_visible()
+    expect(banner).to_be_visible(timeout=30_000)  # after any job already running
     expect(banner).to_contain_text(filename)
     assert "Traceback" not in banner.inner_text()
     page.screenshot(path=artifacts_dir / f"estimator_lab_bad_{filename}.png", full_page=True)
@@ -140,6 +140,80 @@ def test_good_csv_upload_gives_an_estimate(page, server_url):
     expect(page.locator(".wb-symbol")).to_contain_text("n = 300")
     expect(page.locator(".wb-error")).to_be_hidden()
     assert shown_value(page) > 0.3  # true I = ½ log2(1 + 4) ≈ 1.16 bits; any sane estimate > 0.3
+
+
+def choose_method(page, label: str) -> None:
+    page.locator(".wb-method select").select_option(label=label)
+
+
+def test_auto_shows_the_method_it_chose_and_why(page, server_url, artifacts_dir):
+    open_lab(page, server_url)
+    choose_method(page, "auto (chosen from the data)")
+    reason = page.locator(".wb-auto-reason")
+    expect(reason).to_be_visible(timeout=30_000)
+    expect(reason).to_contain_text("auto chose")
+    expect(reason).to_contain_text("continuous")  # the default task is a continuous pair
+    expect(page.locator(".wb-symbol")).to_contain_text("(auto)")
+    expect(page.locator(".wb-method-summary")).to_contain_text("choose_method")
+    page.screenshot(path=artifacts_dir / "estimator_lab_auto.png", full_page=True)
+    assert page.console_errors == []
+
+
+def test_progress_bar_shows_while_mine_trains(page, server_url, artifacts_dir):
+    open_lab(page, server_url)
+    choose_method(page, "mine (neural)")
+    expect(page.locator(".wb-result .wb-symbol")).to_have_count(0, timeout=30_000)  # ksg's gone
+    # far more steps than the test waits for, and no early stop: the bar stays up
+    for knob, value in (("steps", "200000"), ("patience", "100000")):
+        box = page.locator(f".wb-knob-{knob} input")
+        box.fill(value)
+        box.press("Enter")
+    label = page.locator(".wb-progress-label")
+    expect(label).to_contain_text("of 200,000", timeout=60_000)
+    expect(label).to_contain_text("left", timeout=30_000)
+    expect(page.locator("progress.wb-progress")).to_be_visible(timeout=30_000)
+    page.screenshot(path=artifacts_dir / "estimator_lab_progress.png", full_page=True)
+    # switching away stops the training and the page comes back to a kNN estimate
+    choose_method(page, "ksg (knn)")
+    estimate_by(page, "<b>ksg</b>,", timeout_s=60)
+    expect(page.locator(".wb-working")).to_be_hidden(timeout=60_000)
+    assert page.console_errors == []
+
+
+def test_sample_size_above_the_limit_says_so(page, server_url):
+    open_lab(page, server_url)
+    box = page.locator(".wb-n input")
+    box.fill("300000")
+    box.press("Enter")
+    banner = page.locator(".wb-error")
+    expect(banner).to_contain_text("above the limit of 200,000", timeout=30_000)
+    expect(page.locator(".wb-estimate-value")).to_have_count(0, timeout=30_000)
+    box.fill("400")
+    box.press("Enter")
+    expect(page.locator(".wb-symbol")).to_contain_text("n = 400", timeout=30_000)
+    expect(banner).to_be_hidden(timeout=30_000)
+
+
+XSS = '<img src=x onerror="window.__x=1">'
+
+
+@pytest.mark.parametrize("filename, content", [
+    (f"{XSS}.npy", b"not an npy file"),
+    ("header.csv", f"a,{XSS}\n1.0,x\n2.0,y\n".encode()),
+], ids=["file-name", "csv-header"])
+def test_uploaded_markup_is_shown_as_text_never_run(page, server_url, artifacts_dir, filename,
+                                                    content):
+    open_lab(page, server_url)
+    page.locator(".wb-source button", has_text="Upload").click()
+    page.locator(".wb-upload-x input[type=file]").set_input_files(
+        files=[{"name": filename, "mimeType": "application/octet-stream", "buffer": content}])
+    banner = page.locator(".wb-error")
+    expect(banner).to_contain_text(XSS, timeout=30_000)  # the markup, literally
+    assert page.locator(".wb-error img").count() == 0  # no element was made from it
+    assert page.evaluate("typeof window.__x") == "undefined"
+    page.screenshot(path=artifacts_dir / f"estimator_lab_xss_{filename[-3:]}.png",
+                    full_page=True)
+    assert page.console_errors == []
 
 
 def test_mine_knob_panel_shows_knobs_but_no_execution_settings(page, server_url):
