@@ -14,6 +14,7 @@ import workbench as wb
 from workbench import lab
 from workbench.bench import tasks
 from workbench.errors import FileLoadError, InputError, KnobError, WorkbenchError
+from workbench.units import convert_columns
 
 NORMAL = "1v1-normal-0.75"  # bivariate normal, rho = 0.75: I = -1/2 log(1 - rho^2) nats
 
@@ -169,16 +170,20 @@ def test_estimate_vs_knob_matches_direct_calls_and_skips_bad_values(pairs):
         lab.estimate_vs_knob(x[:8], y[:8], method="ksg", knob="k", values=[50, 60])
 
 
-def test_frame_in_units_converts_value_columns_only(normal_task):
+def _in_units(frame, units):
+    return convert_columns(frame, lab.VALUE_COLUMNS, units)
+
+
+def test_lab_frames_convert_value_columns_only(normal_task):
     frame = lab.error_vs_n(normal_task, "ksg", [100], seeds=[0])
-    bits = lab.frame_in_units(frame, "bits")
+    bits = convert_columns(frame, lab.VALUE_COLUMNS, "bits")
     assert bits["estimate"].iloc[0] == pytest.approx(frame["estimate"].iloc[0] / math.log(2))
     assert bits["n"].iloc[0] == 100 and set(bits["units"]) == {"bits"}
-    assert lab.frame_in_units(bits, "nats")["truth"].iloc[0] == pytest.approx(
+    assert convert_columns(bits, lab.VALUE_COLUMNS, "nats")["truth"].iloc[0] == pytest.approx(
         normal_task.mutual_info)
-    mixed = pd.concat([frame, bits])
-    with pytest.raises(WorkbenchError, match="mixes units"):
-        lab.frame_in_units(mixed, "bits")
+    # rows carry their own units: a frame mixing nats and bits rows converts row by row
+    mixed = convert_columns(pd.concat([frame, bits]), lab.VALUE_COLUMNS, "bits")
+    assert mixed["estimate"].tolist() == pytest.approx([bits["estimate"].iloc[0]] * 2)
 
 
 @pytest.mark.parametrize("spec, expected", [("-1", [3]), ("0,2", [0, 2]), ("1:3", [1, 2]),
@@ -370,14 +375,14 @@ def test_plots_label_axes_with_units(normal_task):
 
     from workbench.plots import estimators as plots
 
-    frame = lab.frame_in_units(lab.error_vs_n(normal_task, "ksg", [50, 100], seeds=[0, 1]),
+    frame = _in_units(lab.error_vs_n(normal_task, "ksg", [50, 100], seeds=[0, 1]),
                                "bits")
     overlay = plots.error_vs_n(frame)
     assert isinstance(overlay, hv.Overlay)
     labels = {d.pprint_label for el in overlay for d in el.vdims}
     assert any("(bits)" in label and "true I(X;Y)" in label for label in labels)
     assert "(bits)" in overlay.opts.get().kwargs["title"]
-    knob = lab.frame_in_units(
+    knob = _in_units(
         lab.estimate_vs_knob(*normal_task.sample(200, 0), method="ksg", knob="normalize",
                              truth=normal_task.mutual_info), "nats")
     knob_plot = plots.estimate_vs_knob(knob)
@@ -385,7 +390,7 @@ def test_plots_label_axes_with_units(normal_task):
     assert {str(v) for v in knob_plot.get(0).data["value"]} == {"False", "True"}
     assert "(nats)" in knob_plot.get(0).vdims[0].pprint_label
     with pytest.raises(WorkbenchError, match="mixes units"):
-        plots.error_vs_n(pd.concat([frame, lab.frame_in_units(frame, "nats")]))
+        plots.error_vs_n(pd.concat([frame, _in_units(frame, "nats")]))
 
 
 # ----- widgets.estimator_lab.EstimatorLab without a browser ------------------------------------

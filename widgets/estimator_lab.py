@@ -29,7 +29,7 @@ from workbench.estimators import get_estimator_class
 from workbench.estimators.base import QUANTITY_SYMBOLS, Estimator
 from workbench.io import DEFAULT_MAX_BYTES
 from workbench.plots import estimators as est_plots
-from workbench.units import UNITS, from_nats
+from workbench.units import UNITS, convert_columns, from_nats
 from workbench.validation import as_samples, is_discrete
 
 from .components import (
@@ -616,7 +616,8 @@ class EstimatorLab(TwoPaneApp):
                                   (self._knob_plot, self.knob_curve,
                                    est_plots.estimate_vs_knob)):
             has_data = frame is not None and len(frame) > 0
-            show_plot(slot, draw(lab.frame_in_units(frame, self.units)) if has_data else None)
+            shown = convert_columns(frame, lab.VALUE_COLUMNS, self.units) if has_data else None
+            show_plot(slot, draw(shown) if has_data else None)
 
     def _task_text(self, task) -> str:
         value = lab.task_truth(task, self.quantity)

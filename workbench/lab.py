@@ -4,7 +4,8 @@ into ``x`` and ``y``. ``widgets.estimator_lab`` only wires widgets to these func
 notebook user gets the same numbers without Panel.
 
 Everything here computes in **nats** (what estimators return) and converts on request with
-:func:`frame_in_units` / :meth:`LabEstimate.to`, so switching units never recomputes.
+:func:`workbench.units.convert_columns` (on :data:`VALUE_COLUMNS`) / :meth:`LabEstimate.to`,
+so switching units never recomputes.
 """
 from __future__ import annotations
 
@@ -28,12 +29,13 @@ from .estimators.base import QUANTITY_SYMBOLS
 from .io import DEFAULT_MAX_BYTES, MB, load_bytes, npz_names
 from .measures.stats import bootstrap_ci
 from .training import datasets
-from .units import check_units, convert, convert_columns
+from .units import convert
 from .validation import subsample_rows
 
 #: The quantities the Lab offers, in the order its switch lists them.
 LAB_QUANTITIES = ("mutual_info", "entropy")
-#: Columns of the tidy frames that hold information values (converted by frame_in_units).
+#: Columns of the tidy frames that hold information values (converted with
+#: ``convert_columns(frame, VALUE_COLUMNS, units)``).
 VALUE_COLUMNS = ("estimate", "truth", "error", "abs_error", "low", "high")
 #: The menu entry that lets :func:`workbench.api.choose_method` pick the estimator.
 AUTO = "auto"
@@ -438,18 +440,6 @@ def estimate_vs_knob(x: Any, y: Any = None, *, method: str, knob: str,
     frame = _tidy(rows, ["knob", "value", "estimate", "seconds"], truth, method, quantity)
     frame.attrs["skipped"] = skipped
     return frame
-
-
-def frame_in_units(frame: pd.DataFrame, units: str) -> pd.DataFrame:
-    """A copy of a tidy Lab frame with its value columns in ``units``."""
-    check_units(units)
-    if frame.empty:
-        return frame.assign(units=units)
-    current = set(frame["units"])
-    if len(current) != 1:
-        raise WorkbenchError(f"frame mixes units {sorted(current)}; convert it piecewise")
-    check_units(current.pop())  # every row in one information unit, so all of them convert
-    return convert_columns(frame, VALUE_COLUMNS, units)
 
 
 # ----- uploaded files -------------------------------------------------------------------

@@ -13,7 +13,7 @@ from workbench.errors import InputError
 from workbench.runs import RunStore
 from workbench.tracking.base import check_every
 from workbench.tracking.plane import InformationPlane
-from workbench.tracking.tables import axis_limits, frame_in_units
+from workbench.tracking.tables import axis_limits
 from workbench.training import datasets, models
 from workbench.training.experiments import run_experiment
 from workbench.units import convert_columns
@@ -74,7 +74,7 @@ def test_convert_columns_one_factor_per_unit():
     assert out["value"].tolist() == pytest.approx([math.log(2), 2.0, 0.5, 3 * math.log(2)])
     assert out["units"].tolist() == ["nats", "nats", "", "nats"]
     assert out["other"].tolist() == [1.0] * 4 and frame["units"].iloc[0] == "bits"
-    back = frame_in_units(out, "bits")  # the plane's wrapper: only ``value``
+    back = convert_columns(out, ["value"], "bits")
     assert back["value"].tolist() == pytest.approx(frame["value"].where(
         frame["units"] != "nats", frame["value"] / math.log(2)).tolist())
 

@@ -21,7 +21,7 @@ def _units(frame: pd.DataFrame) -> str:
     units = set(frame["units"]) if len(frame) else {"bits"}
     if len(units) != 1:
         raise WorkbenchError(f"the frame mixes units {sorted(units)}; convert it first "
-                             "(workbench.lab.frame_in_units)")
+                             "(workbench.units.convert_columns)")
     return units.pop()
 
 

@@ -49,12 +49,6 @@ def pick_estimator(frame: pd.DataFrame, estimator: str | None) -> str:
     return estimator
 
 
-def frame_in_units(df: pd.DataFrame, units: str) -> pd.DataFrame:
-    """``df`` with its bits/nats ``value`` rows converted to ``units`` (loss and accuracy
-    rows, in other units, unchanged)."""
-    return convert_columns(df, ["value"], units)
-
-
 def wide_table(rows: pd.DataFrame, index, columns, by: str = "quantity") -> pd.DataFrame:
     """Tidy ``rows`` pivoted to one row per ``index`` and one column per value of ``by`` listed
     in ``columns``, in that order (the mean of repeated rows; NaN where a value is missing)."""
@@ -72,8 +66,8 @@ def plane_table(frame: pd.DataFrame, estimator: str | None = None,
     """Wide table: run, layer, layer_index, epoch, ``ixt`` = I(X;T), ``ity`` = I(T;Y), in
     ``units``."""
     est = pick_estimator(frame, estimator)
-    df = frame_in_units(frame[(frame["estimator"] == est)
-                              & frame["quantity"].isin(["I(X;T)", "I(T;Y)"])], units)
+    df = convert_columns(frame[(frame["estimator"] == est)
+                              & frame["quantity"].isin(["I(X;T)", "I(T;Y)"])], ["value"], units)
     wide = wide_table(df, ["run", "layer", "layer_index", "epoch"], ["I(X;T)", "I(T;Y)"])
     wide = wide.rename(columns={"I(X;T)": "ixt", "I(T;Y)": "ity"}).dropna(subset=["ixt", "ity"])
     return wide.sort_values(["run", "layer_index", "epoch"]).reset_index(drop=True)
@@ -86,7 +80,7 @@ def info_table(frame: pd.DataFrame, estimator: str, units: str = "bits") -> pd.D
     rows = frame[(frame["estimator"] == estimator) & frame["quantity"].isin(PLANE_QUANTITIES)]
     if rows.empty:
         return empty_table(INFO_COLUMNS)
-    wide = wide_table(frame_in_units(rows, units), ["layer", "layer_index", "epoch"],
+    wide = wide_table(convert_columns(rows, ["value"], units), ["layer", "layer_index", "epoch"],
                       PLANE_QUANTITIES).rename(columns=PLANE_QUANTITIES)
     wide = wide.sort_values(["layer_index", "epoch"]).reset_index(drop=True)
     return wide[list(INFO_COLUMNS)].astype(INFO_COLUMNS)
@@ -154,7 +148,7 @@ def plane_limits(x=None, y=None, frame: pd.DataFrame | None = None,
     if frame is None:
         h_x, h_y = axis_limits(x, y, units)
         return h_x * 1.03, h_y * 1.05
-    info = frame_in_units(frame[frame["quantity"].isin(["I(X;T)", "I(T;Y)"])], units)
+    info = convert_columns(frame[frame["quantity"].isin(["I(X;T)", "I(T;Y)"])], ["value"], units)
     top = info.groupby("quantity")["value"].max()
     return (max(1.0, top.get("I(X;T)", 1.0)) * 1.05, max(0.1, top.get("I(T;Y)", 0.1)) * 1.05)
 
