@@ -39,7 +39,7 @@ from workbench.estimators.base import Estimator
 from workbench.plots import plane as plane_plots
 from workbench.plots.live import LivePlane
 from workbench.runs import COLUMNS, RunStore, default_root
-from workbench.tracking.binning_rules import BIN_RULES, binning_knobs
+from workbench.tracking.binning_rules import BIN_RULES, resolve_binning_knobs
 from workbench.tracking.tables import estimators_in, plane_limits
 from workbench.training import datasets, models
 from workbench.training import loop as train
@@ -165,18 +165,19 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
     def experiment_kwargs(self) -> dict:
         """Arguments of :func:`workbench.training.experiments.run_experiment` for the current
         settings."""
-        knobs = {}
-        for method in self.estimators:
-            values = self.estimator(method).knobs()
-            if method == "binning":
-                values = {k: v for k, v in values.items() if k not in _RULE_KNOBS}
-                values.update(binning_knobs(self.activation, values["n_bins"], self.bin_rule))
-            knobs[method] = values
+        knobs = {method: self.estimator(method).knobs() for method in self.estimators}
+        extra = {}
+        if "binning" in knobs:  # the range comes from the rule, through the one resolver
+            given = {k: v for k, v in knobs["binning"].items() if k not in _RULE_KNOBS}
+            extra["n_bins"] = given["n_bins"]
+            knobs["binning"] = resolve_binning_knobs(["binning"], {"binning": given},
+                                                     self.activation, given["n_bins"],
+                                                     self.bin_rule)["binning"]
         return {"data": self._data(), "arch": self.arch, "activation": self.activation,
                 "epochs": self.epochs, "lr": self.lr, "optimizer": self.optimizer,
                 "batch_size": self.batch_size, "seed": self.seed,
                 "estimators": list(self.estimators), "estimator_knobs": knobs,
-                "bin_rule": self.bin_rule, "every": self.every}
+                "bin_rule": self.bin_rule, "every": self.every, **extra}
 
     # ----- control ----------------------------------------------------------------------
     def start(self) -> None:
