@@ -144,3 +144,41 @@ def transfer_entropy_test(source: Any, target: Any, lag: int = 1, history: int =
                           n_surrogates=n_surrogates, kind=surrogate, block=block,
                           seed=resample_seed, units=units, method=te.method,
                           quantity=te.quantity)
+
+
+def transfer_entropy_matrix(data: Any, names: Any = None, lag: int = 1, history: int = 1,
+                            source_history: int = 1, method: str = "gaussian",
+                            units: str = DEFAULT_UNITS, conditional: bool = False,
+                            n_surrogates: int = 0, surrogate: str = "shift",
+                            resample_seed: Any = 0, **knobs: Any):
+    """TE(i → j) for every ordered pair of columns of ``data`` (one series per column), as a
+    tidy pandas DataFrame: ``source``, ``target``, ``te``, ``units``, ``method`` and, with
+    ``n_surrogates > 0``, ``p_value`` (:func:`transfer_entropy_test`). With ``conditional``
+    each TE conditions on the pasts of all other columns (multivariate TE)."""
+    import pandas as pd
+
+    arr = as_samples(data, "data", dtype=None)
+    k = arr.shape[1]
+    if k < 2:
+        raise InputError(f"data needs at least 2 columns (series), got {k}")
+    names = [f"x{j}" for j in range(k)] if names is None else [str(v) for v in names]
+    rows = []
+    for i in range(k):  # k (k − 1) estimates; each is vectorised over the samples
+        for j in range(k):
+            if i == j:
+                continue
+            others = [c for c in range(k) if c not in (i, j)]
+            z = arr[:, others] if conditional and others else None
+            args = (arr[:, i], arr[:, j], lag, history, source_history, method, units, z)
+            if n_surrogates:
+                res = transfer_entropy_test(*args, n_surrogates=n_surrogates,
+                                            surrogate=surrogate, resample_seed=resample_seed,
+                                            **knobs)
+                value, p, label = res.estimate, res.p_value, res.method
+            else:
+                est = transfer_entropy(*args, **knobs)
+                value, p, label = float(est), float("nan"), est.method
+            rows.append({"source": names[i], "target": names[j], "te": value, "p_value": p,
+                         "units": units, "method": label})
+    frame = pd.DataFrame(rows)
+    return frame if n_surrogates else frame.drop(columns="p_value")
