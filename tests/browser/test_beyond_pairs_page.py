@@ -12,27 +12,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_server_tracebacks
 expect = pytest.importorskip("playwright.sync_api").expect
 
 
-#: Longest Bokeh data source whose columns include ``column`` (0 when none has it).
-LONGEST_SOURCE = """
-(column) => {
-  let longest = 0;
-  for (const doc of window.Bokeh.documents) {
-    for (const model of doc.all_models) {
-      const data = model.data;
-      if (data === undefined || data === null) continue;
-      const values = data instanceof Map ? data.get(column) : data[column];
-      if (values !== undefined && values.length > longest) longest = values.length;
-    }
-  }
-  return longest;
-}
-"""
-
-
-def wait_for_source(page, column: str, length: int, timeout_s: float = 30.0) -> None:
+def wait_for_source(page, plotted_rows, column: str, length: int,
+                    timeout_s: float = 30.0) -> None:
     """Wait until a plotted data source has ``column`` with at least ``length`` rows."""
     for _ in range(int(timeout_s * 5)):
-        if page.evaluate(LONGEST_SOURCE, column) >= length:
+        if plotted_rows(page, column) >= length:
             return
         page.wait_for_timeout(200)
     pytest.fail(f"no plotted data with a {column!r} column of {length} rows")
@@ -49,14 +33,14 @@ def compute(page) -> None:
     page.locator(".wb-bp-compute button").click()
 
 
-def test_gates_pid_and_multiplets(page, server_url, artifacts_dir):
+def test_gates_pid_and_multiplets(page, server_url, artifacts_dir, plotted_rows):
     open_page(page, server_url)
     result = page.locator(".wb-bp-result")
     # XOR: the default gate and analysis; all of its bit is synergy (BROJA)
     expect(result).to_contain_text("synergy 1.000 bits", timeout=30_000)
     expect(result).to_contain_text("redundancy 0.000")
     expect(page.locator(".wb-bp-plot canvas").first).to_be_visible(timeout=30_000)
-    wait_for_source(page, "label", 4)  # the four atom bars
+    wait_for_source(page, plotted_rows, "label", 4)  # the four atom bars
     page.screenshot(path=artifacts_dir / "beyond_pairs_xor.png", full_page=True)
 
     # COPY under BROJA: one unique bit per source, no synergy
@@ -68,7 +52,7 @@ def test_gates_pid_and_multiplets(page, server_url, artifacts_dir):
     page.locator(".wb-bp-gate select").select_option("xor")
     page.locator(".wb-bp-analysis button", has_text="O-information").click()
     expect(result).to_contain_text("Ω = -1.000 bits", timeout=30_000)
-    wait_for_source(page, "measure", 4)  # one multiplet x (TC, DTC, Ω, Σ) cells
+    wait_for_source(page, plotted_rows, "measure", 4)  # one multiplet x (TC, DTC, Ω, Σ) cells
     expect(page.locator(".wb-bp-plot canvas").first).to_be_visible(timeout=30_000)
     page.screenshot(path=artifacts_dir / "beyond_pairs_multiplets.png", full_page=True)
 

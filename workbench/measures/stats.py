@@ -41,24 +41,41 @@ class BootstrapResult:
                 f"[{pct}% CI {self.low:.4g} .. {self.high:.4g}; {self.method}, {self.scheme}]")
 
 
-@dataclass(frozen=True)
-class PermutationResult:
-    """An estimate with its permutation p-value under H0: X and Y independent."""
+@dataclass(frozen=True, kw_only=True)
+class NullTestResult:
+    """An estimate, its p-value against a resampled null distribution, and that null."""
 
     estimate: float
     p_value: float
     null_mean: float
     null_std: float
-    n_permutations: int
     units: str
     method: str
     resample_seed: int | None
     null: np.ndarray = field(repr=False, compare=False)
 
+    def _describe(self, quantity: str, count: int, what: str) -> str:
+        return (f"{quantity} = {self.estimate:.4g} {self.units}, p = {self.p_value:.3g} "
+                f"({count} {what}; null {self.null_mean:.3g} ± {self.null_std:.3g}; "
+                f"{self.method})")
+
+
+def _null_fields(observed: float, null: np.ndarray) -> dict:
+    """p = (1 + #{null ≥ observed}) / (1 + len(null)) (Phipson & Smyth 2010) and the null's
+    mean and standard deviation."""
+    p = (1 + np.count_nonzero(null >= observed)) / (1 + len(null))
+    return {"estimate": float(observed), "p_value": float(p), "null_mean": float(null.mean()),
+            "null_std": float(null.std()), "null": null}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PermutationResult(NullTestResult):
+    """An estimate with its permutation p-value under H0: X and Y independent."""
+
+    n_permutations: int
+
     def __str__(self) -> str:
-        return (f"I(X;Y) = {self.estimate:.4g} {self.units}, p = {self.p_value:.3g} "
-                f"({self.n_permutations} permutations; null {self.null_mean:.3g} ± "
-                f"{self.null_std:.3g}; {self.method})")
+        return self._describe("I(X;Y)", self.n_permutations, "permutations")
 
 
 def _seed_label(seed):
@@ -165,33 +182,22 @@ def permutation_test(x: Any, y: Any, *, method: str = "auto", units: str = DEFAU
     rng = check_seed(resample_seed)
     null = np.array([float(est.mutual_info(xa, ya[rng.permutation(len(ya))], units=units))
                      for _ in range(n_permutations)])
-    p = (1 + np.count_nonzero(null >= observed)) / (1 + n_permutations)
-    return PermutationResult(observed, float(p), float(null.mean()), float(null.std()),
-                             n_permutations, units, est.label(),
-                             _seed_label(resample_seed), null)
+    return PermutationResult(**_null_fields(observed, null), n_permutations=n_permutations,
+                             units=units, method=est.label(),
+                             resample_seed=_seed_label(resample_seed))
 
 
-@dataclass(frozen=True)
-class SurrogateResult:
+@dataclass(frozen=True, kw_only=True)
+class SurrogateResult(NullTestResult):
     """An estimate with its surrogate p-value (H0: the tested series carries no information
     at the tested timing)."""
 
-    estimate: float
-    p_value: float
-    null_mean: float
-    null_std: float
     n_surrogates: int
     kind: str
-    units: str
-    method: str
-    quantity: str
-    resample_seed: int | None
-    null: np.ndarray = field(repr=False, compare=False)
+    quantity: str = ""
 
     def __str__(self) -> str:
-        return (f"{self.quantity} = {self.estimate:.4g} {self.units}, p = {self.p_value:.3g} "
-                f"({self.n_surrogates} {self.kind} surrogates; null {self.null_mean:.3g} ± "
-                f"{self.null_std:.3g}; {self.method})")
+        return self._describe(self.quantity, self.n_surrogates, f"{self.kind} surrogates")
 
 
 SURROGATES = ("shift", "block")
@@ -247,6 +253,6 @@ def surrogate_test(statistic, series: Any, *, observed: float | None = None,
     observed = float(statistic(series)) if observed is None else float(observed)
     null = np.array([float(statistic(s)) for s in
                      surrogate_series(series, n_surrogates, kind, block, seed)])
-    p = (1 + np.count_nonzero(null >= observed)) / (1 + n_surrogates)
-    return SurrogateResult(observed, float(p), float(null.mean()), float(null.std()),
-                           n_surrogates, kind, units, method, quantity, _seed_label(seed), null)
+    return SurrogateResult(**_null_fields(observed, null), n_surrogates=n_surrogates,
+                           kind=kind, units=units, method=method, quantity=quantity,
+                           resample_seed=_seed_label(seed))
