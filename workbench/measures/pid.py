@@ -247,9 +247,9 @@ def _joint_pmf(c1: np.ndarray, c2: np.ndarray, cy: np.ndarray) -> np.ndarray:
     return np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape) / len(c1)
 
 
-def _mmi_nats(x1, x2, y, method, knobs) -> tuple[dict, tuple]:
+def _mmi_nats(est, x1, x2, y) -> tuple[dict, tuple]:
     def mi(a, b):
-        return float(api.mutual_info(a, b, method=method, units="nats", **knobs))
+        return float(est.mutual_info(a, b, units="nats"))
 
     mi1, mi2, mi12 = mi(x1, y), mi(x2, y), mi(np.hstack([x1, x2]), y)
     return _atoms_from_redundancy(min(mi1, mi2), mi1, mi2, mi12), (mi1, mi2, mi12)
@@ -282,7 +282,7 @@ def gaussian_mmi_pid(cov: Any, d1: int = 1, d2: int = 1, units: str = DEFAULT_UN
     return _make_pid(_atoms_from_redundancy(min(mis[:2]), *mis), mis, "mmi", units, "exact")
 
 
-def pid(x1: Any, x2: Any, y: Any, measure: str = "imin", units: str = DEFAULT_UNITS, *,
+def pid(x1: Any, x2: Any, y: Any, measure: str = "broja", units: str = DEFAULT_UNITS, *,
         method: str = "gaussian", n_resamples: int = 0, confidence: float = 0.95,
         resample_seed: int | None = 0, **knobs: Any) -> PID:
     """Partial information decomposition of I(X1,X2;Y) from paired samples (rows).
@@ -306,13 +306,16 @@ def pid(x1: Any, x2: Any, y: Any, measure: str = "imin", units: str = DEFAULT_UN
         if knobs:
             raise InputError(f"measure {measure!r} has no knobs; got {sorted(knobs)}")
         est = PluginEstimator()
-        codes = [est.symbols(v, name) for v, name in ((x1, "x1"), (x2, "x2"), (y, "y"))]
+        try:
+            codes = [est.symbols(v, name) for v, name in ((x1, "x1"), (x2, "x2"), (y, "y"))]
+        except InputError as exc:
+            raise InputError(f"{exc}. PID measure {measure!r} needs discrete symbols; for "
+                             "continuous data use measure='mmi' with an MI method") from exc
         check_same_length(x1=codes[0], x2=codes[1], y=codes[2])
         arrays, method_label, min_n = codes, "plugin", 2
 
         def statistic(c1, c2, cy):
-            atoms, mis = _discrete_atoms_nats(_joint_pmf(c1, c2, cy), measure)
-            return atoms, mis
+            return _discrete_atoms_nats(_joint_pmf(c1, c2, cy), measure)
     else:
         arrays = [as_samples(v, name, dtype=None) for v, name in ((x1, "x1"), (x2, "x2"),
                                                                     (y, "y"))]
@@ -321,7 +324,7 @@ def pid(x1: Any, x2: Any, y: Any, measure: str = "imin", units: str = DEFAULT_UN
         method_label, min_n = est.label(), est.min_samples()
 
         def statistic(a1, a2, ay):
-            return _mmi_nats(a1, a2, ay, method, knobs)
+            return _mmi_nats(est, a1, a2, ay)
 
     atoms, mis = statistic(*arrays)
     intervals = None
