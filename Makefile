@@ -19,11 +19,23 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# Debian's Chromium for the browser tests (never `playwright install`).
+# Debian's Chromium for the browser tests (never `playwright install`), installed only when it
+# is missing. Another process may hold apt's locks (unattended upgrades, a second job): apt-get
+# waits up to 5 minutes for dpkg's lock (DPkg::Lock::Timeout), and `apt-get update`, which does
+# not wait for its lists lock, is retried while that lock is held (up to 5 minutes too).
+browser: CHROMIUM ?= /usr/bin/chromium
+browser: APT_GET = apt-get -o DPkg::Lock::Timeout=300
 browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x $(CHROMIUM) ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	    for try in $$(seq 60); do \
+	      out=$$($(APT_GET) update -qq 2>&1) && break; \
+	      echo "$$out"; \
+	      if [ $$try = 60 ] || ! grep -q "Could not get lock" <<<"$$out"; then exit 1; fi; \
+	      echo "apt's package lists are locked by another process; trying again in 5 s"; \
+	      sleep 5; \
+	    done; \
+	    DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq chromium chromium-driver; \
 	  else echo "Chromium missing: install Debian packages chromium and chromium-driver"; fi; \
 	fi
 

@@ -26,3 +26,10 @@ def artifacts_dir() -> Path:
 def shared_data() -> Path:
     """../shared/data beside the repository (reference files that are not shipped)."""
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _runs_outside_the_user_data(monkeypatch, tmp_path_factory):
+    """Code that saves runs to the default folder (workbench.runs.default_root) writes into a
+    temporary folder during the tests, never into the user's data directory."""
+    monkeypatch.setenv("WORKBENCH_RUNS", str(tmp_path_factory.getbasetemp() / "default-runs"))

@@ -2,6 +2,7 @@
 import json
 import math
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -83,6 +84,32 @@ def test_methods_listing():
             assert {"name", "type", "default", "doc"} <= set(k)
             assert k["doc"], f"{m['name']}.{k['name']} has no doc"
     assert list(wb.methods_table().columns)[:2] == ["name", "family"]
+
+
+def test_methods_list_execution_settings_apart_from_the_knobs():
+    settings = {"device", "threads", "progress", "callback", "backend"}
+    listing = {m["name"]: m for m in wb.methods()}
+    for m in listing.values():
+        assert not settings & {k["name"] for k in m["knobs"]}, m["name"]
+    assert {s["name"] for s in listing["mine"]["settings"]} == settings - {"backend"}
+    assert all(s["doc"].startswith("Execution setting") for s in listing["mine"]["settings"])
+    assert "device" not in wb.methods_table().set_index("name").loc["mine", "knobs"]
+
+
+def readme_methods_table() -> str:
+    """The table of README's "## Methods" section, header to last row."""
+    lines = (Path(__file__).resolve().parents[1] / "README.md").read_text().splitlines()
+    start = lines.index("## Methods")
+    first = next(i for i in range(start, len(lines)) if lines[i].startswith("| method |"))
+    last = next(i for i in range(first, len(lines)) if not lines[i].startswith("|"))
+    return "\n".join(lines[first:last]) + "\n"
+
+
+def test_readme_methods_table_is_generated_from_methods():
+    assert readme_methods_table() == wb.api.methods_markdown(), (
+        "README's methods table differs from methods(): paste the output of "
+        "`python -c 'import workbench; print(workbench.api.methods_markdown())'` over it")
+    assert "| `mine` | neural | MI | critic," in wb.api.methods_markdown()
 
 
 def test_methods_are_listed_family_by_family_whatever_the_import_order():

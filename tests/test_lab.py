@@ -131,6 +131,21 @@ def test_knob_sweep_values_follow_the_declarations():
         lab.knob_sweep_values("ksg", "bandwidth")
 
 
+def test_execution_settings_are_not_sweepable():
+    settings = {"device", "threads", "progress", "callback", "backend"}
+    for method in ("mine", "matrix_renyi", "compressed_ksg"):
+        assert not settings & set(lab.sweepable_knobs(method)), method
+    assert "steps" in lab.sweepable_knobs("mine")
+    with pytest.raises(KnobError, match="execution setting"):
+        lab.knob_sweep_values("mine", "threads")
+
+
+def test_a_knob_without_a_scale_is_swept_across_its_soft_bounds():
+    # noise_std defaults to 0 and has no upper bound that means anything (1e100)
+    values = lab.knob_sweep_values("compressed_ksg", "noise_std")
+    assert values[0] == 0 and values[-1] == 1 and len(values) >= 5
+
+
 def test_every_sweep_value_is_a_valid_knob_value():
     # bounds, exclusive bounds and None defaults of every registered method's knobs
     for quantity in lab.LAB_QUANTITIES:
@@ -369,6 +384,27 @@ def test_page_registry_tolerates_pages_not_written_yet(monkeypatch):
     assert page.title == "Estimator Lab"
 
 
+def test_sessions_get_their_own_pages_and_share_one_training_gate(monkeypatch):
+    from widgets import app
+    from widgets.training_session import LiveTraining
+
+    made = []
+    init = LiveTraining.__init__
+
+    def record(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(LiveTraining, "__init__", record)
+    routes = app.routes(app.AppConfig(max_trainings=3))
+    for slug in ("plane_studio", "plane_studio", "entropy_monitor"):
+        routes[slug]()
+    assert len(made) == 3 and len({id(m._session) for m in made}) == 3
+    gate = made[0]._session.gate
+    assert gate is not None and gate.limit == 3
+    assert all(m._session.gate is gate for m in made)
+
+
 def test_default_origins_name_the_loopback_and_the_address():
     from widgets.app import default_origins
 
@@ -384,6 +420,8 @@ def test_serve_cli_documents_origins_and_rejects_bad_ports(capsys):
     args = parser.parse_args(["serve"])
     assert (args.port, args.address, args.show, args.max_upload_mb) == (5006, "127.0.0.1",
                                                                         False, 50)
+    assert args.max_trainings == 2
+    assert parser.parse_args(["serve", "--max-trainings", "5"]).max_trainings == 5
     with pytest.raises(SystemExit):
         parser.parse_args(["serve", "--help"])
     out = capsys.readouterr().out

@@ -7,18 +7,21 @@ code. The index page at ``/`` links every available page.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import signal
 import socket
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import panel as pn
 
 from workbench.errors import WorkbenchError
 from workbench.estimators import brute_force
+from workbench.runs import default_root
+from workbench.training.session import TrainingGate
 
 from .components import HEADER_COLOR
 
@@ -28,7 +31,11 @@ class AppConfig:
     """Settings every page may read (``workbench serve`` flags)."""
 
     max_upload_mb: float = 50.0
-    runs_dir: str = "runs"
+    runs_dir: str = field(default_factory=lambda: str(default_root()))
+    #: Trainings (Plane Studio, Entropy Monitor) that run at once; later ones wait in line.
+    max_trainings: int = 2
+    #: The line itself, shared by every session of one server (:func:`routes` makes it).
+    gate: TrainingGate | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -84,8 +91,14 @@ def index_page(pages: Sequence[Page]) -> pn.viewable.Viewable:
 
 
 def routes(config: AppConfig) -> dict[str, Callable[[], pn.viewable.Viewable]]:
-    """URL slug → zero-argument factory, as ``pn.serve`` takes them (one call per session)."""
+    """URL slug → zero-argument factory, as ``pn.serve`` takes them (one call per session).
+
+    Every page of a session is its own object (its uploads, results and training); what the
+    sessions share is ``config``, with one :class:`TrainingGate` (made here if ``config`` has
+    none) so that at most ``config.max_trainings`` trainings run at once."""
     pages = available_pages()
+    if config.gate is None:
+        config = dataclasses.replace(config, gate=TrainingGate(config.max_trainings))
 
     # plain functions, not functools.partial: pn.serve renders a partial as its repr
     def bind(func, *args):
@@ -117,6 +130,8 @@ def serve(config: AppConfig = AppConfig(), *, port: int = 5006, address: str = "
     still arrives and is refused with a clear message instead of dropping the connection."""
     if config.max_upload_mb <= 0:
         raise WorkbenchError(f"--max-upload-mb must be positive, got {config.max_upload_mb}")
+    if config.max_trainings < 1:
+        raise WorkbenchError(f"--max-trainings must be at least 1, got {config.max_trainings}")
     if port == 0:  # pick one now: the websocket origins must name the real port
         with socket.socket() as sock:
             sock.bind((address or "127.0.0.1", 0))
@@ -132,6 +147,8 @@ def serve(config: AppConfig = AppConfig(), *, port: int = 5006, address: str = "
     print(f"workbench apps at {url}", file=out, flush=True)
     for page, _ in pages:
         print(f"  {page.title:<16} {url}{page.slug}", file=out, flush=True)
+    print(f"At most {config.max_trainings} trainings at once; later ones wait in line.",
+          file=out, flush=True)
     print("Press Ctrl-C to stop.", file=out, flush=True)
 
     def stop(*_):

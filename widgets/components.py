@@ -3,11 +3,11 @@ estimator's ``param`` declarations, and plot panes. Each carries a stable CSS cl
 so browser tests and users' stylesheets can find it."""
 from __future__ import annotations
 
-import pandas as pd
 import panel as pn
 import param
 
 from workbench.errors import WorkbenchError
+from workbench.estimators.base import Estimator
 from workbench.io import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES
 
 #: Stylesheet shared by the apps (result card, muted notes).
@@ -26,11 +26,6 @@ def error_message(exc: BaseException) -> str:
     if isinstance(exc, WorkbenchError):
         return str(exc)
     return f"Unexpected error ({type(exc).__name__}): {exc}"
-
-
-def typed_empty(columns: dict) -> pd.DataFrame:
-    """An empty table with these column dtypes (what a HoloViews Buffer starts from)."""
-    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
 
 
 #: Header colour of every served page.
@@ -132,38 +127,55 @@ class UploadBox(pn.viewable.Viewer):
         return self._layout
 
 
-def knob_widgets(estimator: param.Parameterized, css_prefix: str = "wb-knob") -> dict:
-    """Widget choices for an estimator's knobs: slider-plus-box where both bounds are known
-    (drag or type), a plain number box otherwise. Each gets the class ``{css_prefix}-{name}``."""
+def knob_widgets(estimator: Estimator, css_prefix: str = "wb-knob") -> dict:
+    """Widget choices for an estimator's knobs (never its execution settings), from their
+    declarations: an integer with both soft bounds gets a slider-plus-box (drag within the soft
+    bounds, type up to the hard ones), a float gets one when it also declares a ``step`` (its
+    resolution; log-scale knobs such as a learning rate do not), any other number a box limited
+    to the hard bounds. Labels and ranges are left to ``from_param`` (the declared ``label``,
+    ``softbounds``, ``step``). Each gets the class ``{css_prefix}-{name}``."""
     specs = {}
-    for name in estimator.param:
-        if name == "name":
-            continue
+    for name in type(estimator).knob_names():
         p = estimator.param[name]
-        # the knob's own name as label (pn.Param would title-case it: "k" -> "K")
-        spec: dict = {"css_classes": [f"{css_prefix}-{name}"], "name": name}
-        bounds = getattr(p, "bounds", None)
-        bounded = bounds is not None and None not in bounds
-        if isinstance(p, param.Integer):
-            spec["type"] = pn.widgets.EditableIntSlider if bounded else pn.widgets.IntInput
-        elif isinstance(p, param.Number):
-            spec["type"] = pn.widgets.EditableFloatSlider if bounded else pn.widgets.FloatInput
+        spec: dict = {"css_classes": [f"{css_prefix}-{name}"]}
+        if isinstance(p, param.Number):
+            low, high = p.get_soft_bounds()
+            slider = (low is not None and high is not None and not p.allow_None
+                      and (isinstance(p, param.Integer) or p.step is not None))
+            if isinstance(p, param.Integer):
+                spec["type"] = pn.widgets.EditableIntSlider if slider else pn.widgets.IntInput
+            else:
+                spec["type"] = pn.widgets.EditableFloatSlider if slider else pn.widgets.FloatInput
+            if not slider:  # from_param would limit a box to the soft bounds
+                spec["start"], spec["end"] = p.bounds or (None, None)
         elif isinstance(p, param.Boolean):
             spec["type"] = pn.widgets.Checkbox
         specs[name] = spec
     return specs
 
 
-def knob_panel(estimator: param.Parameterized, css_prefix: str = "wb-knob") -> pn.viewable.Viewable:
-    """``pn.Param`` on the estimator instance: its knobs, with their docs as tooltips."""
-    names = [n for n in estimator.param if n != "name"]
-    if not names:
+def knob_panel(estimator: Estimator, css_prefix: str = "wb-knob",
+               exclude: tuple[str, ...] = ()) -> pn.viewable.Viewable:
+    """The estimator's knobs (not its execution settings, nor ``exclude``) as widgets bound to
+    the instance, in :meth:`Estimator.knob_names` order (declared precedence), each labelled
+    from its declaration and with its doc as a tooltip (the widget's own description, or a
+    ``?`` icon beside widgets that have none: sliders, checkboxes)."""
+    specs = knob_widgets(estimator, css_prefix)
+    rows = []
+    for name in [n for n in specs if n not in exclude]:
+        p = estimator.param[name]
+        spec = dict(specs[name])
+        kind = spec.pop("type", None) or pn.Param.widget_type(p)
+        widget = kind.from_param(p, sizing_mode="stretch_width", **spec)
+        doc = (p.doc or "").strip()
+        if doc and "description" not in widget.param:
+            widget = pn.Row(widget, pn.widgets.TooltipIcon(value=doc, margin=(25, 5, 0, 0)),
+                            sizing_mode="stretch_width")
+        rows.append(widget)
+    if not rows:
         return pn.pane.Markdown("*This method has no knobs.*", css_classes=[f"{css_prefix}s"],
                                 margin=(0, 10))
-    # declaration order, but the seed last: it is the least interesting knob
-    return pn.Param(estimator, parameters=names, widgets=knob_widgets(estimator, css_prefix),
-                    sort=lambda item: item[0] == "seed", show_name=False,
-                    sizing_mode="stretch_width", css_classes=[f"{css_prefix}s"])
+    return pn.Column(*rows, sizing_mode="stretch_width", css_classes=[f"{css_prefix}s"])
 
 
 def plot_slot(css_class: str) -> pn.Column:

@@ -17,13 +17,15 @@ Two tabs:
 
 Training runs on a background thread (:class:`workbench.training.session.TrainingSession`); rows go
 through a thread-safe queue that a periodic callback on the UI drains every ``poll_ms``
-milliseconds (4 Hz by default: counter and status) and streams into ``hv.streams.Buffer`` /
-``Pipe`` streams, a few plots at a time with rests between (a redraw costs far more than a
-poll; :class:`widgets.training_session.LiveTraining` throttles), so Start / Pause / Stop /
-Reset always answer. The object works in a JupyterLab cell and as the ``/entropy_monitor``
-page of ``workbench serve``; outside an event loop (a script, a test) nothing polls by itself:
-call :meth:`EntropyMonitor.poll`. Every number comes from
-:mod:`workbench`; this module wires widgets, the session and the plots together.
+milliseconds (4 Hz by default: status) and streams into the plots of
+:class:`workbench.plots.live.LiveLayers` / :class:`~workbench.plots.live.LiveAttention`, all
+plots of a run at once, with rests between draws (a redraw costs far more than a poll;
+:class:`widgets.training_session.LiveTraining` throttles), so Start / Pause / Stop / Reset
+always answer and every plot and the counter show the same last epoch (step). The object
+works in a JupyterLab cell and as the ``/entropy_monitor`` page of ``workbench serve``; outside
+an event loop (a script, a test) nothing polls by itself: call :meth:`EntropyMonitor.poll`.
+Every number comes from :mod:`workbench`; this module wires widgets, the session and the plots
+together.
 """
 from __future__ import annotations
 
@@ -31,8 +33,6 @@ import functools
 import html
 import time
 
-import holoviews as hv
-import numpy as np
 import pandas as pd
 import panel as pn
 import param
@@ -48,16 +48,15 @@ from workbench.attention.transformer import (
     train_char_transformer,
 )
 from workbench.errors import InputError, WorkbenchError
-from workbench.plots import attention as attention_plots
+from workbench.plots.live import LiveAttention, LiveLayers, panels_for
+from workbench.plots.plane import LAYER_NOTE
 from workbench.tracking.representation import (
     DEFAULT_MEASURES,
-    EFFECTIVE_RANK,
     MEASURE_TITLES,
     MEASURES,
     measure_estimator,
     measure_labels,
 )
-from workbench.tracking.tables import LAYER_COLORS, wide_table
 from workbench.training import models
 from workbench.training.experiments import MEASURE_ON, run_experiment
 from workbench.training.session import TrainingSession
@@ -71,7 +70,6 @@ from .components import (
     plot_slot,
     set_alert,
     show_plot,
-    typed_empty,
 )
 from .training_session import LiveTraining, error_message
 
@@ -82,211 +80,6 @@ DEFAULT_ARCH = {"digits": "64-128-64-10", "tishby12": "12-10-7-5-4-3-2"}
 TRANSFORMER_KNOBS = ("remove_layernorm", "remove_ffn_nonlinearity", "attention_temperature",
                      "n_layers", "n_heads", "d_model", "context", "steps", "eval_every", "lr",
                      "seed")
-_BUFFER_LENGTH = 10**7  # hv.streams.Buffer keeps only the last `length` rows (default 1000)
-_CSS = """
-.wb-counter-box { font-family: var(--bokeh-base-font, sans-serif); line-height: 1.3; }
-.wb-counter-box .wb-counter-label { color: #555; font-size: 0.95em; }
-.wb-counter-box .wb-counter-value { font-size: 2em; font-weight: 600; color: #1f4e79; }
-.wb-counter-box .wb-counter-total { color: #555; font-size: 1.1em; }
-"""
-_PLOT_OPTS = {"show_grid": True, "tools": ["hover"], "height": 240, "responsive": True,
-              "min_width": 300, "fontsize": {"title": 11, "labels": 10, "ticks": 9}}
-_ATTENTION_COLUMNS = {"step": "int64", "layer": "int64", "head": "int64", "entropy": "float64",
-                      "entropy_normalized": "float64", "loss": "float64",
-                      "val_loss": "float64", "units": "object"}
-
-
-# ----- layer plots ----------------------------------------------------------------------------
-def panels_for(measures, labels: dict[str, str], units: str) -> list[dict]:
-    """One plot per tracked quantity: title, estimator label, quantity and y-axis label."""
-    out = []
-    for name in measures:
-        label = labels[name]
-        if name == "effective_rank":
-            out.append({"title": "Effective rank", "estimator": label,
-                        "quantity": EFFECTIVE_RANK, "ylabel": "effective rank (unitless)"})
-            continue
-        short = {"binned": "binned H(T)", "matrix_renyi": "matrix-Rényi S_α(T)",
-                 "vne": "VNE(T)", "dse": "DSE(T)"}[name]
-        out.append({"title": MEASURE_TITLES[name][:1].upper() + MEASURE_TITLES[name][1:],
-                    "estimator": label, "quantity": "H(T)", "ylabel": f"{short} [{units}]"})
-        if name == "dse":
-            out.append({"title": "DSMI with the labels", "estimator": label,
-                        "quantity": "I(T;Y)", "ylabel": f"DSMI I(T;Y) [{units}]"})
-    return out
-
-
-def _wide(frame: pd.DataFrame, layers, estimator: str, quantity: str) -> pd.DataFrame:
-    """``epoch`` and one column per layer of ``quantity`` by ``estimator`` (NaN where a layer
-    has no value)."""
-    rows = frame[(frame["estimator"] == estimator) & (frame["quantity"] == quantity)]
-    wide = wide_table(rows, ["epoch"], layers, by="layer")
-    return wide.astype({"epoch": "int64", **{name: "float64" for name in layers}})
-
-
-def layer_curves(wide: pd.DataFrame, layers, ylabel: str, title: str,
-                 epochs: int) -> hv.Overlay:
-    """One curve per layer from a table with ``epoch`` and a column per layer (a curve is
-    drawn for every layer from the start, empty until its values arrive)."""
-    xdim = hv.Dimension("epoch", label="epoch", range=(0, max(epochs, 1)))
-    curves = [hv.Curve(wide, xdim, hv.Dimension(name, label=ylabel), label=name).opts(
-        color=LAYER_COLORS[i % len(LAYER_COLORS)], line_width=2)
-        for i, name in enumerate(layers)]
-    return hv.Overlay(curves).opts(title=title, legend_position="right", framewise=True,
-                                   **_PLOT_OPTS)
-
-
-_METRIC_COLUMNS = {"epoch": "int64", "accuracy": "float64", "test_accuracy": "float64"}
-
-
-def metric_curves(wide: pd.DataFrame, epochs: int) -> hv.Overlay:
-    """Train and test accuracy over epochs (a fraction, unitless) from a table with columns
-    epoch, accuracy, test_accuracy."""
-    xdim = hv.Dimension("epoch", label="epoch", range=(0, max(epochs, 1)))
-    curves = [hv.Curve(wide, xdim, hv.Dimension(q, label="accuracy (fraction)",
-                                                range=(0, 1.02)), label=name).opts(
-        color="#333333", line_dash=dash, line_width=2)
-        for q, name, dash in (("accuracy", "train", "solid"), ("test_accuracy", "test",
-                                                                "dashed"))]
-    return hv.Overlay(curves).opts(title="Accuracy", legend_position="bottom_right",
-                                   **_PLOT_OPTS)
-
-
-class Feed:
-    """Rows waiting for one HoloViews stream. :meth:`flush` sends them: a ``Buffer`` gets
-    everything queued, a ``Pipe`` the latest table only."""
-
-    def __init__(self, stream):
-        self.stream = stream
-        self.pending: list[pd.DataFrame] = []
-
-    def push(self, table: pd.DataFrame) -> None:
-        if len(table):
-            self.pending.append(table)
-
-    def flush(self) -> bool:
-        """Send what is queued; False when nothing was."""
-        if not self.pending:
-            return False
-        pending, self.pending = self.pending, []
-        if isinstance(self.stream, hv.streams.Buffer):
-            self.stream.send(pd.concat(pending, ignore_index=True))
-        else:
-            self.stream.send(pending[-1])
-        return True
-
-
-class LayerPlots:
-    """The Layers tab's plots: one ``hv.streams.Buffer`` per plot holding a row per epoch
-    (epoch and a column per layer), so each update re-draws one small table per plot."""
-
-    def __init__(self, layers, panels: list[dict], epochs: int):
-        self.layers, self.panels = list(layers), panels
-        columns = {"epoch": "int64", **{name: "float64" for name in self.layers}}
-        self.buffers, self.plots = [], []
-        for spec in panels:
-            buffer = hv.streams.Buffer(typed_empty(columns), index=False, length=_BUFFER_LENGTH)
-            fn = functools.partial(_curves_from_buffer, layers=self.layers, epochs=epochs,
-                                   title=spec["title"], ylabel=spec["ylabel"])
-            self.buffers.append(buffer)
-            self.plots.append(hv.DynamicMap(fn, streams=[buffer]))
-        self.metrics = hv.streams.Buffer(typed_empty(_METRIC_COLUMNS), index=False,
-                                         length=_BUFFER_LENGTH)
-        self.plots.append(hv.DynamicMap(functools.partial(_metrics_from_buffer, epochs=epochs),
-                                        streams=[self.metrics]))
-        self.feeds = [Feed(b) for b in [*self.buffers, self.metrics]]
-
-    def queue(self, frame: pd.DataFrame) -> None:
-        """Queue new tidy rows for the plots (cheap; :class:`Feed.flush` draws)."""
-        if not len(frame):
-            return
-        for spec, feed in zip(self.panels, self.feeds):
-            feed.push(_wide(frame, self.layers, spec["estimator"], spec["quantity"]))
-        metrics = frame[frame["quantity"].isin(["accuracy", "test_accuracy"])]
-        if len(metrics):
-            wide = wide_table(metrics, ["epoch"], ["accuracy", "test_accuracy"])
-            self.feeds[-1].push(wide.astype(_METRIC_COLUMNS))
-
-    def send(self, frame: pd.DataFrame) -> None:
-        """Queue and draw at once."""
-        self.queue(frame)
-        for feed in self.feeds:
-            feed.flush()
-
-
-def _curves_from_buffer(data, layers, epochs, title, ylabel):
-    return layer_curves(data, layers, ylabel, title, epochs)
-
-
-def _metrics_from_buffer(data, epochs):
-    return metric_curves(data, epochs)
-
-
-# ----- attention plots -----------------------------------------------------------------------
-def placeholder_rows(n_layers: int, n_heads: int) -> pd.DataFrame:
-    """A layer × head frame of NaN entropies (an empty heatmap with the right shape)."""
-    layers, heads = np.meshgrid(np.arange(n_layers), np.arange(n_heads), indexing="ij")
-    return pd.DataFrame({"step": 0, "layer": layers.ravel(), "head": heads.ravel(),
-                         "entropy": np.nan, "units": "bits"})
-
-
-class AttentionPlots:
-    """Heatmap of the latest step (``hv.streams.Pipe``) and per-layer entropy and loss over
-    steps (``hv.streams.Buffer``)."""
-
-    def __init__(self, cfg: CharTransformerConfig):
-        self.n_layers, self.n_heads, self.steps = cfg.n_layers, cfg.n_heads, cfg.steps
-        # causal attention: query i sees i + 1 keys, so the mean maximum is below log2(context)
-        self.max_bits = max_entropy(cfg.context, "bits", causal=True)
-        self.pipe = hv.streams.Pipe(data=placeholder_rows(self.n_layers, self.n_heads))
-        self.buffer = hv.streams.Buffer(typed_empty(_ATTENTION_COLUMNS), index=False,
-                                        length=_BUFFER_LENGTH)
-        self.heatmap = hv.DynamicMap(self._heatmap, streams=[self.pipe])
-        self.entropy = hv.DynamicMap(self._entropy, streams=[self.buffer])
-        self.loss = hv.DynamicMap(self._loss, streams=[self.buffer])
-        self.feeds = [Feed(self.pipe), Feed(self.buffer)]
-
-    def _heatmap(self, data):
-        step = "" if data["entropy"].isna().all() else f" at step {int(data['step'].max())}"
-        return attention_plots.entropy_heatmap(
-            data, clim=(0.0, self.max_bits), title=f"Attention entropy per head{step}").opts(
-            width=360, height=max(200, 45 * self.n_layers + 90), xlabel="head",
-            ylabel="layer")
-
-    def _entropy(self, data):
-        # every layer from the start (empty until its rows arrive): fixed curves and colours;
-        # width=None: the page's plots are responsive, not the export's fixed 420 px
-        overlay = attention_plots.entropy_over_training(
-            data, "entropy", title="Mean attention entropy per layer",
-            layers=range(self.n_layers), width=None, **_PLOT_OPTS)
-        for layer, curve in overlay.items():
-            curve.opts(color=LAYER_COLORS[layer % len(LAYER_COLORS)])
-        return overlay.redim.range(step=(0, self.steps), entropy=(0, self.max_bits * 1.05))
-
-    def _loss(self, data):
-        overlay = attention_plots.loss_over_training(data, framewise=True, width=None,
-                                                     **_PLOT_OPTS)
-        for curve, dash in zip(overlay, ("solid", "dashed")):
-            curve.opts(color="#333333", line_dash=dash)
-        return overlay.redim.range(step=(0, self.steps))
-
-    def queue(self, rows: pd.DataFrame) -> None:
-        """Queue new rows: the heatmap gets the latest step, the curves every row."""
-        if not len(rows):
-            return
-        rows = rows[list(_ATTENTION_COLUMNS)].reset_index(drop=True)
-        self.feeds[0].push(rows[rows["step"] == rows["step"].max()].reset_index(drop=True))
-        self.feeds[1].push(rows)
-
-    def send(self, rows: pd.DataFrame) -> None:
-        """Queue and draw at once."""
-        self.queue(rows)
-        for feed in self.feeds:
-            feed.flush()
-
-    def flags(self, last: pd.DataFrame) -> pd.DataFrame:
-        """The heads of the latest step with their collapse / overload flags."""
-        return flag(last, max_entropy=self.max_bits, value="entropy")
 
 
 def _attention_target(config: CharTransformerConfig, stop_event, pause_event,
@@ -350,24 +143,18 @@ class EntropyMonitor(LiveTraining):
     # ----- state -------------------------------------------------------------------------
     mode = param.Selector(default="layers", objects=["layers", "attention"],
                           doc="Which tab's run Start begins (follows the active tab).")
-    counter = param.Integer(default=None, allow_None=True,
-                            doc="Last finished epoch (Layers) or measured step (Attention).")
+    counter = param.Integer(default=None, allow_None=True, doc=(
+        "Last epoch (Layers) or measured step (Attention) the plots show."))
     status = param.String(default="", doc="What the monitor is doing, in words.")
-    draw_budget_ms = param.Integer(
-        default=250, bounds=(0, 60_000),
-        doc="Redrawing work per draw: plots are redrawn in turn until this is spent (at least "
-            "one), the rest at the next draw, so no single draw re-renders every plot.")
-
     def __init__(self, **params):
         params.setdefault("transformer", CharTransformerConfig(steps=300, eval_every=10))
         params.setdefault("poll_ms", 250)
         super().__init__(**params)
-        self._session = TrainingSession(target=_layers_target)
+        self._session = TrainingSession(target=_layers_target, gate=self._gate)
         self._running_mode = self.mode
         self._planned = self.epochs
-        self._cursor = 0
-        self._layer_plots: LayerPlots | None = None
-        self._attention_plots: AttentionPlots | None = None
+        self._layer_plots: LiveLayers | None = None
+        self._attention_plots: LiveAttention | None = None
         self._estimators = {}
         self._rebuild_estimators()
         self._build_widgets()
@@ -422,8 +209,12 @@ class EntropyMonitor(LiveTraining):
         try:
             if mode == "attention":
                 cfg = make_config(self.transformer)
-                self._session = TrainingSession(target=_attention_target)
-                self._show_attention(AttentionPlots(cfg))
+                self._session = TrainingSession(target=_attention_target, gate=self._gate)
+                # causal attention: query i sees i + 1 keys, so the mean maximum is below
+                # log2(context)
+                self._show_attention(LiveAttention(
+                    cfg.n_layers, cfg.n_heads, cfg.steps,
+                    max_entropy(cfg.context, "bits", causal=True)))
                 self._planned = cfg.steps
                 kwargs = {"config": cfg}
             else:
@@ -431,8 +222,8 @@ class EntropyMonitor(LiveTraining):
                 labels = measure_labels(kwargs["measures"], kwargs["measure_knobs"],
                                         seed=self.seed, activation=self.activation)
                 layers = models.layer_names(self.arch)
-                self._session = TrainingSession(target=_layers_target)
-                self._show_layers(LayerPlots(layers, panels_for(kwargs["measures"], labels,
+                self._session = TrainingSession(target=_layers_target, gate=self._gate)
+                self._show_layers(LiveLayers(layers, panels_for(kwargs["measures"], labels,
                                                                 self.units), self.epochs))
                 self._planned = self.epochs
         except WorkbenchError as exc:
@@ -441,7 +232,6 @@ class EntropyMonitor(LiveTraining):
             return
         self._running_mode = mode
         self._clear_rows()
-        self._cursor = 0
         self.counter = None
         self._session.start(**kwargs)
         self._begin()
@@ -459,42 +249,21 @@ class EntropyMonitor(LiveTraining):
         self._show_attention(None)
         self._sync()
 
-    def _feeds(self) -> list[Feed]:
-        plots = self._attention_plots if self._running_mode == "attention" \
+    def _board(self) -> LiveLayers | LiveAttention | None:
+        """The plots of the run going (or last run)."""
+        return self._attention_plots if self._running_mode == "attention" \
             else self._layer_plots
-        return [] if plots is None else plots.feeds
-
-    def _queue_rows(self, new: pd.DataFrame) -> None:
-        if self._running_mode == "attention" and self._attention_plots is not None:
-            self._attention_plots.queue(new)
-            self._show_flags(new[new["step"] == new["step"].max()])
-        elif self._running_mode == "layers" and self._layer_plots is not None:
-            self._layer_plots.queue(new)
 
     def _draw(self, rows: pd.DataFrame) -> None:
-        """Queue ``rows`` for the plots and redraw some of them, in turn, for about
-        ``draw_budget_ms``: a redraw costs far more than a poll (seconds for all plots on a
-        loaded machine whose training thread also holds the GIL) and the event loop must stay
-        free for clicks; :class:`LiveTraining` then rests twice as long as this took."""
-        self._queue_rows(rows)
-        feeds = self._feeds()
-        start = time.monotonic()
-        for _ in range(len(feeds)):
-            feed = feeds[self._cursor % len(feeds)]
-            self._cursor += 1
-            if feed.flush() and time.monotonic() - start >= self.draw_budget_ms / 1000:
-                break
-
-    def _finished(self) -> None:
-        self.flush_plots()
-
-    def flush_plots(self) -> None:
-        """Stream every row received but not yet drawn into the plots now."""
-        if self._undrawn:
-            self._queue_rows(pd.concat(self._undrawn, ignore_index=True))
-            self._undrawn = []
-        for feed in self._feeds():
-            feed.flush()
+        """Stream ``rows`` into every plot of the run at once (and the flags of the step the
+        heatmap shows): a redraw costs far more than a poll, so :class:`LiveTraining` rests
+        twice as long as this took before the next."""
+        board = self._board()
+        if board is None:
+            return
+        board.send(rows)
+        if board is self._attention_plots:
+            self._show_flags(board.data("latest"))
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -508,12 +277,13 @@ class EntropyMonitor(LiveTraining):
         session = self._session
         if session.alive:
             self.state = session.state
-        if session.epoch is not None:
-            self.counter = session.epoch
+        board = self._board()
+        self.counter = None if board is None else board.last
         unit = "step" if self._running_mode == "attention" else "epoch"
         shown = "–" if self.counter is None else str(self.counter)
         self.status = {
             "idle": "Ready: choose the settings of a tab and press Start.",
+            "queued": self._queue_note(),
             "running": f"Training ({'attention' if unit == 'step' else 'layers'})"
                        if self.counter is not None else "Starting…",
             "paused": f"Paused at {unit} {shown}",
@@ -524,21 +294,18 @@ class EntropyMonitor(LiveTraining):
         }.get(self.state, self.state)
         if not hasattr(self, "_counter_w"):
             return
-        self._counter_w.object = (
-            f'<div class="wb-counter-box"><span class="wb-counter-label">{unit} </span>'
-            f'<span class="wb-counter-value">{shown}</span>'
-            f'<span class="wb-counter-total"> / {self._planned}</span></div>')
+        self._show_counter(self._counter_w, unit, self.counter, self._planned)
         self._status_w.object = f'<span class="wb-status-text">{html.escape(self.status)}</span>'
         set_alert(self._error_w, self.error)
         alive = session.alive
         self._start_b.disabled = alive
         self._pause_b.disabled = self.state not in ("running", "paused")
         self._pause_b.label = "Resume" if self.state == "paused" else "Pause"
-        self._stop_b.disabled = self.state not in ("running", "paused")
+        self._stop_b.disabled = self.state not in ("queued", "running", "paused")
         for w in self._settings:
             w.disabled = alive
 
-    def _show_layers(self, plots: LayerPlots | None) -> None:
+    def _show_layers(self, plots: LiveLayers | None) -> None:
         self._layer_plots = plots
         slots = self._layer_slots
         shown = [] if plots is None else plots.plots
@@ -548,7 +315,7 @@ class EntropyMonitor(LiveTraining):
         slots.visible = plots is not None
         self._layer_hint.visible = plots is None
 
-    def _show_attention(self, plots: AttentionPlots | None) -> None:
+    def _show_attention(self, plots: LiveAttention | None) -> None:
         self._attention_plots = plots
         show_plot(self._heatmap_slot, None if plots is None else plots.heatmap)
         show_plot(self._attention_entropy_slot, None if plots is None else plots.entropy)
@@ -557,13 +324,13 @@ class EntropyMonitor(LiveTraining):
         self._attention_hint.visible = plots is None
 
     def _show_flags(self, last: pd.DataFrame) -> None:
-        flagged = self._attention_plots.flags(last)
+        flagged = flag(last, max_entropy=self._attention_plots.max_bits, value="entropy")
         items = [f"<li>layer {int(r.layer)}, head {int(r.head)}: "
                  f"{'collapse' if r.collapse else 'overload'} ({r.entropy:.2f} bits)</li>"
                  for r in flagged.itertuples()
                  if bool(r.collapse) or (not pd.isna(r.overload) and bool(r.overload))]
         limit = self._attention_plots.max_bits
-        # flags() uses flag()'s default thresholds: state those, not copies of them
+        # flag()'s default thresholds: state those, not copies of them
         rule = (f"<p><small>collapse: mean entropy below {COLLAPSE_THRESHOLD:g} bits; "
                 f"overload: above {OVERLOAD_FRACTION:.0%} of the causal maximum "
                 f"({limit:.2f} bits), i.e. nearly uniform attention "
@@ -618,7 +385,10 @@ class EntropyMonitor(LiveTraining):
                          margin=(0, 10)),
             css_classes=["wb-layer-controls"], width=330, margin=(0, 10))
         self._layer_grid = pn.GridBox(ncols=2, **wide)
-        self._layer_slots = pn.Column(self._layer_grid, css_classes=["wb-layer-plots"], **wide)
+        self._layer_slots = pn.Column(
+            self._layer_grid, pn.pane.HTML(f"<small>{LAYER_NOTE}</small>",
+                                           css_classes=["wb-layer-note"], margin=(0, 10)),
+            css_classes=["wb-layer-plots"], **wide)
         self._layer_hint = pn.pane.Markdown(
             "Press **Start** to train the network; each plot shows one measure per layer over "
             "epochs. Entropies are in the chosen units; the effective rank has none.",
@@ -672,8 +442,7 @@ class EntropyMonitor(LiveTraining):
         self._pause_b = self._button("Pause", "pause", "default", self.toggle_pause)
         self._stop_b = self._button("Stop", "stop", "danger", self.stop)
         self._reset_b = self._button("Reset", "reset", "light", self.reset)
-        self._counter_w = pn.pane.HTML("", css_classes=["wb-monitor-counter"],
-                                       stylesheets=[_CSS], width=170, margin=(0, 10))
+        self._counter_w = self._counter_pane("wb-monitor-counter")
         self._status_w = pn.pane.HTML("", css_classes=["wb-monitor-status"], margin=(8, 10),
                                       **wide)
         self._error_w = alert("danger", "wb-error")
@@ -708,7 +477,7 @@ class EntropyMonitor(LiveTraining):
 
 def page(config=None) -> pn.viewable.Viewable:
     """The ``/entropy_monitor`` page of ``workbench serve``."""
-    monitor = EntropyMonitor()
+    monitor = EntropyMonitor(gate=getattr(config, "gate", None))
     pn.state.on_session_destroyed(lambda _ctx: monitor.close())
     return pn.template.BootstrapTemplate(title="Entropy Monitor", main=[monitor],
                                          header_background=HEADER_COLOR)

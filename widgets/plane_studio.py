@@ -5,8 +5,9 @@ track every layer (``binning`` by default) and their knobs, and press Start. Tra
 background thread (:class:`workbench.training.session.TrainingSession`, driven through
 :class:`widgets.training_session.LiveTraining`); each recorded epoch's rows go
 into a queue that a periodic callback on the UI drains every ``poll_ms`` milliseconds and
-streams into the plots through ``hv.streams.Buffer`` (the data change, the layout does not), so
-Start / Pause / Resume / Stop / Reset always answer.
+streams into the plots of :class:`workbench.plots.live.LivePlane` (the data change, the layout
+does not), so Start / Pause / Resume / Stop / Reset always answer. The counter shows the last
+epoch the plots show.
 
 Every Start saves a run (``config.json`` + ``metrics.parquet``) in the run store
 (``workbench serve --runs-dir``); the runs list loads a saved run into the plots, or overlays
@@ -23,7 +24,6 @@ from __future__ import annotations
 import functools
 import html
 
-import holoviews as hv
 import pandas as pd
 import panel as pn
 import param
@@ -38,17 +38,10 @@ from workbench.errors import InputError, WorkbenchError
 from workbench.estimators import get_estimator_class, registry
 from workbench.estimators.base import Estimator
 from workbench.plots import plane as plane_plots
-from workbench.runs import COLUMNS, RunStore
+from workbench.plots.live import LivePlane
+from workbench.runs import COLUMNS, RunStore, default_root
 from workbench.tracking.binning_rules import BIN_RULES, binning_knobs
-from workbench.tracking.plane import QUANTITIES
-from workbench.tracking.tables import (
-    EPOCH_CMAP,
-    LAYER_COLORS,
-    axis_limits,
-    estimators_in,
-    frame_in_units,
-    wide_table,
-)
+from workbench.tracking.tables import estimators_in, plane_limits
 from workbench.training import datasets, models
 from workbench.training import loop as train
 from workbench.training.experiments import checked_arch, default_arch
@@ -56,12 +49,11 @@ from workbench.training.experiments import checked_arch, default_arch
 from .components import (
     TwoPaneApp,
     alert,
-    knob_widgets,
+    knob_panel,
     param_widget,
     plot_slot,
     set_alert,
     show_plot,
-    typed_empty,
 )
 from .training_session import LiveTraining
 
@@ -76,142 +68,10 @@ _KNOB_DEFAULTS = {"kde": {"max_samples": 512}}
 _RULE_KNOBS = ("range_min", "range_max", "bin_width")
 EVERY = {"every epoch": 1, "every 2nd epoch": 2, "every 5th epoch": 5, "every 10th epoch": 10,
          "log-spaced epochs": "log"}
-_METRICS = ("loss", "test_loss", "accuracy", "test_accuracy")
-_BUFFER_LENGTH = 10**7  # hv.streams.Buffer keeps only the last `length` rows (default 1000)
-_STATUS_CSS = """
-.wb-counter { font-family: var(--bokeh-base-font, sans-serif); line-height: 1.3; }
-.wb-counter .wb-epoch-label { color: #555; font-size: 0.95em; }
-.wb-counter .wb-epoch-value { font-size: 2em; font-weight: 600; color: #1f4e79; }
-.wb-counter .wb-epoch-total { color: #555; font-size: 1.1em; }
-"""
-
-
-_INFO_COLUMNS = {"layer": "object", "epoch": "int64", "ixt": "float64", "ity": "float64",
-                 "ht": "float64"}
-_METRIC_COLUMNS = {"epoch": "int64", **{q: "float64" for q in _METRICS}}
-
-
-def info_table(frame: pd.DataFrame, estimator: str) -> pd.DataFrame:
-    """One row per (layer, epoch) of ``estimator``: layer, layer_index, epoch, ixt, ity, ht (in
-    bits; NaN where the estimator does not compute that quantity)."""
-    rows = frame_in_units(frame[(frame["estimator"] == estimator)
-                                & frame["quantity"].isin(QUANTITIES)], "bits")
-    if rows.empty:
-        return typed_empty({"layer_index": "int64", **_INFO_COLUMNS})
-    wide = wide_table(rows, ["layer", "layer_index", "epoch"], QUANTITIES)
-    wide = wide.rename(columns={"I(X;T)": "ixt", "I(T;Y)": "ity", "H(T)": "ht"})
-    return wide.sort_values(["layer_index", "epoch"]).reset_index(drop=True)
-
-
-def metric_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per epoch: loss, test_loss (nats), accuracy, test_accuracy (NaN if absent)."""
-    rows = frame[frame["quantity"].isin(_METRICS)]
-    if rows.empty:
-        return typed_empty(_METRIC_COLUMNS)
-    return wide_table(rows, ["epoch"], _METRICS).sort_values("epoch").reset_index(drop=True)
-
-
-class LivePlots:
-    """Information plane, loss / accuracy and per-layer H(T), fed by two ``hv.streams.Buffer``.
-
-    :meth:`send` appends new rows to the buffers: one for the layers' measurements, one for
-    the training metrics. Each plot is one DynamicMap on one buffer, so a poll redraws each plot
-    once, in place (no new layout). Axis ranges are fixed up front (I(X;T) up to H(X), I(T;Y)
-    up to H(Y), epochs up to the planned count) so nothing jumps while the run grows.
-    """
-
-    def __init__(self, layers, estimator: str, epochs: int, ixt_max: float, ity_max: float,
-                 title: str = ""):
-        self.spec = (tuple(layers), estimator, epochs, (ixt_max, ity_max), title)
-        self.layers = list(layers)
-        self.estimator = estimator
-        self.epochs = max(int(epochs), 1)
-        self.n_points = 0
-        self._info = hv.streams.Buffer(typed_empty(_INFO_COLUMNS), index=False,
-                                       length=_BUFFER_LENGTH)
-        self._metrics = hv.streams.Buffer(typed_empty(_METRIC_COLUMNS), index=False,
-                                          length=_BUFFER_LENGTH)
-        self._colors = {name: LAYER_COLORS[i % len(LAYER_COLORS)]
-                        for i, name in enumerate(self.layers)}
-        self.plane = hv.DynamicMap(self._plane, streams=[self._info]).opts(
-            title=title or "Information plane", xlim=(0, ixt_max), ylim=(0, ity_max),
-            show_grid=True, legend_position="right", responsive=True, min_width=420,
-            height=460)
-        self.loss, self.accuracy = (
-            hv.DynamicMap(functools.partial(self._metric, kind), streams=[self._metrics]).opts(
-                title=kind.capitalize(), xlim=(0, self.epochs), show_grid=True,
-                legend_position="right", responsive=True, min_width=300, height=190,
-                **({"ylim": (0, 1.02)} if kind == "accuracy" else {"framewise": True}))
-            for kind in ("loss", "accuracy"))
-        self.entropy = hv.DynamicMap(self._entropy, streams=[self._info]).opts(
-            title="Layer entropy H(T)", xlim=(0, self.epochs),
-            framewise=True, show_grid=True, legend_position="right", responsive=True,
-            min_width=300, height=230)
-
-    # ----- elements (called by HoloViews with the whole buffer) ------------------------------
-    def _per_layer(self, data: pd.DataFrame, x, y, needed) -> list:
-        groups = dict(tuple(data.groupby("layer", sort=False)))
-        curves = []
-        for name in self.layers:  # every layer every time: the overlay keeps its structure
-            rows = groups.get(name, data.iloc[0:0]).dropna(subset=needed)
-            curves.append(hv.Curve(rows, x, y, label=name).opts(
-                color=self._colors[name], line_width=1.5, alpha=0.85))
-        return curves
-
-    def _plane(self, data: pd.DataFrame):
-        x = hv.Dimension("ixt", label="I(X;T) [bits]")
-        y = hv.Dimension("ity", label="I(T;Y) [bits]")
-        epoch = hv.Dimension("epoch", label="epoch")
-        shown = data.dropna(subset=["ixt", "ity"])
-        points = hv.Points(shown, [x, y], [epoch, "layer"]).opts(
-            color="epoch", cmap=EPOCH_CMAP, clim=(0, self.epochs), size=6, colorbar=True,
-            colorbar_opts={"title": "epoch"}, line_color=None, tools=["hover"])
-        return hv.Overlay([*self._per_layer(data, x, [y, epoch], ["ixt", "ity"]), points])
-
-    def _entropy(self, data: pd.DataFrame):
-        epoch = hv.Dimension("epoch", label="epoch")
-        value = hv.Dimension("ht", label="H(T) [bits]")
-        curves = self._per_layer(data, epoch, value, ["ht"])
-        return hv.Overlay(curves or [hv.Curve([], epoch, value)])
-
-    def _metric(self, kind: str, data: pd.DataFrame):
-        epoch = hv.Dimension("epoch", label="epoch")
-        label = "loss [nats]" if kind == "loss" else "accuracy"
-        return hv.Overlay([
-            hv.Curve(data, epoch, hv.Dimension(q, label=label), label=name).opts(
-                line_dash=dash, color=color)
-            for q, name, dash, color in ((kind, "train", "solid", "#1f4e79"),
-                                         (f"test_{kind}", "test", "dashed", "#d62728"))])
-
-    # ----- data -------------------------------------------------------------------------
-    def clear(self) -> None:
-        """Drop every point (the plots stay, empty)."""
-        self._info.clear()
-        self._metrics.clear()
-        self.n_points = 0
-
-    def accepts(self, frame: pd.DataFrame) -> bool:
-        """Whether every layer in ``frame`` has a trajectory here."""
-        layers = set(frame.loc[frame["layer"] != "model", "layer"])
-        return layers <= set(self.layers)
-
-    def send(self, frame: pd.DataFrame) -> None:
-        """Stream new tidy rows (those of other estimators are ignored)."""
-        if frame.empty:
-            return
-        info = info_table(frame, self.estimator)
-        if len(info):
-            self._info.send(info[list(_INFO_COLUMNS)].reset_index(drop=True))
-            self.n_points += int(info[["ixt", "ity"]].notna().all(axis=1).sum())
-        metrics = metric_table(frame)
-        if len(metrics):
-            self._metrics.send(metrics)
-
-
 class PlaneStudio(LiveTraining, TwoPaneApp):
     """Live information plane of a small network. Drive it with the widgets or in code::
 
-        studio = PlaneStudio(epochs=50, runs_dir="runs")
+        studio = PlaneStudio(epochs=50)   # runs go to workbench.runs.default_root()
         studio.start()            # training runs on a background thread
         studio.poll()             # stream what arrived (a periodic callback does this when
                                   # an event loop runs: served, or in JupyterLab)
@@ -239,9 +99,12 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
     every = param.Selector(default=1, objects=EVERY, doc="How often the plane is measured.")
     shown_estimator = param.Selector(default=None, objects=[], allow_None=True,
                                      doc="Whose measurements the plots show.")
-    runs_dir = param.String(default="runs", doc="Run store folder: every Start saves a run here.")
+    runs_dir = param.String(default=None, allow_None=True, doc=(
+        "Run store folder: every Start saves a run here (default: workbench.runs.default_root(),"
+        " in the user's data directory)."))
     # ----- outputs ----------------------------------------------------------------------
-    epoch = param.Integer(default=None, allow_None=True, doc="Last epoch trained (0: untrained).")
+    epoch = param.Integer(default=None, allow_None=True, doc=(
+        "Last epoch the plots show (0: untrained); the counter shows it."))
     state = param.String(default="idle", doc="idle, running, paused, stopping, finished, "
                                              "stopped, failed or viewing (a loaded run).")
     status = param.String(default="", doc="What the studio is doing, in words.")
@@ -253,7 +116,9 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         self._estimators: dict[str, Estimator] = {}
         self._datasets: dict = {}
         self._frame = pd.DataFrame(columns=COLUMNS)
-        self._plots: LivePlots | None = None
+        if self.runs_dir is None:
+            self.runs_dir = str(default_root())
+        self._plots: LivePlane | None = None
         self._bounds = (12.0, 1.0)
         self._planned_epochs = self.epochs
         methods = [m for m in PLANE_METHODS if m in registry()]
@@ -342,8 +207,7 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         """Layers and estimator label of a run with the current settings (none if invalid);
         sets the plane's axis bounds H(X), H(Y) of the dataset."""
         data = self._data()
-        h_x, h_y = axis_limits(data.x, data.y, "bits")
-        self._bounds = (h_x * 1.03, h_y * 1.05)  # a margin around the largest possible point
+        self._bounds = plane_limits(data.x, data.y)
         try:
             return models.layer_names(self.arch), self._label_guess()
         except WorkbenchError:
@@ -396,10 +260,7 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
             return
         self._reset_view()
         self._frame = frame
-        info = frame_in_units(frame[frame["quantity"].isin(["I(X;T)", "I(T;Y)"])], "bits")
-        top = info.groupby("quantity")["value"].max()
-        self._bounds = (max(1.0, top.get("I(X;T)", 1.0)) * 1.05,
-                        max(0.1, top.get("I(T;Y)", 0.1)) * 1.05)
+        self._bounds = plane_limits(frame=frame)
         self._planned_epochs = int(config.get("epochs") or frame["epoch"].max() or 1)
         layers = list(dict.fromkeys(frame.sort_values("layer_index").query("layer != 'model'")
                                     ["layer"]))
@@ -408,7 +269,7 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
                          title=f"Information plane · saved {config.get('activation', '')} run")
         self._plots.send(frame)
         self.param.update(state="viewing", run_id=run_id, error="",
-                          epoch=int(frame["epoch"].max()), n_points=self._plots.n_points)
+                          n_points=self._plots.n_points)
         self._sync()
 
     def overlay_runs(self, run_ids) -> None:
@@ -507,7 +368,7 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         if self._plots is not None and self._plots.spec == spec:
             self._plots.clear()
             return
-        self._plots = LivePlots(layers, estimator or "", self._planned_epochs, *self._bounds,
+        self._plots = LivePlane(layers, estimator or "", self._planned_epochs, self._bounds,
                                 title=title)
         show_plot(self._plane_slot, self._plots.plane)
         show_plot(self._loss_slot, self._plots.loss)
@@ -519,20 +380,16 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         session = self._session
         if session.alive:  # the final state is set by poll() once the last rows are in
             self.state = session.state
-        if session.epoch is not None and self.state != "viewing":
-            self.epoch = session.epoch
+        self.epoch = None if self._plots is None else self._plots.last
         state, epoch = self.state, self.epoch
-        total = self._planned_epochs
         shown = "–" if epoch is None else str(epoch)
-        self._counter.object = (
-            '<div class="wb-counter"><span class="wb-epoch-label">epoch </span>'
-            f'<span class="wb-epoch-value">{shown}</span>'
-            f'<span class="wb-epoch-total"> / {total}</span></div>')
+        self._show_counter(self._counter, "epoch", epoch, self._planned_epochs)
         self._points_w.object = (f'<small class="wb-muted"><span class="wb-points-value">'
                                  f"{self.n_points}</span> points in the plane</small>")
         run = f" · run {self.run_id}" if self.run_id else ""
         self.status = {
             "idle": "Ready: set up the network and press Start.",
+            "queued": self._queue_note(),
             "running": f"Training{run}" if epoch is not None else f"Starting{run}…",
             "paused": f"Paused at epoch {shown}{run}",
             "stopping": "Stopping after the current mini-batch…",
@@ -547,7 +404,7 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         self._start_b.disabled = alive
         self._pause_b.disabled = state != "running"
         self._resume_b.disabled = state != "paused"
-        self._stop_b.disabled = state not in ("running", "paused")
+        self._stop_b.disabled = state not in ("queued", "running", "paused")
         self._load_b.disabled = self._overlay_b.disabled = alive
         for w in self._settings:
             w.disabled = alive
@@ -560,8 +417,6 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
     # ----- view -------------------------------------------------------------------------
     def _knob_card(self, method: str) -> pn.Card:
         est = self.estimator(method)
-        names = [n for n in est.knob_names()
-                 if not (method == "binning" and n in _RULE_KNOBS)]
         prefix = f"wb-knob-{method}"
         body = [pn.pane.HTML(f"<small>{html.escape(get_estimator_class(method).summary)}"
                              "</small>", margin=(0, 10), sizing_mode="stretch_width")]
@@ -569,10 +424,7 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
             body.append(pn.widgets.Select.from_param(self.param.bin_rule, name="bin range rule",
                                                      css_classes=["wb-bin-rule"],
                                                      sizing_mode="stretch_width"))
-        if names:
-            body.append(pn.Param(est, parameters=names, widgets=knob_widgets(est, prefix),
-                                 show_name=False, sizing_mode="stretch_width",
-                                 css_classes=[f"{prefix}s"]))
+        body.append(knob_panel(est, prefix, exclude=_RULE_KNOBS if method == "binning" else ()))
         return pn.Card(*body, title=f"{method} knobs", collapsed=method != self.estimators[0],
                        css_classes=[f"wb-knobs-{method}"], sizing_mode="stretch_width",
                        margin=(5, 0))
@@ -609,8 +461,7 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         self._resume_b = self._button("Resume", "resume", "default", self.resume)
         self._stop_b = self._button("Stop", "stop", "danger", self.stop)
         self._reset_b = self._button("Reset", "reset", "light", self.reset)
-        self._counter = pn.pane.HTML("", css_classes=["wb-epoch-counter"],
-                                     stylesheets=[_STATUS_CSS], width=170, margin=(0, 10))
+        self._counter = self._counter_pane("wb-epoch-counter")
         self._status_w = pn.pane.HTML("", css_classes=["wb-status"], margin=(8, 10), **wide)
         self._points_w = pn.pane.HTML("", css_classes=["wb-points-count"], margin=(0, 10))
         self._error_w = alert("danger", "wb-error")
@@ -636,8 +487,10 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
                                      styles={"flex": "1 1 260px"}),
             flex_wrap="wrap", align_items="center", **wide)
         plots = pn.FlexBox(
-            pn.Column(self._shown_w, self._plane_slot, min_width=480,
-                      styles={"flex": "1 1 480px"}),
+            pn.Column(self._shown_w, self._plane_slot,
+                      pn.pane.HTML(f"<small>{plane_plots.LAYER_NOTE}</small>",
+                                   css_classes=["wb-layer-note"], margin=(0, 10)),
+                      min_width=480, styles={"flex": "1 1 480px"}),
             pn.Column(self._loss_slot, self._accuracy_slot, self._entropy_slot, width=430),
             flex_wrap="wrap", **wide)
         runs = pn.Column(
@@ -661,4 +514,6 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
 def page(config=None) -> pn.viewable.Viewable:
     """The ``/plane_studio`` page of ``workbench serve`` (``config``: a
     :class:`widgets.app.AppConfig`; runs are saved in its ``runs_dir``)."""
-    return PlaneStudio(runs_dir=str(getattr(config, "runs_dir", "runs"))).page("Plane Studio")
+    runs_dir = getattr(config, "runs_dir", None)
+    return PlaneStudio(runs_dir=None if runs_dir is None else str(runs_dir),
+                       gate=getattr(config, "gate", None)).page("Plane Studio")

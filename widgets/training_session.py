@@ -12,6 +12,9 @@ draws even on a busy machine; the counter and status still move every poll.
 
 Subclasses build their widgets and page, start runs with
 ``self._session.start(...)`` followed by :meth:`_begin`, and implement ``_draw`` and ``_sync``.
+``_draw`` streams rows into a :class:`workbench.plots.live.LiveBoard`, which redraws all plots
+of the run at once; the counter (:meth:`_counter_pane`, :meth:`_show_counter`) shows the
+board's last epoch, so the plots and the counter agree.
 Outside an event loop (a script, a test, a notebook cell that blocks) nothing polls by itself:
 call ``poll()``.
 """
@@ -26,14 +29,21 @@ import panel as pn
 import param
 
 from workbench.training import models
-from workbench.training.session import TrainingSession
+from workbench.training.session import TrainingGate, TrainingSession
 
 from .components import error_message, param_widget
 
 log = logging.getLogger(__name__)
 
 #: States in which a run's thread may still deliver rows.
-ACTIVE = ("running", "paused", "stopping")
+ACTIVE = ("queued", "running", "paused", "stopping")
+_COUNTER_CSS = """
+.wb-counter { font-family: var(--bokeh-base-font, sans-serif); line-height: 1.3; }
+.wb-counter .wb-counter-label { color: #555; font-size: 0.95em; }
+.wb-counter .wb-counter-value { font-size: 2em; font-weight: 600; color: #1f4e79; }
+.wb-counter .wb-counter-total { color: #555; font-size: 1.1em; }
+.wb-counter .wb-counter-idle { color: #555; font-size: 1.2em; font-style: italic; }
+"""
 
 
 class LiveTraining(pn.viewable.Viewer):
@@ -57,9 +67,11 @@ class LiveTraining(pn.viewable.Viewer):
                                              "stopped or failed (subclasses may add more).")
     error = param.String(default="", doc="Message of the last failure ('' if none).")
 
-    def __init__(self, **params):
+    def __init__(self, gate: TrainingGate | None = None, **params):
         super().__init__(**params)
-        self._session = TrainingSession()
+        #: Shared with the server's other pages: trainings beyond its limit wait in line.
+        self._gate = gate
+        self._session = TrainingSession(gate=gate)
         self._periodic = None
         self._frame = pd.DataFrame()
         self._undrawn: list[pd.DataFrame] = []  # rows taken from the session, not yet drawn
@@ -135,6 +147,32 @@ class LiveTraining(pn.viewable.Viewer):
         self._start_polling()
         self._sync()
 
+    def flush_plots(self) -> None:
+        """Draw every row received but not yet drawn now (polling throttles drawing)."""
+        if self._undrawn:
+            rows = pd.concat(self._undrawn, ignore_index=True)
+            self._undrawn = []
+            self._draw(rows)
+        self._sync()
+
+    def _counter_pane(self, css_class: str) -> pn.pane.HTML:
+        """The pane of the progress counter (filled by :meth:`_show_counter`)."""
+        return pn.pane.HTML("", css_classes=[css_class], stylesheets=[_COUNTER_CSS], width=170,
+                            margin=(0, 10))
+
+    def _show_counter(self, pane: pn.pane.HTML, unit: str, shown: int | None,
+                      total: int) -> None:
+        """``unit shown / total`` in ``pane``: the last epoch (step) the plots show; "not
+        started" while idle with nothing shown."""
+        if shown is None and self.state == "idle":
+            pane.object = ('<div class="wb-counter"><span class="wb-counter-idle">not started'
+                           '</span></div>')
+            return
+        value = "–" if shown is None else str(shown)
+        pane.object = (f'<div class="wb-counter"><span class="wb-counter-label">{unit} </span>'
+                       f'<span class="wb-counter-value">{value}</span>'
+                       f'<span class="wb-counter-total"> / {total}</span></div>')
+
     def _clear_rows(self) -> None:
         """Forget the rows of the last run (drawn or not)."""
         self._frame = self._frame.iloc[0:0]
@@ -144,6 +182,10 @@ class LiveTraining(pn.viewable.Viewer):
     def _draw(self, rows: pd.DataFrame) -> None:
         """Stream ``rows`` (new since the last draw) into the plots."""
         raise NotImplementedError
+
+    def _queue_note(self) -> str:
+        """The status while the run waits for a slot: "Waiting: 3rd in line (...)"."""
+        return self._session.queue_note() or "Waiting for a free slot…"
 
     def _finished(self) -> None:
         """Called once when a run's thread has ended and its last rows are drawn."""

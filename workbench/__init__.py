@@ -51,6 +51,9 @@ _LAZY = {
     "attention_entropy": "attention.entropy", "AttentionRecorder": "attention.recorder",
     "decompose": "uncertainty.decomposition", "InformationPlane": "tracking.plane",
     "RunStore": "runs", "RepresentationTracker": "tracking.representation",
+    "intrinsic_dimension": "measures.geometry", "local_rank": "measures.geometry",
+    "spectrum_slope": "measures.geometry", "condition_number": "measures.geometry",
+    "sae_features": "measures.geometry",
 }
 
 

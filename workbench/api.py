@@ -3,6 +3,10 @@
 Every function takes ``method`` (a registered name or ``"auto"``), ``units`` (``"bits"``, the
 default, or ``"nats"``) and the method's knobs as keyword arguments, and returns an
 :class:`~workbench.units.Estimate` — a float that also carries ``.units`` and ``.method``.
+The same keywords also take the method's *execution settings* (``device``, ``threads``,
+``progress``, ``callback``, ``backend``: how it runs, not what it computes), e.g.
+``mutual_info(x, y, method="mine", device="cpu", threads=1)``; ``methods()`` lists them apart
+from the knobs, and they never show in ``.method`` or ``.knobs``.
 """
 from __future__ import annotations
 
@@ -89,7 +93,7 @@ def _resolve(method: str, quantity: str, knobs: dict, *data) -> Estimator:
         choice = choose_method(*data, quantity=quantity)
         cls = get_estimator_class(choice.method)
         # knobs the chosen estimator does not have would be silently meaningless
-        unknown = set(knobs) - set(cls.knob_names())
+        unknown = set(knobs) - set(cls.knob_names()) - set(cls.setting_names())
         if unknown:
             raise KnobError(f"method='auto' chose {choice.method!r}, which has no knob(s) "
                             f"{sorted(unknown)}; name the method explicitly")
@@ -122,7 +126,8 @@ def conditional_mutual_info(x: Any, y: Any, z: Any, method: str = "auto",
 
 
 def methods() -> list[dict]:
-    """Every registered method: name, family, what it computes, data kind, knobs, references."""
+    """Every registered method: name, family, what it computes, data kind, knobs, execution
+    settings (accepted as keywords, but not knobs), references."""
     out = []
     for name, cls in registry().items():
         out.append({
@@ -132,9 +137,27 @@ def methods() -> list[dict]:
             "computes": cls.quantities(),
             "data": cls.data_kind,
             "knobs": cls.describe_knobs(),
+            "settings": cls.describe_settings(),
             "references": cls.references,
         })
     return out
+
+
+#: Short names of the quantities in the README's methods table.
+_QUANTITY_ABBREVIATIONS = {"entropy": "H", "mutual_info": "MI", "conditional_mutual_info": "CMI"}
+
+
+def methods_markdown() -> str:
+    """``methods()`` as the Markdown table of README's "Methods" section (method | family |
+    computes | knobs | what it is), so the README is generated, never edited by hand; a test
+    compares the two."""
+    lines = ["| method | family | computes | knobs | what it is |", "|---|---|---|---|---|"]
+    for m in methods():
+        computes = ", ".join(_QUANTITY_ABBREVIATIONS[q] for q in m["computes"])
+        knobs = ", ".join(k["name"] for k in m["knobs"])
+        summary = m["summary"].replace("|", "\\|")
+        lines.append(f"| `{m['name']}` | {m['family']} | {computes} | {knobs} | {summary} |")
+    return "\n".join(lines) + "\n"
 
 
 def methods_table() -> Any:

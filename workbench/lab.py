@@ -23,7 +23,7 @@ from .bench.tasks import Task, discrete_suite, suite
 from .errors import FileLoadError, InputError, KnobError, WorkbenchError
 from .estimators import families_supporting, get_estimator_class
 from .estimators.base import QUANTITY_SYMBOLS
-from .io import DEFAULT_MAX_BYTES, load_bytes
+from .io import DEFAULT_MAX_BYTES, load_bytes, npz_names
 from .measures.stats import bootstrap_ci
 from .training import datasets
 from .units import check_units, convert, convert_columns
@@ -241,7 +241,8 @@ def default_ns(n: int, min_n: int = 2, num: int = 5) -> list[int]:
 
 
 def sweepable_knobs(method: str) -> list[str]:
-    """Knobs of ``method`` worth sweeping: numbers, booleans and selectors (not the seed)."""
+    """Knobs of ``method`` worth sweeping: numbers, booleans and selectors (not the seed, and
+    no execution setting: :meth:`Estimator.knob_names` leaves those out)."""
     cls = get_estimator_class(method)
     return [k for k in cls.knob_names() if k != "seed" and isinstance(
         cls.param[k], (param.Number, param.Boolean, param.Selector))]
@@ -250,9 +251,13 @@ def sweepable_knobs(method: str) -> list[str]:
 def knob_sweep_values(method: str, knob: str, current: Any = None, num: int = 7) -> list:
     """Values to sweep ``knob`` over, from its declaration: every option of a selector or
     boolean; for numbers, a geometric ladder from a quarter to four times the current value
-    (0.1 to 10 when it is None or 0 and the range is open), kept inside the bounds (exclusive
-    bounds excluded) and, for integers, deduplicated."""
+    (when it is None or 0: across the soft bounds, geometric when they are positive, or 0.1 to
+    10 when the range is open), kept inside the bounds (exclusive bounds excluded) and, for
+    integers, deduplicated. Execution settings are not knobs and cannot be swept."""
     cls = get_estimator_class(method)
+    if knob in cls.setting_names():
+        raise KnobError(f"{knob!r} is an execution setting of {method!r}, not a knob: it does not "
+                        "change the estimate, so there is nothing to sweep")
     if knob not in cls.knob_names():
         raise KnobError(f"method {method!r} has no knob {knob!r}; its knobs: {cls.knob_names()}")
     p = cls.param[knob]
@@ -265,8 +270,10 @@ def knob_sweep_values(method: str, knob: str, current: Any = None, num: int = 7)
     center = p.default if current is None else current
     low, high = p.bounds or (None, None)
     if center is None or center == 0:  # no scale to go by: the range, or decades around 1
-        if low is not None and high is not None:
-            values = np.linspace(low, high, num)
+        soft_low, soft_high = p.get_soft_bounds()
+        if soft_low is not None and soft_high is not None:
+            spread = np.geomspace if soft_low > 0 else np.linspace
+            values = spread(soft_low, soft_high, num)
         else:
             values = np.geomspace(0.1, 10.0, num) + max(low or 0, 0)
     else:
@@ -379,12 +386,15 @@ def load_xy(x_bytes: bytes, x_name: str, y_bytes: bytes | None = None, y_name: s
     """
     if not x_bytes:
         raise FileLoadError("no file uploaded yet: choose a .npy, .npz or .csv file")
-    first = load_bytes(x_bytes, x_name, max_bytes=max_bytes, key="*")
+    quantity = _check_quantity(quantity)
+    key = None  # an .npz: its first array, or only the arrays x and y (others are never read)
+    if y_bytes is None and x_name.lower().endswith(".npz") and \
+            {"x", "y"} <= set(npz_names(x_bytes, x_name, max_bytes=max_bytes)):
+        key = ("x",) if quantity == "entropy" else ("x", "y")
+    first = load_bytes(x_bytes, x_name, max_bytes=max_bytes, key=key)
     if isinstance(first, dict):
-        if "x" in first and "y" in first and y_bytes is None:
-            return first["x"], (None if quantity == "entropy" else first["y"])
-        first = next(iter(first.values()))
-    if _check_quantity(quantity) == "entropy":
+        return first["x"], first.get("y")
+    if quantity == "entropy":
         return first, None
     if y_bytes is not None:
         second = load_bytes(y_bytes, y_name or "y", max_bytes=max_bytes)

@@ -9,6 +9,16 @@ run folder, flushes and fsyncs it, renames it over ``metrics.parquet`` with :fun
 and fsyncs the folder. A process killed at any moment leaves either the previous or the new
 complete file, so every epoch that was appended survives. (The cost grows with the table; record
 fewer epochs — ``every=`` or ``every="log"`` — for very long runs.)
+
+Creating a run is atomic: the folder is made with one ``mkdir``, so of several processes that
+create the same id exactly one succeeds and the others get a :class:`WorkbenchError`. While a
+:class:`Run` object is alive its process holds an exclusive ``flock`` on the run folder, which the
+operating system drops when the process ends, however it ends. A run read back with no final
+``status`` therefore shows ``"running"`` while its writer lives and ``"incomplete"`` once it is
+gone (killed, crashed, or never given a status); reading never writes to the folder.
+
+Where runs go by default: :func:`default_root`, a folder in the user's data directory, so that
+``workbench serve``, ``workbench plane`` and the notebooks leave a clone of the repository clean.
 """
 from __future__ import annotations
 
@@ -17,7 +27,10 @@ import json
 import os
 import re
 import shutil
+import sys
+import time
 import uuid
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +40,11 @@ import pyarrow.parquet as pq
 
 from .errors import InputError, WorkbenchError
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no writer locks, blank statuses stay blank
+    fcntl = None
+
 CONFIG = "config.json"
 METRICS = "metrics.parquet"
 SCHEMA = pa.schema([("run", pa.string()), ("epoch", pa.int64()), ("layer", pa.string()),
@@ -34,7 +52,29 @@ SCHEMA = pa.schema([("run", pa.string()), ("epoch", pa.int64()), ("layer", pa.st
                     ("estimator", pa.string()), ("value", pa.float64()), ("units", pa.string()),
                     ("seconds", pa.float64())])
 COLUMNS = SCHEMA.names
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # used with fullmatch
+#: Environment variable naming the default run folder (overrides the data directory).
+RUNS_ENV = "WORKBENCH_RUNS"
+
+
+def default_root() -> Path:
+    """The run folder used when none is given: ``$WORKBENCH_RUNS`` if set, else ``workbench/runs``
+    in the user's data directory: ``$XDG_DATA_HOME`` (default ``~/.local/share``) on Linux and
+    other Unix systems, ``~/Library/Application Support`` on macOS, ``%LOCALAPPDATA%`` on
+    Windows. Never inside the working directory, so runs stay out of a repository clone."""
+    override = os.environ.get(RUNS_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
+    home = Path.home()
+    if os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        xdg = os.environ.get("XDG_DATA_HOME", "").strip()
+        # the XDG spec ignores relative paths
+        base = Path(xdg) if xdg and Path(xdg).is_absolute() else home / ".local" / "share"
+    return base / "workbench" / "runs"
 
 
 def _jsonable(obj):
@@ -76,6 +116,37 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
+def _lock_folder(path: Path, *, shared: bool = False, wait: float = 0.0) -> int | None:
+    """A descriptor of the folder ``path`` holding a ``flock`` on it (exclusive, or ``shared``),
+    or None when another descriptor holds a conflicting lock for ``wait`` seconds (or locks are
+    not supported). Closing the descriptor, or the process ending, releases the lock."""
+    if fcntl is None:
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+            return fd
+        except OSError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                return None
+            time.sleep(0.005)
+
+
+def _read_status(path: Path, config: dict) -> str:
+    """``config``'s status, or for a run without one: ``"running"`` while a live process holds
+    its writer lock, ``"incomplete"`` once none does ("" where locks are not supported)."""
+    if config.get("status") or fcntl is None:
+        return config.get("status", "")
+    fd = _lock_folder(path, shared=True)  # only fails while a writer holds its exclusive lock
+    if fd is None:
+        return "running"
+    os.close(fd)
+    return "incomplete"
+
+
 def _to_table(frame: pd.DataFrame) -> pa.Table:
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
@@ -91,10 +162,13 @@ def _to_table(frame: pd.DataFrame) -> pa.Table:
 class Run:
     """One run folder. Use :meth:`RunStore.create` / :meth:`RunStore.open` to get one."""
 
-    def __init__(self, path: Path, config: dict):
+    def __init__(self, path: Path, config: dict, *, _lock: int | None = None):
         self.path = Path(path)
         self.id = self.path.name
         self.config = config
+        # the writer lock (see the module notes); readers only hold it for an instant
+        lock = _lock if _lock is not None else _lock_folder(self.path, wait=0.5)
+        self._release = weakref.finalize(self, os.close, lock) if lock is not None else None
         metrics = self.path / METRICS
         self._table = pq.read_table(metrics, schema=SCHEMA) if metrics.exists() \
             else SCHEMA.empty_table()
@@ -117,6 +191,12 @@ class Run:
         pq.write_table(self._table, sink, compression="zstd")
         _atomic_write_bytes(self.path / METRICS, sink.getvalue().to_pybytes())
 
+    def close(self) -> None:
+        """Release the writer lock now (else when the object is collected or the process ends);
+        a run left without a final ``status`` then reads back as ``"incomplete"``."""
+        if self._release is not None:
+            self._release()
+
     def frame(self) -> pd.DataFrame:
         return self._table.to_pandas()
 
@@ -129,19 +209,22 @@ class Run:
         return f"Run({self.id!r}, {self._table.num_rows} rows)"
 
 
+def _config_bytes(config: dict) -> bytes:
+    return json.dumps(config, indent=1, sort_keys=True, default=_jsonable).encode("utf-8")
+
+
 def _write_config(path: Path, config: dict) -> None:
-    text = json.dumps(config, indent=1, sort_keys=True, default=_jsonable)
-    _atomic_write_bytes(path / CONFIG, text.encode("utf-8"))
+    _atomic_write_bytes(path / CONFIG, _config_bytes(config))
 
 
 class RunStore:
-    """A folder of runs (default ``./runs``)."""
+    """A folder of runs (default :func:`default_root`)."""
 
-    def __init__(self, root="runs"):
-        self.root = Path(root)
+    def __init__(self, root=None):
+        self.root = default_root() if root is None else Path(root)
 
     def path(self, run_id: str) -> Path:
-        if not isinstance(run_id, str) or not _ID.match(run_id):
+        if not isinstance(run_id, str) or not _ID.fullmatch(run_id):
             raise InputError(f"bad run id {run_id!r}: use letters, digits, '.', '_' and '-'")
         return self.root / run_id
 
@@ -157,20 +240,32 @@ class RunStore:
         config = dict(config)
         run_id = run_id or self.new_id(config.get("name", config.get("data", "run")))
         path = self.path(run_id)
-        if path.exists():
-            raise WorkbenchError(f"run {run_id!r} already exists in {self.root}; choose another "
-                                 "id or delete it first")
-        path.mkdir(parents=True)
         config.setdefault("created", _dt.datetime.now().isoformat(timespec="seconds"))
         config["run"] = run_id
-        _write_config(path, config)
-        _fsync_dir(self.root)
-        return Run(path, config)
+        text = _config_bytes(config)  # a config that cannot be saved fails before any folder
+        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir()  # atomic: of several creators of one id exactly one gets here
+        except FileExistsError:
+            raise WorkbenchError(f"run {run_id!r} already exists in {str(self.root)!r}; choose "
+                                 "another id or delete it first") from None
+        # lock before config.json appears, so readers never see a live run as incomplete
+        # (they hold the lock for an instant at most, hence the wait)
+        lock = _lock_folder(path, wait=5.0)
+        try:
+            _atomic_write_bytes(path / CONFIG, text)
+            _fsync_dir(self.root)
+        except BaseException:
+            if lock is not None:
+                os.close(lock)
+            shutil.rmtree(path, ignore_errors=True)  # free the id again
+            raise
+        return Run(path, config, _lock=lock)
 
     def open(self, run_id: str) -> Run:
         """An existing run, to append more rows to it."""
-        config, _ = self.load(run_id)
-        return Run(self.path(run_id), config)
+        path = self._existing(run_id)
+        return Run(path, json.loads((path / CONFIG).read_text("utf-8")))
 
     def ids(self) -> list[str]:
         if not self.root.is_dir():
@@ -178,13 +273,19 @@ class RunStore:
         return sorted(p.name for p in self.root.iterdir()
                       if p.is_dir() and (p / CONFIG).is_file())
 
-    def load(self, run_id: str) -> tuple[dict, pd.DataFrame]:
-        """``(config, metrics DataFrame)`` of a run."""
+    def _existing(self, run_id: str) -> Path:
         path = self.path(run_id)
         if not (path / CONFIG).is_file():
             known = ", ".join(self.ids()[-10:]) or "none"
             raise WorkbenchError(f"no run {run_id!r} in {str(self.root)!r} (recent runs: {known})")
+        return path
+
+    def load(self, run_id: str) -> tuple[dict, pd.DataFrame]:
+        """``(config, metrics DataFrame)`` of a run. A run without a final ``status`` gets
+        ``"running"`` or ``"incomplete"`` (see the module notes); the file is not changed."""
+        path = self._existing(run_id)
         config = json.loads((path / CONFIG).read_text("utf-8"))
+        config["status"] = _read_status(path, config)
         metrics = path / METRICS
         frame = pq.read_table(metrics, schema=SCHEMA).to_pandas() if metrics.exists() \
             else SCHEMA.empty_table().to_pandas()
@@ -213,7 +314,4 @@ class RunStore:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
 
     def delete(self, run_id: str) -> None:
-        path = self.path(run_id)
-        if not (path / CONFIG).is_file():
-            raise WorkbenchError(f"no run {run_id!r} in {str(self.root)!r}")
-        shutil.rmtree(path)
+        shutil.rmtree(self._existing(run_id))

@@ -5,22 +5,46 @@ Torch is imported inside each function, so importing this module stays light.
 """
 from __future__ import annotations
 
+import re
 import sys
 from contextlib import contextmanager
 
 from .errors import KnobError
 
+#: Devices workbench computes on: the CPU, a CUDA GPU (optionally by index) or Apple's MPS.
+#: Other torch device types ("meta", "xpu", ...) hold no data or are not supported here.
+_DEVICE_RE = re.compile(r"(cpu|mps|cuda(:\d+)?)")
+
+
+def check_device_name(name: object) -> str:
+    """``name`` if it names a device workbench can compute on ("cpu", "cuda", "cuda:N",
+    "mps"), else a KnobError that says what is accepted. A string check, no torch import:
+    estimators run it when the setting is made, so a typo fails at once (even where the device
+    is not used, e.g. ``compressed_ksg`` with PCA); :func:`torch_device` adds the hardware
+    check when the device is about to be used."""
+    if not isinstance(name, str) or not _DEVICE_RE.fullmatch(name):
+        raise KnobError(f"device {name!r} is not a torch device workbench can compute on; use "
+                        "'cpu', 'cuda', 'cuda:N' or 'mps'")
+    return name
+
 
 def torch_device(name: str):
-    """``torch.device(name)``, with a clear error for a bad name or a missing GPU."""
+    """``torch.device(name)`` for a name :func:`check_device_name` accepts, with a clear
+    KnobError when that GPU is missing."""
     import torch
 
-    try:
-        dev = torch.device(name)
-    except (RuntimeError, ValueError) as exc:
-        raise KnobError(f"device {name!r} is not a torch device: {exc}") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise KnobError(f"device {name!r} asked for, but torch sees no CUDA GPU; use "
+    check_device_name(name)
+    dev = torch.device(name)
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise KnobError(f"device {name!r} asked for, but torch sees no CUDA GPU; use "
+                            "device='cpu'")
+        if dev.index is not None and dev.index >= count:
+            raise KnobError(f"device {name!r} asked for, but torch sees {count} CUDA GPU(s) "
+                            f"(cuda:0 to cuda:{count - 1})")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise KnobError(f"device {name!r} asked for, but MPS is not available here; use "
                         "device='cpu'")
     return dev
 

@@ -6,6 +6,7 @@ would give a silently wrong number raises :class:`~workbench.errors.InputError` 
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -191,3 +192,53 @@ def subsample_rows(n: int, size: int | None, seed: Any = 0) -> np.ndarray | None
     if size is None or n <= size:
         return None
     return np.sort(check_seed(seed).choice(n, int(size), replace=False))
+
+
+# ----- scale-safe standardisation ------------------------------------------------------------
+def pow2_exponents(a: np.ndarray, axis: int | None = 0) -> np.ndarray:
+    """Exponents ``e`` with ``max |a| / 2**e`` in [0.5, 1) along ``axis`` (per column by
+    default; ``None``: one for the whole array; 0 where the maximum is 0). Dividing by a power
+    of two is exact, so ``np.ldexp(a, -e)`` rescales any finite array, subnormals and values
+    near the float64 maximum included, without rounding, overflow or underflow."""
+    return np.frexp(np.abs(a).max(axis=axis))[1]
+
+
+def pow2_scaled(a: np.ndarray) -> tuple[np.ndarray, int]:
+    """``(a / 2**e, e)`` with one exponent for the whole array (see :func:`pow2_exponents`): a
+    lossless rescaling into [−1, 1] that keeps the columns' relative scales."""
+    e = int(pow2_exponents(a, axis=None))
+    return np.ldexp(a, -e), e
+
+
+def standardize(a: np.ndarray, fit_rows: np.ndarray | None = None,
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Centre every column and scale it to unit standard deviation, at any finite scale.
+
+    Returns ``(z, log_scale)``: ``a[:, j] = centre_j + exp(log_scale[j]) · z[:, j]``, so a
+    differential entropy of ``z`` plus ``log_scale.sum()`` is that of ``a``. Columns are first
+    divided by a power of two (exact, see :func:`pow2_exponents`) that brings them into
+    [−1, 1], so the mean and the standard deviation can neither overflow (data near 1e154 and
+    above square to infinity) nor underflow (data below 1e-154 square to 0): a naive ``a.std()``
+    turns such data into zeros or NaN, and scale-free estimators then silently return 0.
+    ``fit_rows`` (indices) computes the centre and scale from those rows only (e.g. a training
+    split). Constant columns are centred and keep scale 1 (``log_scale`` 0 after the power of
+    two).
+    """
+    a = np.asarray(a, dtype=np.float64)
+    e = pow2_exponents(a)
+    b = np.ldexp(a, -e[None, :])
+    ref = b if fit_rows is None else b[fit_rows]
+    centre = ref.mean(axis=0)
+    sd = (ref - centre).std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    return (b - centre) / sd, e * math.log(2.0) + np.log(sd)
+
+
+def scaled_width(width: float, e: int, power: int = 1) -> float:
+    """A kernel width (``power`` 1) or variance (``power`` 2) given in data units, expressed in
+    the units of data divided by ``2**e`` (:func:`pow2_scaled`), clamped to [1e-150, 1e150]^power:
+    beyond those bounds every kernel value between distinct points of the rescaled data
+    (distances between ~1e-16 and 2√d) is already 0, or 1, so the clamp changes nothing."""
+    w = float(np.ldexp(float(width), -power * int(e)))
+    return min(max(w, 1e-150 ** power), 1e150 ** power)
+

@@ -14,6 +14,39 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_server_tracebacks
 expect = pytest.importorskip("playwright.sync_api").expect
 
 
+#: The distinct last values of ``column`` over the non-empty Bokeh data sources that have it.
+LAST_VALUES = """
+(column) => {
+  const tops = new Set();
+  for (const doc of window.Bokeh.documents) {
+    for (const model of doc.all_models) {
+      const data = model.data;
+      if (data === undefined || data === null) continue;
+      const values = data instanceof Map ? data.get(column) : data[column];
+      if (values === undefined || !values.length) continue;
+      let top = -Infinity;
+      for (const v of values) if (v > top) top = v;
+      tops.add(top);
+    }
+  }
+  return [...tops].sort((a, b) => a - b);
+}
+"""
+#: Texts of the plot titles that start with ``prefix``.
+TITLES = """
+(prefix) => {
+  const found = [];
+  for (const doc of window.Bokeh.documents) {
+    for (const model of doc.all_models) {
+      if (model.type === "Title" && typeof model.text === "string"
+          && model.text.startsWith(prefix)) found.push(model.text);
+    }
+  }
+  return found;
+}
+"""
+
+
 def open_monitor(page, server_url: str) -> None:
     with page.expect_console_message(lambda m: "rendered successfully" in m.text,
                                      timeout=60_000):
@@ -45,10 +78,14 @@ def wait_until(page, condition, timeout_s: float = 60.0) -> bool:
 
 def test_page_loads_without_console_errors(page, server_url, artifacts_dir):
     open_monitor(page, server_url)
-    expect(page.locator(".wb-monitor-counter")).to_contain_text("epoch")
+    # idle: the counter says so, on either tab (no "epoch – / 100")
+    expect(page.locator(".wb-monitor-counter")).to_have_text("not started")
     expect(page.locator(".wb-monitor-tabs")).to_contain_text("Attention")
     page.wait_for_timeout(1000)
     page.screenshot(path=artifacts_dir / "entropy_monitor_idle.png", full_page=True)
+    page.locator(".wb-monitor-tabs").get_by_text("Attention", exact=True).click()
+    expect(page.locator(".wb-attention-hint")).to_be_visible()
+    expect(page.locator(".wb-monitor-counter")).to_have_text("not started")
     assert page.console_errors == []
 
 
@@ -69,6 +106,9 @@ def test_short_layers_run_streams_into_the_plots(page, server_url, artifacts_dir
     stopped = counter(page)
     assert 1 <= stopped < 60
     assert plotted_rows(page, "epoch") >= 3
+    # every plot ends at the epoch the counter shows
+    assert wait_until(page, lambda: page.evaluate(LAST_VALUES, "epoch") == [stopped]), \
+        (page.evaluate(LAST_VALUES, "epoch"), stopped)
     # axes name the units
     expect(page.locator(".wb-layer-plots")).to_be_visible()
     page.screenshot(path=artifacts_dir / "entropy_monitor_layers.png", full_page=True)
@@ -86,5 +126,12 @@ def test_attention_tab_shows_the_heatmap(page, server_url, artifacts_dir, plotte
     expect(page.locator(".wb-attention-flags")).to_contain_text("Flagged heads at step 30: ")
     # 4 layers x 4 heads of entropies reached the heatmap's data source
     assert plotted_rows(page, "head") == 16
+    # the heatmap's title names the step it shows: the last, as in the counter and the curves
+    assert wait_until(page, lambda: page.evaluate(TITLES, "Attention entropy per head")
+                      == ["Attention entropy per head at step 30"]), \
+        page.evaluate(TITLES, "Attention entropy per head")
+    assert counter(page) == 30
+    assert wait_until(page, lambda: page.evaluate(LAST_VALUES, "step") == [30]), \
+        page.evaluate(LAST_VALUES, "step")
     page.screenshot(path=artifacts_dir / "entropy_monitor_attention.png", full_page=True)
     assert page.console_errors == []

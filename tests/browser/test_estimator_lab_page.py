@@ -140,3 +140,15 @@ def test_good_csv_upload_gives_an_estimate(page, server_url):
     expect(page.locator(".wb-symbol")).to_contain_text("n = 300")
     expect(page.locator(".wb-error")).to_be_hidden()
     assert shown_value(page) > 0.3  # true I = ½ log2(1 + 4) ≈ 1.16 bits; any sane estimate > 0.3
+
+
+def test_mine_knob_panel_shows_knobs_but_no_execution_settings(page, server_url):
+    open_lab(page, server_url)
+    family = get_estimator_class("mine").family
+    page.locator(".wb-method select").select_option(label=f"mine ({family})")
+    expect(page.locator(".wb-knob-steps input").first).to_be_visible(timeout=30_000)
+    for setting in ("callback", "device", "threads", "progress"):
+        assert page.locator(f".wb-knob-{setting}").count() == 0, setting
+    expect(page.locator(".wb-knob-embed_dim")).to_contain_text("Embedding dimension")
+    assert page.locator(".wb-knob-seed").count() == 1
+    assert page.console_errors == []

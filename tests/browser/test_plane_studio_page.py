@@ -35,8 +35,26 @@ POINTS_JS = """() => {
 }"""
 
 
+#: The distinct last epochs of the plots: the largest ``epoch`` of every non-empty Bokeh data
+#: source that has that column (lines, points, loss, accuracy, H(T)).
+LAST_EPOCHS_JS = """() => {
+  const tops = new Set();
+  for (const doc of Bokeh.documents) for (const m of doc.all_models) {
+    const d = m.type === 'ColumnDataSource' ? m.data : null;
+    if (!d) continue;
+    const epochs = d instanceof Map ? d.get('epoch') : d['epoch'];
+    if (!epochs || !epochs.length) continue;
+    let top = -Infinity;
+    for (const e of epochs) if (e > top) top = e;
+    tops.add(top);
+  }
+  return [...tops].sort((a, b) => a - b);
+}"""
+
+
 def epoch_shown(page) -> int | None:
-    text = page.locator(".wb-epoch-value").inner_text().strip()
+    text = page.locator(".wb-epoch-counter .wb-counter-value").inner_text().strip() \
+        if page.locator(".wb-epoch-counter .wb-counter-value").count() else ""
     return int(text) if text.isdigit() else None
 
 
@@ -74,6 +92,8 @@ def test_start_pause_resume_stop_and_overlay(page, studio_url, tmp_path, artifac
         page.goto(studio_url)
     expect(page.locator(".wb-start button")).to_be_enabled(timeout=ANSWER)
     assert epoch_shown(page) is None
+    # an idle studio says so (no "epoch – / 300")
+    expect(page.locator(".wb-epoch-counter")).to_have_text("not started", timeout=ANSWER)
 
     # a bad architecture: a banner, and Start does nothing
     arch = page.locator(".wb-arch input")
@@ -121,6 +141,11 @@ def test_start_pause_resume_stop_and_overlay(page, studio_url, tmp_path, artifac
     expect(run_list).to_have_count(1, timeout=ANSWER)
     expect(run_list.first).to_contain_text("stopped", timeout=ANSWER)
     assert len(list((tmp_path / "runs").iterdir())) == 1
+    # every plot ends at the epoch the counter shows
+    stopped = epoch_shown(page)
+    wait_until(page, lambda: page.evaluate(LAST_EPOCHS_JS) == [stopped],
+               f"every plot to end at the counter's epoch {stopped}")
+    page.screenshot(path=artifacts_dir / "plane_studio_stopped.png")
 
     # a second, short ReLU run, then both in one plane
     page.locator(".wb-activation select").select_option("relu")

@@ -44,3 +44,25 @@ def test_console_entry_point_runs():
     out = subprocess.run([sys.executable, "-m", "workbench", "methods"], capture_output=True,
                          text=True, check=True)
     assert "plugin" in out.stdout
+
+
+def test_methods_json_lists_no_execution_setting_as_a_knob(capsys):
+    assert main(["methods", "--json"]) == 0
+    listing = {m["name"]: m for m in json.loads(capsys.readouterr().out)}
+    settings = {"device", "threads", "progress", "callback", "backend"}
+    for m in listing.values():
+        assert not settings & {k["name"] for k in m["knobs"]}, m["name"]
+    assert "steps" in {k["name"] for k in listing["mine"]["knobs"]}
+    assert "device" in {s["name"] for s in listing["mine"]["settings"]}
+
+
+def test_knob_flags_carry_typed_settings_but_no_callback():
+    from workbench.cli.knobs import parse_knobs
+    from workbench.errors import KnobError
+    from workbench.estimators import get_estimator_class
+
+    mine = get_estimator_class("mine")
+    assert parse_knobs(mine, ["--steps", "20", "--threads", "2", "--device", "cpu"]) == {
+        "steps": 20, "threads": 2, "device": "cpu"}
+    with pytest.raises(KnobError, match="unknown option.*execution settings: --device"):
+        parse_knobs(mine, ["--callback", "print"])

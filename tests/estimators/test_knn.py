@@ -268,10 +268,12 @@ def test_kl_rejects_constant_column_and_duplicates():
     with pytest.raises(InputError, match="constant"):
         wb.entropy(x, method="kl")
     dup = np.repeat(np.random.default_rng(0).standard_normal(50), 5)
-    with pytest.raises(EstimationError, match="distance 0"):
-        wb.entropy(dup, method="kl", jitter=0.0)
-    # the default jitter breaks the ties, giving a finite number
-    assert math.isfinite(wb.entropy(dup, method="kl"))
+    # every value 5 times > k = 3: atoms, whose k-th neighbour distance the jitter would set
+    with pytest.raises(InputError, match="discrete"):
+        wb.entropy(dup, method="kl")
+    # with k above the number of copies the k-th neighbour is another value: a finite number
+    assert math.isfinite(wb.entropy(dup, method="kl", k=5))
+    assert math.isfinite(wb.entropy(dup, method="kl", k=5, jitter=0.0))
 
 
 # ----- KSG / KSG-2 / mixed on Gaussians --------------------------------------------------------

@@ -19,6 +19,21 @@ def test_bootstrap_interval_covers_truth_for_discrete_entropy():
     assert "CI" in str(res)
 
 
+def test_bootstrap_flags_an_interval_that_excludes_its_estimate():
+    # 500 distinct samples: plug-in H = log2(500) = 8.97 bits, but a resample with replacement
+    # holds ~316 distinct values, so every replicate is near 8.1 and the percentile interval
+    # [8.08, 8.19] excludes the estimate; before, nothing said so
+    x = np.arange(500)
+    with pytest.warns(UserWarning, match="excludes the estimate"):
+        res = wb.bootstrap_ci(x, method="plugin", n_resamples=50, resample_seed=0)
+    assert not res.low <= res.estimate <= res.high
+    assert res.excludes_estimate
+    assert "excludes the estimate" in str(res) and "excludes_estimate=True" in repr(res)
+    fine = wb.bootstrap_ci(np.random.default_rng(3).integers(0, 2, 2000), method="plugin",
+                           n_resamples=50, resample_seed=1)
+    assert not fine.excludes_estimate and "excludes" not in str(fine)
+
+
 def test_bootstrap_rejects_bad_settings():
     x = np.arange(10) % 2
     with pytest.raises(wb.WorkbenchError):

@@ -10,8 +10,12 @@ import pytest
 
 pytest.importorskip("panel")
 
-from widgets.entropy_monitor import EntropyMonitor, _wide, layer_curves, panels_for  # noqa: E402
+from widgets.entropy_monitor import EntropyMonitor  # noqa: E402
+from workbench.attention.entropy import flag  # noqa: E402
+from workbench.plots.live import panels_for  # noqa: E402
+from workbench.plots.plane import layer_curves  # noqa: E402
 from workbench.tracking.representation import measure_labels  # noqa: E402
+from workbench.tracking.tables import layer_series  # noqa: E402
 
 #: Upper bound on waits: generous for a loaded 2-core CI machine, never reached when it works.
 PATIENCE = 60.0
@@ -46,23 +50,26 @@ def test_counter_advances_pause_holds_stop_ends_reset_clears(monitor):
     assert {"H(T)", "I(T;Y)", "effective_rank", "accuracy"} <= set(frame["quantity"])
     assert set(frame["estimator"]) >= {"vne", "dse(max_samples=60)"}
     assert np.isfinite(frame["value"]).all()
-    # the plots receive the same rows through their Buffers (a few plots per poll; all now)
+    # the plots receive the same rows through their Buffers, all plots at once
     monitor.flush_plots()
     frame = monitor.frame
     plots = monitor._layer_plots
     epochs = sorted(frame["epoch"].unique())
-    for buffer in [*plots.buffers, plots.metrics]:
-        assert buffer.data["epoch"].tolist() == epochs
-    vne = frame[frame["estimator"] == "vne"].pivot_table(index="epoch", columns="layer",
-                                                         values="value")
-    shown = plots.buffers[[p["estimator"] for p in plots.panels].index("vne")].data
-    np.testing.assert_allclose(shown[["layer1", "layer2"]].to_numpy(), vne.to_numpy())
-    assert "wb-counter-value" in monitor._counter_w.object
-    assert f">{monitor.counter}<" in monitor._counter_w.object
+    streams = [f"panel{i}" for i in range(len(plots.panels))] + ["metrics"]
+    for name in streams:
+        assert sorted(plots.data(name)["epoch"].unique()) == epochs
+    vne = frame[(frame["estimator"] == "vne") & (frame["quantity"] == "H(T)")]
+    shown = plots.data(f"panel{[p['estimator'] for p in plots.panels].index('vne')}")
+    np.testing.assert_allclose(shown.sort_values(["layer", "epoch"])["value"].to_numpy(),
+                               vne.sort_values(["layer", "epoch"])["value"].to_numpy())
+    # the counter shows the last epoch every plot shows
+    assert plots.last == epochs[-1] == monitor.counter
+    assert f'<span class="wb-counter-value">{monitor.counter}</span>' in monitor._counter_w.object
 
     monitor.pause()
     assert poll_until(monitor, lambda: monitor.state == "paused")
     monitor.poll()
+    monitor.flush_plots()  # the counter follows the plots: draw what is waiting
     held = monitor.counter
     time.sleep(0.5)
     monitor.poll()
@@ -80,7 +87,7 @@ def test_counter_advances_pause_holds_stop_ends_reset_clears(monitor):
     monitor.reset()
     assert monitor.state == "idle" and monitor.counter is None
     assert monitor.frame.empty and monitor._layer_plots is None
-    assert "–" in monitor._counter_w.object
+    assert "not started" in monitor._counter_w.object and "–" not in monitor._counter_w.object
 
 
 def test_attention_run_fills_the_heatmap_and_flags(monitor):
@@ -95,12 +102,15 @@ def test_attention_run_fills_the_heatmap_and_flags(monitor):
     heat = monitor._attention_plots.heatmap[()]
     values = heat.dimension_values("entropy")
     assert len(values) == 4 and np.isfinite(values).all()
-    # colour bar names the unit
+    # colour bar names the unit; the title names the step shown, the counter's step
     assert heat.vdims[0].label == "attention entropy (bits)"
+    assert heat.opts.get().kwargs["title"] == "Attention entropy per head at step 12"
+    assert monitor._attention_plots.last == 12
+    assert monitor._attention_plots.data("steps")["step"].max() == 12
     assert "Flagged heads at step 12: " in monitor._flags_w.object
     # the list names exactly the heads workbench.attention.entropy.flag flags
     last = frame[frame["step"] == 12]
-    flags = monitor._attention_plots.flags(last)
+    flags = flag(last, max_entropy=monitor._attention_plots.max_bits, value="entropy")
     flagged = flags["collapse"] | flags["overload"].fillna(False)
     assert monitor._flags_w.object.count("<li>") == int(flagged.sum())
     # after 12 steps attention is still nearly uniform: overloaded heads get listed
@@ -130,11 +140,18 @@ def test_plot_helpers_label_units():
 
     rows = pd.DataFrame({"epoch": [0, 1], "layer": "layer1", "estimator": labels["dse"],
                          "quantity": "H(T)", "value": [1.0, 2.0]})
-    wide = _wide(rows, ["layer1", "layer2"], labels["dse"], "H(T)")
-    assert wide.columns.tolist() == ["epoch", "layer1", "layer2"]
-    assert wide["layer2"].isna().all()
-    overlay = layer_curves(wide, ["layer1", "layer2"], "DSE [bits]", "DSE", epochs=5)
+    table = layer_series(rows.assign(layer_index=1), labels["dse"], "H(T)")
+    assert table.columns.tolist() == ["layer", "layer_index", "epoch", "value"]
+    overlay = layer_curves(table, ["layer1", "layer2"], "value", "DSE [bits]", 5, title="DSE")
     first, second = overlay.values()
-    assert first.dimension_values("layer1").tolist() == [1.0, 2.0]
+    assert first.dimension_values("value").tolist() == [1.0, 2.0] and len(second) == 0
     assert first.vdims[0].label == second.vdims[0].label == "DSE [bits]"
     assert [c.label for c in overlay.values()] == ["layer1", "layer2"]
+
+
+def test_an_idle_tab_says_not_started(monitor):
+    for mode in ("layers", "attention"):
+        monitor.mode = mode
+        monitor._sync()
+        shown = monitor._counter_w.object
+        assert "not started" in shown and "–" not in shown and " / " not in shown

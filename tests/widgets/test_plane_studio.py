@@ -15,11 +15,12 @@ import pytest
 
 pn = pytest.importorskip("panel")
 
-from widgets.plane_studio import PlaneStudio, info_table, metric_table, page  # noqa: E402
+from widgets.plane_studio import PlaneStudio, page  # noqa: E402
 from workbench.errors import InputError  # noqa: E402
 from workbench.runs import RunStore  # noqa: E402
+from workbench.tracking.tables import info_table, metric_table  # noqa: E402
 from workbench.training.loop import _wait_while_paused  # noqa: E402
-from workbench.training.session import TrainingSession  # noqa: E402
+from workbench.training.session import TrainingGate, TrainingSession  # noqa: E402
 
 TINY = "12-6-2"  # two tracked layers: a few ms per epoch
 LONG = 100_000   # epochs for runs that the test stops itself
@@ -89,7 +90,11 @@ def test_start_streams_rows_counter_and_saves_the_run(make_studio, tmp_path):
     wait_for(studio, lambda: finished(studio), "the run to finish")
     assert studio.state == "finished", studio.error
     assert studio.epoch == 4
-    assert '<span class="wb-epoch-value">4</span>' in studio._counter.object
+    assert '<span class="wb-counter-value">4</span>' in studio._counter.object
+    # every plot shows the epoch the counter shows
+    assert studio._plots.last == 4
+    assert studio._plots.data("info")["epoch"].max() == 4
+    assert studio._plots.data("metrics")["epoch"].max() == 4
     # epochs 0..4 of both tracked layers, every epoch recorded
     assert studio.n_points == 5 * 2 == studio._plots.n_points
     frame = studio._frame
@@ -115,11 +120,12 @@ def test_pause_halts_the_counter_and_resume_continues(make_studio):
     wait_for(studio, lambda: (studio.epoch or 0) >= 2, "two epochs")
     studio.pause()
     assert studio.state == "paused"
-    at_pause = studio.epoch
+    at_pause = studio._session.epoch  # the last epoch trained (the plots may lag behind)
     # an epoch already being measured may still come in; nothing after it. Wait until the
     # worker is parked (that epoch, if any, has landed), then watch the counter stay put.
     wait_for(studio, parked_in_pause, "the training thread to park in the pause loop")
     studio.poll()
+    studio.flush_plots()  # the counter shows the plots' last epoch: draw what is waiting
     held = studio.epoch
     assert held <= at_pause + 1
     for _ in range(10):  # the worker keeps re-checking the pause (50 ms steps) and stays
@@ -138,7 +144,7 @@ def test_stop_ends_the_run_and_keeps_what_was_saved(make_studio, tmp_path):
     studio.start()
     wait_for(studio, lambda: (studio.epoch or 0) >= 1, "the first epoch")
     studio.stop()
-    at_stop = studio.epoch
+    at_stop = studio._session.epoch  # the last epoch trained (the plots may lag behind)
     assert studio.state in ("stopping", "stopped")
     assert studio._stop_b.disabled is True
     # train() checks the stop event between mini-batches; TIMEOUT only guards a hang
@@ -162,7 +168,7 @@ def test_reset_clears_plots_counter_and_messages(make_studio):
     assert studio.state == "idle" and studio.epoch is None and studio.run_id == ""
     assert studio.n_points == 0 and studio._plots.n_points == 0 and studio._frame.empty
     assert studio.error == "" and not studio._error_w.visible
-    assert "–" in studio._counter.object
+    assert "not started" in studio._counter.object and "–" not in studio._counter.object
     assert len(studio.runs()) == 1  # saved runs stay
 
 
@@ -303,6 +309,28 @@ def test_session_rejects_a_second_start_and_resets_cleanly():
     assert session.state == "failed" and isinstance(session.error, InputError)
 
 
+def test_a_run_beyond_the_gate_limit_waits_with_its_place_in_line(make_studio):
+    gate = TrainingGate(limit=1)
+    first, second = make_studio(gate=gate, epochs=100_000), make_studio(gate=gate)
+    first.start()
+    second.start()
+    second.poll()
+    assert second.state == "queued"
+    assert second.status.startswith("Waiting: 1st in line (1 training runs at a time")
+    assert not second._stop_b.disabled and second._pause_b.disabled
+    first.stop()
+    wait_for(first, lambda: finished(first), "the first run to stop")
+    wait_for(second, lambda: finished(second), "the queued run to train and finish")
+    assert second.state == "finished" and second.epoch == 4
+    # Stop while in line: the run leaves the line without training
+    first.start()
+    second.start()
+    second.stop()
+    wait_for(second, lambda: finished(second), "the queued run to leave the line")
+    assert second.state == "stopped" and second.epoch is None and gate.waiting == 0
+    first.stop()
+
+
 def test_page_saves_runs_in_the_configured_folder(tmp_path):
     from widgets.app import AppConfig
 
@@ -327,3 +355,24 @@ def test_kde_bound_and_log_spaced_epochs(make_studio):
     # the noisy-layer bound on 64 distinct rows: 0 <= I(X;T) <= log2 64 = 6 bits
     assert info["ixt"].between(0, 6 + 1e-9).all()
     assert studio.n_points == 4 * 2
+
+
+def test_runs_go_to_the_default_folder_and_are_listed(monkeypatch, tmp_path):
+    """No runs_dir: runs are saved in workbench.runs.default_root() (here $WORKBENCH_RUNS) and
+    a new page lists them."""
+    from widgets.app import AppConfig
+
+    monkeypatch.setenv("WORKBENCH_RUNS", str(tmp_path / "default"))
+    studio = PlaneStudio(arch=TINY, epochs=1)
+    try:
+        assert studio.runs_dir == str(tmp_path / "default")
+        studio.start()
+        wait_for(studio, lambda: finished(studio), "the run to finish")
+        assert studio.state == "finished", studio.error
+    finally:
+        studio.close()
+        assert studio.join(TIMEOUT)
+    template = page(AppConfig())
+    listed = [w for w in template.main[0].select(pn.widgets.MultiSelect)
+              if "wb-run-list" in w.css_classes]
+    assert len(listed) == 1 and list(listed[0].options.values()) == [studio.run_id]

@@ -30,7 +30,7 @@ from torch import nn
 
 from ..data import load_text
 from ..errors import InputError, KnobError
-from ..torch_utils import seeded, torch_threads
+from ..torch_utils import seeded, torch_device, torch_threads
 from .entropy import attention_entropy, summarize_maps
 from .recorder import AttentionRecorder
 
@@ -235,7 +235,7 @@ def _layer_head_mean(maps: torch.Tensor, units: str = "bits",
 
 
 @dataclass
-class TrainResult:
+class CharTrainResult:
     """What :func:`train_char_transformer` returns."""
 
     model: CharTransformer
@@ -271,7 +271,7 @@ def _measure(model, probe, step, train_loss, val_loss, cfg) -> pd.DataFrame:
 
 def train_char_transformer(config: CharTransformerConfig | dict | None = None, *,
                            steps: int | None = None, callbacks: Sequence[Callback] = (),
-                           corpus: str | None = None, **overrides: Any) -> TrainResult:
+                           corpus: str | None = None, **overrides: Any) -> CharTrainResult:
     """Train a :class:`CharTransformer` on a character text and record attention entropies.
 
     ``config``: a :class:`CharTransformerConfig`, a dict, or None (defaults); ``steps`` and
@@ -302,14 +302,14 @@ def train_char_transformer(config: CharTransformerConfig | dict | None = None, *
         raise InputError(f"text of {len(ids)} characters is too short for context {cfg.context}"
                          "; use a longer text or a shorter context")
     rng = np.random.default_rng(cfg.seed)
-    device = torch.device(cfg.device)
+    device = torch_device(cfg.device)
     probe_np = _windows(val_ids, rng.integers(0, len(val_ids) - span, cfg.probe_batch), span)
     probe = torch.as_tensor(probe_np, device=device)
     with torch_threads(cfg.num_threads):
         return _train(cfg, vocab, train_ids, probe, rng, device, callbacks)
 
 
-def _train(cfg, vocab, train_ids, probe, rng, device, callbacks) -> TrainResult:
+def _train(cfg, vocab, train_ids, probe, rng, device, callbacks) -> CharTrainResult:
     span = cfg.context + 1
     rows: list[pd.DataFrame] = []
     losses: list[float] = []
@@ -365,5 +365,5 @@ def _train(cfg, vocab, train_ids, probe, rng, device, callbacks) -> TrainResult:
     summary = summarize_maps(list(maps), units="bits", causal=True)
     if not rows:  # training diverged before the first measurement
         rows = [_measure(model, probe[:, :-1], 0, float("nan"), evaluate(model), cfg).iloc[:0]]
-    return TrainResult(model, cfg.values(), vocab, pd.concat(rows, ignore_index=True),
+    return CharTrainResult(model, cfg.values(), vocab, pd.concat(rows, ignore_index=True),
                        np.asarray(losses), summary, probe, stopped)

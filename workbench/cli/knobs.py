@@ -23,9 +23,18 @@ def _none_or(conv):
     return parse
 
 
+def _typed_settings(cls) -> list[str]:
+    """Execution settings a command line can carry (not callables such as ``callback``)."""
+    return [n for n in cls.setting_names() if not isinstance(cls.param[n], param.Callable)]
+
+
 def add_knob_flags(parser: argparse.ArgumentParser, cls) -> None:
-    """Add ``--KNOB VALUE`` (and ``--KNOB-NAME`` with dashes) for each knob of ``cls``."""
-    for entry in cls.describe_knobs():
+    """Add ``--KNOB VALUE`` (and ``--KNOB-NAME`` with dashes) for each knob of ``cls``, and the
+    same for its execution settings that text can express (``--device``, ``--threads``; never
+    ``--callback``), marked as such in their help. Knobs and settings are told apart by
+    :meth:`Estimator.is_knob`."""
+    settings = _typed_settings(cls)
+    for entry in [*cls.describe_knobs(), *cls.describe_knobs(settings)]:
         name = entry["name"]
         p = cls.param[name]
         if isinstance(p, param.Boolean):
@@ -39,8 +48,9 @@ def add_knob_flags(parser: argparse.ArgumentParser, cls) -> None:
         if getattr(p, "allow_None", False):
             conv = _none_or(conv)
         flags = [f"--{name}"] + ([f"--{name.replace('_', '-')}"] if "_" in name else [])
+        kind = "execution setting: " if name in settings else ""
         kwargs = {"type": conv, "dest": name, "default": argparse.SUPPRESS,
-                  "help": f"{entry['doc']} (default {entry['default']!r})"}
+                  "help": f"{kind}{entry['doc']} (default {entry['default']!r})"}
         objects = entry.get("objects")
         if objects and all(isinstance(o, str) for o in objects):
             kwargs["choices"] = objects
@@ -57,6 +67,9 @@ def parse_knobs(cls, extra: list[str]) -> dict:
     except (argparse.ArgumentError, argparse.ArgumentTypeError) as exc:
         raise KnobError(f"{exc}") from exc
     if rest:
+        settings = _typed_settings(cls)
         raise KnobError(f"unknown option(s) {rest} for method {cls.method_name!r}; its knobs: "
-                        f"{', '.join('--' + k for k in cls.knob_names()) or 'none'}")
+                        f"{', '.join('--' + k for k in cls.knob_names()) or 'none'}"
+                        + (f"; execution settings: {', '.join('--' + k for k in settings)}"
+                           if settings else ""))
     return vars(ns)

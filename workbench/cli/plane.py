@@ -23,7 +23,7 @@ OPTIMIZERS = ("adam", "sgd")
 
 DEFAULTS = {"data": "tishby12", "activation": "tanh", "epochs": 300, "lr": 0.004,
             "optimizer": "adam", "batch_size": 256, "estimator": "binning", "n_bins": 30,
-            "bin_rule": "auto", "out": "runs", "seed": 0}
+            "bin_rule": "auto", "out": None, "seed": 0}
 
 
 def register(sub) -> None:
@@ -62,7 +62,9 @@ def register(sub) -> None:
     p.add_argument("--subsample", type=int, default=None,
                    help="measure on this many rows only (default: all)")
     p.add_argument("--units", default="bits", choices=UNITS)
-    p.add_argument("--out", default=DEFAULTS["out"], help="run store folder (default ./runs)")
+    p.add_argument("--out", default=DEFAULTS["out"],
+                   help="run store folder (default: $WORKBENCH_RUNS or workbench/runs in your "
+                        "data directory)")
     p.add_argument("--run-id", default=None, dest="run_id", help="name of the run folder")
     p.add_argument("--threads", type=int, default=1,
                    help="torch CPU threads (default 1: fastest for these tiny networks)")

@@ -11,7 +11,9 @@ def register(sub) -> None:
                        description="Inspect the runs written by `workbench plane` (and the apps).")
     p.add_argument("action", choices=["list", "show", "compare", "delete"])
     p.add_argument("ids", nargs="*", help="run id(s)")
-    p.add_argument("--root", default="runs", help="run store folder (default ./runs)")
+    p.add_argument("--root", default=None,
+                   help="run store folder (default: $WORKBENCH_RUNS or workbench/runs in your "
+                        "data directory)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--png", default=None,
                    help="compare: also save the planes side by side to this PNG file")
@@ -35,7 +37,7 @@ def _runs(args, extra) -> int:
             if args.json:
                 print(table.to_json(orient="records"))
             elif table.empty:
-                print(f"no runs in {args.root!r}")
+                print(f"no runs in {str(store.root)!r}")
             else:
                 print(table.to_string(index=False))
         elif args.action == "show":

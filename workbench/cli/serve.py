@@ -42,8 +42,13 @@ def register(sub) -> None:
                    help="open the index page in a web browser (off by default)")
     p.add_argument("--max-upload-mb", type=float, default=DEFAULT_MAX_BYTES / 2**20,
                    help="largest file the apps accept, in MiB (default %(default)g)")
-    p.add_argument("--runs-dir", default="runs",
-                   help="folder of saved runs the apps read and write (default ./runs)")
+    p.add_argument("--max-trainings", type=int, default=2, metavar="N",
+                   help="trainings (Plane Studio, Entropy Monitor) that run at once; later "
+                        "ones wait in line and their pages show their place (default 2)")
+    p.add_argument("--runs-dir", default=None,
+                   help="folder of saved runs the apps read and write (default: $WORKBENCH_RUNS "
+                        "or workbench/runs in your data directory, e.g. "
+                        "~/.local/share/workbench/runs)")
     p.set_defaults(func=_serve)
 
 
@@ -52,6 +57,10 @@ def _serve(args, extra) -> int:
         raise WorkbenchError(f"--port must be in 0..65535, got {args.port}")
     from widgets.app import AppConfig, serve  # Panel loads only here
 
-    config = AppConfig(max_upload_mb=args.max_upload_mb, runs_dir=str(Path(args.runs_dir)))
+    from ..runs import default_root
+
+    runs_dir = default_root() if args.runs_dir is None else Path(args.runs_dir)
+    config = AppConfig(max_upload_mb=args.max_upload_mb, runs_dir=str(runs_dir),
+                       max_trainings=args.max_trainings)
     return serve(config, port=args.port, address=args.address,
                  allow_websocket_origin=args.allow_websocket_origin, show=args.show)

@@ -4,6 +4,20 @@ An estimator is a :class:`param.Parameterized` class: every knob is a typed, bou
 ``param`` Parameter with a doc string. Panel builds widgets from the same declarations
 (``pn.Param``), the CLI builds its flags from them, and knob validation happens in one place.
 
+Knobs and execution settings. A *knob* changes the number an estimator computes (``k``,
+``sigma``, ``steps``); an *execution setting* changes only how it is computed (``device``,
+``threads``, ``progress``, ``callback``, ``backend``). Both are declared as Parameters and both
+are accepted as keyword arguments, but execution settings carry
+``precedence=EXECUTION_PRECEDENCE`` (below zero, so ``pn.Param`` hides them), and
+:meth:`Estimator.is_knob` is the one rule every consumer (``methods()``, CLI flags, the Lab's
+sweeps, the apps' knob panels, labels and ``Estimate.knobs``) uses to tell them apart.
+Precedence also orders the knobs (lower first; declaration order otherwise), ``softbounds`` give
+sliders a useful range and ``label`` a readable name.
+
+Value rules on top of param's own: numpy scalars are taken as the Python numbers they hold;
+a bool is refused where a number is declared (``k=True``); a Number refuses NaN, and refuses an
+infinite value unless its declared bounds name that infinity (``bounds=(0, math.inf)``).
+
 Subclasses set the class attributes ``method_name`` (the method name users type), ``family``,
 ``summary`` and ``references``, and implement any of ``_entropy``, ``_mutual_info`` and
 ``_conditional_mutual_info`` on validated 2-D float64 arrays, returning **nats**. The public
@@ -18,12 +32,45 @@ import numpy as np
 import param
 
 from ..errors import EstimationError, KnobError, NotSupportedError
+from ..torch_utils import check_device_name
 from ..units import DEFAULT_UNITS, Estimate, check_units, from_nats
 from ..validation import as_samples, check_same_length, subsample_rows
 
 QUANTITIES = ("entropy", "mutual_info", "conditional_mutual_info")
 QUANTITY_SYMBOLS = {"entropy": "H(X)", "mutual_info": "I(X;Y)",
                     "conditional_mutual_info": "I(X;Y|Z)"}
+
+#: ``precedence`` of execution settings: below pn.Param's display threshold (0), and below
+#: every knob. A Parameter with a negative precedence is an execution setting, not a knob.
+EXECUTION_PRECEDENCE = -1.0
+#: ``precedence`` of the sampling knobs (seed, max_samples): listed after the others.
+SAMPLING_PRECEDENCE = 0.9
+#: Bounds of a kernel width or noise scale in the data's units: beyond them its square
+#: under- or overflows float64, and the kernel turns into NaN or a constant.
+SCALE_BOUNDS = (1e-100, 1e100)
+
+
+class Device(param.String):
+    """An execution setting naming a torch device ("cpu", "cuda", "cuda:1", "mps"). The name is
+    checked when it is set (:func:`workbench.torch_utils.check_device_name`), so a bad one fails
+    with a KnobError at once, even in a configuration that never uses the device."""
+
+    def _validate_value(self, value, allow_None):
+        super()._validate_value(value, allow_None)
+        if value is not None:
+            check_device_name(value)
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python bool, int or float it holds (other values unchanged), so
+    knobs from numpy code (``seed=np.int64(3)``) behave and print like typed-in ones."""
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
 
 
 class Estimator(param.Parameterized):
@@ -42,11 +89,17 @@ class Estimator(param.Parameterized):
     duplicate_sensitive: ClassVar[bool] = False
 
     def __init__(self, **knobs: Any):
-        unknown = sorted(set(knobs) - set(self.knob_names()))
+        """Knobs and execution settings by name; a bad name or value raises KnobError."""
+        unknown = sorted(set(knobs) - set(self.knob_names()) - set(self.setting_names()))
         if unknown:
+            settings = self.setting_names()
             raise KnobError(
                 f"unknown knob(s) {unknown} for method {self.method_name!r}; its knobs are "
-                f"{self.knob_names() or 'none'}")
+                f"{self.knob_names() or 'none'}"
+                + (f" and its execution settings {settings}" if settings else ""))
+        knobs = {k: _plain(v) for k, v in knobs.items()}
+        for k, v in knobs.items():
+            self._check_value(k, v)
         try:
             super().__init__(**knobs)
         except (ValueError, TypeError) as exc:
@@ -54,8 +107,27 @@ class Estimator(param.Parameterized):
 
     # ----- introspection -------------------------------------------------------------
     @classmethod
+    def is_knob(cls, pname: str) -> bool:
+        """Whether Parameter ``pname`` is a knob (changes the number) rather than an execution
+        setting (``precedence < 0``: device, threads, progress, callback, backend) or param's
+        own ``name``. The one rule that every listing, flag, sweep and widget follows."""
+        p = cls.param[pname]
+        return pname != "name" and (p.precedence is None or p.precedence >= 0)
+
+    @classmethod
+    def _ordered(cls, names: list[str]) -> list[str]:
+        # by precedence, lower first; declaration order among equals (sorted is stable)
+        return sorted(names, key=lambda n: cls.param[n].precedence or 0.0)
+
+    @classmethod
     def knob_names(cls) -> list[str]:
-        return [p for p in cls.param if p != "name"]
+        """Names of the knobs, in display order (precedence, then declaration)."""
+        return cls._ordered([p for p in cls.param if cls.is_knob(p)])
+
+    @classmethod
+    def setting_names(cls) -> list[str]:
+        """Names of the execution settings (accepted as keywords, never knobs)."""
+        return [p for p in cls.param if p != "name" and not cls.is_knob(p)]
 
     @classmethod
     def supports(cls, quantity: str) -> bool:
@@ -67,25 +139,52 @@ class Estimator(param.Parameterized):
         return [q for q in QUANTITIES if cls.supports(q)]
 
     @classmethod
-    def describe_knobs(cls) -> list[dict]:
-        """Each knob's name, type, default, bounds, allowed objects and doc."""
+    def describe_knobs(cls, names: list[str] | None = None) -> list[dict]:
+        """Each knob's (or each of ``names``') name, label, type, default, bounds, soft
+        bounds, allowed objects and doc."""
         out = []
-        for pname in cls.knob_names():
+        for pname in cls.knob_names() if names is None else names:
             p = cls.param[pname]
-            entry = {"name": pname, "type": type(p).__name__, "default": p.default,
-                     "doc": (p.doc or "").strip()}
-            bounds = getattr(p, "bounds", None)
-            if bounds is not None:
-                entry["bounds"] = list(bounds)
+            entry = {"name": pname, "label": p.label, "type": type(p).__name__,
+                     "default": p.default, "doc": (p.doc or "").strip()}
+            for key in ("bounds", "softbounds"):
+                value = getattr(p, key, None)
+                if value is not None:
+                    entry[key] = list(value)
             objects = getattr(p, "objects", None)
             if objects:
                 entry["objects"] = list(objects)
             out.append(entry)
         return out
 
+    @classmethod
+    def describe_settings(cls) -> list[dict]:
+        """The execution settings, described like :meth:`describe_knobs`."""
+        return cls.describe_knobs(cls.setting_names())
+
     def knobs(self) -> dict:
-        """Current knob values."""
+        """Current knob values (execution settings left out: they do not change the number)."""
         return {k: getattr(self, k) for k in self.knob_names()}
+
+    def check_knobs(self) -> None:
+        """Apply the value rules to the current knobs and settings: values set after
+        construction (widgets, attribute assignment) pass param's bounds but not ours."""
+        for k in [*self.knob_names(), *self.setting_names()]:
+            self._check_value(k, getattr(self, k))
+
+    @classmethod
+    def _check_value(cls, pname: str, value: Any) -> None:
+        """KnobError for a bool where a number is declared, or a non-finite number that the
+        declared bounds do not name."""
+        p = cls.param[pname]
+        if not isinstance(p, param.Number):
+            return
+        if isinstance(value, (bool, np.bool_)):
+            raise KnobError(f"{pname} of {cls.method_name!r} is a number, got {value!r}")
+        if isinstance(value, (float, np.floating)) and not math.isfinite(value) \
+                and value not in (p.bounds or ()):
+            raise KnobError(f"{pname} of {cls.method_name!r} must be a finite number, "
+                            f"got {value!r}")
 
     def label(self) -> str:
         """``name(knob=value, ...)`` listing knobs that differ from their defaults."""
@@ -128,6 +227,7 @@ class Estimator(param.Parameterized):
     def entropy(self, x: Any, units: str = DEFAULT_UNITS) -> Estimate:
         """Entropy of ``x`` (rows are samples) in ``units``."""
         check_units(units)
+        self.check_knobs()
         if not self.supports("entropy"):
             self._unsupported("entropy")
         return self._finish(self._entropy(self._prepare(x, "x")), units, "entropy")
@@ -135,6 +235,7 @@ class Estimator(param.Parameterized):
     def mutual_info(self, x: Any, y: Any, units: str = DEFAULT_UNITS) -> Estimate:
         """Mutual information I(X;Y) in ``units``."""
         check_units(units)
+        self.check_knobs()
         if not self.supports("mutual_info"):
             self._unsupported("mutual_info")
         xa, ya = self._prepare(x, "x"), self._prepare(y, "y")
@@ -145,6 +246,7 @@ class Estimator(param.Parameterized):
                                 units: str = DEFAULT_UNITS) -> Estimate:
         """Conditional mutual information I(X;Y|Z) in ``units``."""
         check_units(units)
+        self.check_knobs()
         if not self.supports("conditional_mutual_info"):
             self._unsupported("conditional_mutual_info")
         xa, ya, za = self._prepare(x, "x"), self._prepare(y, "y"), self._prepare(z, "z")
@@ -166,7 +268,8 @@ class Estimator(param.Parameterized):
 class Seeded(param.Parameterized):
     """Mixin for stochastic estimators: same seed, same number."""
 
-    seed = param.Integer(default=0, bounds=(0, None), doc="Random seed; same seed, same number.")
+    seed = param.Integer(default=0, bounds=(0, None), precedence=SAMPLING_PRECEDENCE,
+                         doc="Random seed; same seed, same number.")
 
 
 class Subsampled(Seeded):
@@ -174,7 +277,7 @@ class Subsampled(Seeded):
     seeded random subset, are used."""
 
     max_samples = param.Integer(
-        default=None, allow_None=True, bounds=(2, None),
+        default=None, allow_None=True, bounds=(2, None), precedence=SAMPLING_PRECEDENCE,
         doc="Use at most this many rows (a seeded random subset); None uses every row.")
 
     def _subsample(self, *arrays: np.ndarray) -> list[np.ndarray]:

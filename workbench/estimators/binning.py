@@ -194,7 +194,7 @@ class _BinningBase(CountingEstimator):
     #: keep integer dtypes so that discrete inputs are recognised as symbols
     integer_input = True
 
-    n_bins = param.Integer(default=30, bounds=(1, None),
+    n_bins = param.Integer(default=30, bounds=(1, None), softbounds=(2, 100), label="Bins",
                            doc="Number of bins per column (per neuron).")
     scope = param.Selector(default="layer", objects=list(SCOPES),
                            doc="'layer': one bin range / ranking over all columns; "

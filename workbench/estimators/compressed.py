@@ -21,14 +21,16 @@ import numpy as np
 import param
 
 from ..torch_utils import limit_threads, seeded, torch_device
-from ..validation import check_seed, is_discrete
+from ..validation import check_seed, is_discrete, pow2_scaled, standardize
 from . import get_estimator_class, register
-from .base import Estimator, Seeded
+from .base import EXECUTION_PRECEDENCE, SCALE_BOUNDS, Device, Estimator, Seeded
 from .neural.critics import _mlp
 
 
 def pca_compress(a: np.ndarray, dim: int) -> np.ndarray:
-    """Scores of the centred rows of ``a`` on its top ``dim`` principal axes (numpy SVD)."""
+    """Scores of the centred rows of ``a`` on its top ``dim`` principal axes (numpy SVD), in
+    the units of ``a`` divided by a power of two (MI is blind to that scale)."""
+    a = pow2_scaled(a)[0]  # exact; keeps any finite scale away from overflow in the SVD
     centred = a - a.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     return centred @ vt[:dim].T
@@ -42,9 +44,7 @@ def autoencoder_compress(a: np.ndarray, dim: int, hidden: int = 64, steps: int =
     import torch
 
     dev = torch_device(device)
-    sd = a.std(axis=0)
-    z = torch.as_tensor((a - a.mean(axis=0)) / np.where(sd > 0, sd, 1.0), dtype=torch.float32,
-                        device=dev)
+    z = torch.as_tensor(standardize(a)[0], dtype=torch.float32, device=dev)
     n, d = z.shape
     with seeded(seed):
         encoder, decoder = _mlp(d, [hidden], dim), _mlp(dim, [hidden], d)
@@ -75,22 +75,28 @@ class CompressedKSG(Seeded, Estimator):
                   "information flow in deep neural networks, ICML; Kraskov et al. (2004).")
     duplicate_sensitive = True
 
-    dim = param.Integer(default=4, bounds=(1, None),
+    dim = param.Integer(default=4, bounds=(1, None), softbounds=(1, 32), label="Dimensions kept",
                         doc="Columns kept per side; sides with at most dim columns are not "
                             "compressed.")
     compressor = param.Selector(default="pca", objects=["pca", "autoencoder"],
                                 doc="'pca' (SVD of the centred data) or 'autoencoder' (a small "
                                     "torch MLP autoencoder, seeded).")
-    noise_std = param.Number(default=0.0, bounds=(0, None),
+    noise_std = param.Number(default=0.0, bounds=(0, SCALE_BOUNDS[1]), softbounds=(0, 1),
+                             label="Noise std",
                              doc="Std of Gaussian noise added (seeded) to every continuous side "
                                  "before compression, in the data's units; 0: none. Discrete "
                                  "sides (labels) are left alone.")
-    k = param.Integer(default=3, bounds=(1, None), doc="Neighbours for KSG.")
-    ae_steps = param.Integer(default=500, bounds=(1, None),
+    k = param.Integer(default=3, bounds=(1, None), softbounds=(1, 20), label="k (neighbours)",
+                      doc="Neighbours for KSG.")
+    ae_steps = param.Integer(default=500, bounds=(1, None), softbounds=(50, 5000),
+                             label="Autoencoder steps",
                              doc="Autoencoder training steps (compressor='autoencoder').")
-    ae_hidden = param.Integer(default=64, bounds=(1, None),
+    ae_hidden = param.Integer(default=64, bounds=(1, None), softbounds=(8, 256),
+                              label="Autoencoder width",
                               doc="Autoencoder hidden width (compressor='autoencoder').")
-    device = param.String(default="cpu", doc="Torch device for the autoencoder.")
+    device = Device(default="cpu", precedence=EXECUTION_PRECEDENCE,
+                    doc="Execution setting: torch device for the autoencoder, 'cpu', 'cuda', "
+                        "'cuda:N' or 'mps'.")
 
     def _ksg(self):
         return get_estimator_class("ksg")(k=self.k, seed=self.seed)

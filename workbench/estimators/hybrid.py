@@ -28,7 +28,8 @@ class CopulaMax(Seeded, Estimator):
                   "normal: on the evaluation of mutual information estimators, NeurIPS.")
     duplicate_sensitive = True
 
-    k = param.Integer(default=3, bounds=(1, None), doc="Neighbours for the KSG part.")
+    k = param.Integer(default=3, bounds=(1, None), softbounds=(1, 20), label="k (neighbours)",
+                      doc="Neighbours for the KSG part.")
 
     def min_samples(self) -> int:
         return self.k + 1

@@ -21,8 +21,9 @@ import numpy as np
 import param
 from scipy.special import logsumexp
 
+from ..validation import pow2_scaled, scaled_width
 from . import register
-from .base import Estimator, Subsampled
+from .base import SCALE_BOUNDS, Estimator, Subsampled
 from .encoding import encode_rows
 from .matrix import pairwise_sq_dists
 
@@ -34,6 +35,8 @@ def mixture_log_terms(h: np.ndarray, variance: float,
                       groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Per row i, a_i = log (1/n) Σ_j exp(−‖h_i − h_j‖²/(2·variance)) and, with ``groups``
     (integer codes), the same average over the rows j of i's own group, b_i."""
+    h, e = pow2_scaled(h)  # exact rescaling, so that no finite scale overflows
+    variance = scaled_width(variance, e, power=2)
     h = h - h.mean(axis=0)  # translation-invariant; centring limits cancellation in the sum
     n = len(h)
     a = np.empty(n)
@@ -44,6 +47,9 @@ def mixture_log_terms(h: np.ndarray, variance: float,
     for start in range(0, n, step):
         stop = min(n, start + step)
         logits = pairwise_sq_dists(h[start:stop], h) * (-0.5 / variance)
+        # each row's own term is exp(0) = 1, not the expansion's rounding error: it matters
+        # when the variance is tiny against the spread
+        logits[np.arange(stop - start), np.arange(start, stop)] = 0.0
         a[start:stop] = logsumexp(logits, axis=1) - math.log(n)
         if groups is not None:
             same = groups[start:stop, None] == groups[None, :]
@@ -82,7 +88,7 @@ class KDEBounds(Estimator, Subsampled):
     duplicate_sensitive = True
 
     noise_variance = param.Number(
-        default=0.1, bounds=(0, None), inclusive_bounds=(False, True),
+        default=0.1, bounds=SCALE_BOUNDS, softbounds=(1e-4, 1), label="Noise variance σ²",
         doc="σ² of the Gaussian noise added to the layer, in the activations' squared units. "
             "0.1 suits activations of order 1 (tanh, ReLU nets as in Saxe et al. 2018, who "
             "use 1e-1 to 1e-3); smaller σ² resolves finer structure and raises I(X;T).")

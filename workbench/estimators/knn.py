@@ -18,11 +18,19 @@ Both give identical distances and counts: every decision is the float64 comparis
 Ties: kNN estimators assume continuous data. Repeated points (distance 0) break the
 derivations, so ``kl``, ``ksg`` and ``ksg2`` add a tiny seeded Gaussian *jitter*
 (``jitter`` × the column's standard deviation, 1e-10 by default) purely to break ties; it moves
-every estimate by far less than its statistical error. Data with genuine atoms (discrete or
-mixed variables) belong to ``mixed``, which handles ties exactly instead.
+every estimate by far less than its statistical error. Each variable's noise is seeded by the
+``seed`` knob and the variable's own content (:func:`jitter_rng`), not by its argument
+position, so I(X;Y) = I(Y;X) exactly. ``kl`` refuses rows repeated more than k times: their
+k-th neighbour distance would be the jitter's. Data with genuine atoms (discrete or mixed
+variables) belong to ``mixed``, which handles ties exactly instead.
+
+Scale: columns are standardised by :func:`workbench.validation.standardize` (an exact power of
+two first, then centre and std), so the MI estimators give the same number at any finite scale
+and ``kl`` shifts by exactly log|scale|.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 
@@ -31,13 +39,18 @@ import param
 from scipy.spatial import cKDTree
 from scipy.special import digamma, gammaln
 
-from ..errors import EstimationError
-from ..validation import check_seed, drop_constant_columns, reject_constant_columns
+from ..errors import EstimationError, InputError
+from ..validation import (
+    drop_constant_columns,
+    pow2_exponents,
+    reject_constant_columns,
+    standardize,
+)
 from . import brute_force, register
 from .base import Estimator, Seeded
 
 #: Passes of the exactness fix-up in the 1-D counter; each pass moves an interval end by one
-#: element and rounding can misplace it by a handful of floats at most.
+#: run of equal values, and rounding can misplace it by a handful of distinct floats at most.
 _MAX_FIXUP_PASSES = 64
 
 #: ``algorithm`` values of the neighbour functions: "auto" applies :func:`use_brute_force`.
@@ -118,28 +131,36 @@ def _count_1d(v: np.ndarray, radii: np.ndarray, strict: bool) -> np.ndarray:
     the rounded difference |v_j − v_i| (the quantity trees and the joint-space search use) for
     values within a few ulps of the boundary. Because the rounded difference is monotone in
     v_j, the points within r_i form one contiguous run of the sorted values, and a few
-    vectorised passes move each end of the run until it agrees with the rounded difference
-    exactly.
+    vectorised passes move each end of the run, a run of equal values at a time, until it
+    agrees with the rounded difference exactly.
     """
     s = np.sort(v)
     n = s.size
     hi = np.searchsorted(s, v + radii, side="left" if strict else "right")
     lo = np.searchsorted(s, v - radii, side="right" if strict else "left")
     for _ in range(_MAX_FIXUP_PASSES):
+        # a run of equal values is all inside or all outside: step over whole runs, so ties
+        # (discrete data: hundreds of copies of one value) cost one pass, not one per copy
         changed = False
         grow = hi < n
         grow[grow] = _within(np.abs(s[hi[grow]] - v[grow]), radii[grow], strict)
-        shrink = hi > 0
+        if grow.any():
+            hi[grow] = np.searchsorted(s, s[hi[grow]], side="right")
+        shrink = hi > lo
         shrink[shrink] = ~_within(np.abs(s[hi[shrink] - 1] - v[shrink]), radii[shrink], strict)
-        shrink &= hi > lo
-        hi = hi + grow - shrink
+        if shrink.any():
+            hi[shrink] = np.maximum(np.searchsorted(s, s[hi[shrink] - 1], side="left"),
+                                    lo[shrink])
         changed |= bool(grow.any() or shrink.any())
         grow = lo > 0
         grow[grow] = _within(np.abs(s[lo[grow] - 1] - v[grow]), radii[grow], strict)
-        shrink = lo < n
+        if grow.any():
+            lo[grow] = np.searchsorted(s, s[lo[grow] - 1], side="left")
+        shrink = lo < hi
         shrink[shrink] = ~_within(np.abs(s[lo[shrink]] - v[shrink]), radii[shrink], strict)
-        shrink &= lo < hi
-        lo = lo - grow + shrink
+        if shrink.any():
+            lo[shrink] = np.minimum(np.searchsorted(s, s[lo[shrink]], side="right"),
+                                    hi[shrink])
         changed |= bool(grow.any() or shrink.any())
         if not changed:
             return np.maximum(hi - lo, 0)
@@ -223,21 +244,44 @@ def neighbour_counts(blocks: Sequence[np.ndarray], k: int, spaces: Sequence[tupl
     return eps, idx, counts
 
 
-def condition_columns(rng: np.random.Generator, *arrays: np.ndarray, normalize: bool,
+def jitter_rng(seed, a: np.ndarray) -> np.random.Generator:
+    """The tie-breaking noise generator of one variable: seeded by ``seed`` and a fingerprint of
+    the variable's own content (the column-wise rank order, unchanged by scaling and shifts),
+    never by its position in the argument list. So I(X;Y) and I(Y;X) jitter every variable
+    identically and agree exactly, and rescaled data get the same noise."""
+    ranks = np.argsort(a, axis=0, kind="stable").astype(np.int64)
+    digest = hashlib.blake2b(ranks.tobytes(), digest_size=8,
+                             person=str(a.shape).encode()[:16]).digest()
+    return np.random.default_rng([int(seed or 0), int.from_bytes(digest, "little")])
+
+
+def add_jitter(seed, a: np.ndarray, jitter: float, std: np.ndarray | float = 1.0) -> np.ndarray:
+    """``a`` plus seeded Gaussian noise of ``jitter`` × ``std`` (per column); see
+    :func:`jitter_rng`."""
+    if jitter <= 0:
+        return a
+    return a + (jitter * np.asarray(std)) * jitter_rng(seed, a).standard_normal(a.shape)
+
+
+def condition_columns(seed, *arrays: np.ndarray, normalize: bool,
                       jitter: float) -> list[np.ndarray]:
     """Centre every column, scale it to unit std (``normalize``) and add seeded tie-breaking
-    noise of ``jitter`` × the column's std. Centring first keeps the jitter above float64
-    resolution for data far from 0. Columns must not be constant."""
+    noise of ``jitter`` × the column's std (:func:`add_jitter`). Scaling goes through
+    :func:`workbench.validation.standardize`, so any finite scale gives the same result;
+    without ``normalize`` all columns are divided by one common power of two (exact, relative
+    scales kept). Centring first keeps the jitter above float64 resolution for data far
+    from 0. Columns must not be constant."""
+    if not normalize:
+        e = max(int(pow2_exponents(a, axis=None)) for a in arrays)
+        arrays = [np.ldexp(a, -e) for a in arrays]
     out = []
     for a in arrays:
-        a = a - a.mean(axis=0)
-        std = a.std(axis=0)
         if normalize:
-            a = a / std
-            std = np.ones_like(std)
-        if jitter > 0:
-            a = a + (jitter * std) * rng.standard_normal(a.shape)
-        out.append(np.ascontiguousarray(a))
+            a, std = standardize(a)[0], 1.0
+        else:
+            a = a - a.mean(axis=0)
+            std = a.std(axis=0)
+        out.append(np.ascontiguousarray(add_jitter(seed, a, jitter, std)))
     return out
 
 
@@ -264,7 +308,7 @@ class _KNN(Estimator):
     family = "knn"
     duplicate_sensitive = True
 
-    k = param.Integer(default=3, bounds=(1, None),
+    k = param.Integer(default=3, bounds=(1, None), softbounds=(1, 20), label="k (neighbours)",
                       doc="Number of nearest neighbours; larger k lowers variance and raises "
                           "bias (Kraskov et al. suggest 2-4).")
 
@@ -273,10 +317,11 @@ class _KNN(Estimator):
 
 
 class _Jittered(_KNN, Seeded):
-    jitter = param.Number(default=1e-10, bounds=(0, None),
+    jitter = param.Number(default=1e-10, bounds=(0, 1), softbounds=(0, 1e-6),
                           doc="Tie breaking: Gaussian noise of this size relative to each "
                               "column's std is added (seeded) so repeated values do not give "
-                              "zero distances. 0 switches it off.")
+                              "zero distances. 0 switches it off; at most 1 (noise as large "
+                              "as the data would no longer break ties but replace them).")
 
 
 @register
@@ -288,6 +333,20 @@ class KozachenkoLeonenko(_Jittered):
     with ε_i the distance from x_i to its k-th nearest neighbour and V_d the volume of the unit
     ball of the chosen norm (Kraskov, Stögbauer & Grassberger 2004, eq. 20). Constant columns
     are rejected: their differential entropy is −∞.
+
+    The neighbours are searched in *whitened* coordinates u = W D⁻¹(x − x̄): D holds the
+    columns' standard deviations and W = C^{-1/2} whitens their correlation matrix C; the
+    change of variables is added back exactly, H(x) = H(u) + Σ log D_jj + ½ log det C. The
+    whitened data of Ax + b are a rotation of those of x, so with the Euclidean norm the
+    estimate shifts by exactly log|det A| under every invertible affine map, at any finite
+    scale; with the max-norm, under maps that scale, flip and permute columns. Without
+    whitening, columns on different scales or strongly correlated columns bias the kNN balls
+    (3-D, column scales 2 / 0.5 / 100, n = 2000: 0.21 nats off the exact shift). Linearly
+    dependent columns (C singular) are rejected: their entropy is −∞.
+
+    Discrete data are refused: a row repeated more than k times has its k-th neighbour at
+    distance 0 (an atom, differential entropy −∞), and the tie-breaking jitter alone would
+    set the number.
     """
 
     method_name = "kl"
@@ -301,13 +360,53 @@ class KozachenkoLeonenko(_Jittered):
 
     def _entropy(self, x):
         reject_constant_columns(x)  # already validated: only the constant columns to check
-        (x,) = condition_columns(check_seed(self.seed), x, normalize=False, jitter=self.jitter)
-        n, d = x.shape
+        _reject_atoms(x, self.k)
+        u, log_scale = standardize(x)
+        u, log_det = whiten(u)
+        u = add_jitter(self.seed, u, self.jitter)
+        n, d = u.shape
         p = np.inf if self.norm == "chebyshev" else 2
-        eps, _ = kth_neighbour(x, self.k, p=p)
+        eps, _ = kth_neighbour(u, self.k, p=p)
         _check_no_duplicates(eps, "x")
         return (digamma(n) - digamma(self.k) + unit_ball_log_volume(d, self.norm)
-                + d * float(np.mean(np.log(eps))))
+                + d * float(np.mean(np.log(eps))) + float(log_scale.sum()) + log_det)
+
+
+#: Smallest eigenvalue of the correlation matrix, relative to the largest, that :func:`whiten`
+#: accepts: below it the columns are linearly dependent to within ~1e-6 of their spread.
+_MIN_CORR_EIGENVALUE = 1e-12
+
+
+def whiten(z: np.ndarray) -> tuple[np.ndarray, float]:
+    """``(z W, ½ log det C)`` for standardised columns ``z`` with correlation matrix C and
+    W = C^{-1/2} (symmetric, so a permutation of the columns permutes the result). Raises
+    :class:`InputError` when C is (nearly) singular."""
+    if z.shape[1] == 1:
+        return z, 0.0
+    corr = (z.T @ z) / len(z)
+    lam, vec = np.linalg.eigh(corr)
+    if lam[0] <= _MIN_CORR_EIGENVALUE * lam[-1]:
+        raise InputError(
+            f"x's columns are linearly dependent (or nearly: correlation eigenvalues "
+            f"{lam[0]:.2g} .. {lam[-1]:.2g}), or there are too few rows for its "
+            f"{z.shape[1]} columns; the differential entropy is then -inf. Drop redundant "
+            "columns (e.g. keep the leading principal components)")
+    w = (vec / np.sqrt(lam)) @ vec.T
+    return np.ascontiguousarray(z @ w), 0.5 * float(np.log(lam).sum())
+
+
+def _reject_atoms(x: np.ndarray, k: int) -> None:
+    """Raise :class:`InputError` when rows repeat more than ``k`` times (atoms)."""
+    _, counts = np.unique(x, axis=0, return_counts=True)
+    heavy = counts > k
+    if heavy.any():
+        rows = int(counts[heavy].sum())
+        raise InputError(
+            f"x looks discrete: {rows} of {len(x)} rows are copies of {int(heavy.sum())} "
+            f"value(s) that occur more than k = {k} times. Such atoms have differential "
+            "entropy -inf and their k-th neighbour distance would be set by the tie-breaking "
+            "jitter alone. Use a discrete estimator ('plugin', 'miller_madow') for discrete "
+            "data, or raise k if the repeats are rare")
 
 
 class _KSGBase(_Jittered):
@@ -333,7 +432,7 @@ class _KSGBase(_Jittered):
             from .gaussian import copula_normalize
 
             arrays = [copula_normalize(a) for a in arrays]
-        return condition_columns(check_seed(self.seed), *arrays, normalize=self.normalize,
+        return condition_columns(self.seed, *arrays, normalize=self.normalize,
                                  jitter=self.jitter)
 
     def _mutual_info(self, x, y):

@@ -31,9 +31,15 @@ from ..errors import EstimationError, InputError, KnobError
 from ..measures.representation import spectral_entropy, vne_spectrum
 from ..torch_utils import limit_threads, torch_device
 from ..units import DEFAULT_UNITS, Estimate, check_units, from_nats
-from ..validation import as_samples, drop_constant_columns
+from ..validation import (
+    as_samples,
+    drop_constant_columns,
+    pow2_exponents,
+    pow2_scaled,
+    scaled_width,
+)
 from . import register
-from .base import Estimator, Subsampled
+from .base import EXECUTION_PRECEDENCE, SCALE_BOUNDS, Device, Estimator, Subsampled
 
 SIGMA_RULES = ("median", "silverman")
 
@@ -54,19 +60,28 @@ def pairwise_sq_dists(a, b=None):
     """Squared Euclidean distances between the rows of ``a`` and ``b`` (default ``a``).
 
     Works on numpy arrays and torch tensors alike (BLAS matrix product, negatives from rounding
-    clipped to 0). Centre the data first for best accuracy.
+    clipped to 0; with ``b`` None the diagonal is exactly 0). Centre the data first for best
+    accuracy.
     """
+    same = b is None
     b = a if b is None else b
     aa = (a * a).sum(1)[:, None]
     bb = (b * b).sum(1)[None, :]
-    return (aa + bb - 2.0 * (a @ b.T)).clip(0)
+    sq = (aa + bb - 2.0 * (a @ b.T)).clip(0)
+    if same:  # a point's distance to itself is 0, not the expansion's rounding error
+        if isinstance(sq, np.ndarray):
+            np.fill_diagonal(sq, 0.0)
+        else:
+            sq.fill_diagonal_(0.0)
+    return sq
 
 
 def kernel_width(x: np.ndarray, rule: str = "median", sq=None) -> float:
     """Gaussian kernel width σ for the rows of ``x`` by ``rule`` (see ``sigma_rule``).
 
     ``sq`` may pass the squared pairwise distances if they are already computed (numpy array or
-    torch tensor). Returns 1.0 when every row is the same (then K is all ones whatever σ is).
+    torch tensor; ``x`` then in the same units). Returns 1.0 when every row is the same (then K
+    is all ones whatever σ is).
     """
     if rule not in SIGMA_RULES:
         raise KnobError(f"sigma_rule must be one of {SIGMA_RULES}, got {rule!r}")
@@ -74,12 +89,13 @@ def kernel_width(x: np.ndarray, rule: str = "median", sq=None) -> float:
     n, d = x.shape
     if d == 0:
         return 1.0
+    if sq is None:  # work on x / 2**e (exact) so that no finite scale overflows or underflows
+        x, e = pow2_scaled(x)
+        return float(np.ldexp(kernel_width(x, rule, pairwise_sq_dists(x - x.mean(axis=0))), e))
     if rule == "silverman":
         s = math.sqrt(float(np.mean(np.var(x, axis=0))))
         return 1.06 * s * math.sqrt(d) * n ** (-1.0 / (4 + d))
-    if sq is None:
-        sq = pairwise_sq_dists(x - x.mean(axis=0))
-    elif not isinstance(sq, np.ndarray):
+    if not isinstance(sq, np.ndarray):
         sq = sq.cpu().numpy()
     sq = sq[np.triu_indices(n, 1)]
     median = float(np.median(sq))
@@ -90,24 +106,27 @@ def kernel_width(x: np.ndarray, rule: str = "median", sq=None) -> float:
 class KernelKnobs(Subsampled):
     """Knobs and plumbing shared by the Gram-matrix estimators (matrix, diffusion)."""
 
-    sigma = param.Number(default=None, allow_None=True, bounds=(0, None),
-                         inclusive_bounds=(False, True), doc=_SIGMA_DOC)
-    sigma_rule = param.Selector(default="median", objects=list(SIGMA_RULES), doc=_RULE_DOC)
+    sigma = param.Number(default=None, allow_None=True, bounds=SCALE_BOUNDS,
+                         softbounds=(0.01, 10), label="Kernel width σ", doc=_SIGMA_DOC)
+    sigma_rule = param.Selector(default="median", objects=list(SIGMA_RULES), label="σ rule",
+                                doc=_RULE_DOC)
     max_samples = param.Integer(
         default=2000, allow_None=True,
         doc="Largest number of rows used; larger inputs are subsampled without replacement "
             "(seeded). The eigensolver costs O(n³): n = 2000 takes about half a second on "
             "a CPU. None: use every row.")
     backend = param.Selector(default="numpy", objects=["numpy", "torch"],
-                             doc="Array library for the Gram matrices and eigenvalues.")
-    device = param.String(default="cpu",
-                          doc="Torch device, e.g. 'cpu' or 'cuda'; anything but 'cpu' implies "
-                              "backend='torch'.")
+                             precedence=EXECUTION_PRECEDENCE,
+                             doc="Execution setting: array library for the Gram matrices and "
+                                 "eigenvalues (same numbers to float64 rounding).")
+    device = Device(default="cpu", precedence=EXECUTION_PRECEDENCE,
+                    doc="Execution setting: torch device, 'cpu', 'cuda', 'cuda:N' or 'mps'; "
+                        "anything but 'cpu' implies backend='torch'.")
     threads = param.Integer(
-        default=None, allow_None=True, bounds=(1, None),
-        doc="CPU threads for BLAS/LAPACK and torch during the estimate (restored afterwards). "
-            "None: the libraries' defaults, fastest on an idle multi-core machine; 1 is "
-            "several times faster when other processes keep the cores busy.")
+        default=None, allow_None=True, bounds=(1, None), precedence=EXECUTION_PRECEDENCE,
+        doc="Execution setting: CPU threads for BLAS/LAPACK and torch during the estimate "
+            "(restored afterwards). None: the libraries' defaults, fastest on an idle multi-core "
+            "machine; 1 is several times faster when other processes keep the cores busy.")
 
     def _use_torch(self) -> bool:
         return self.backend == "torch" or self.device != "cpu"
@@ -118,7 +137,11 @@ class KernelKnobs(Subsampled):
         return kernel_width(x, self.sigma_rule, sq)
 
     def _gram(self, x: np.ndarray, sigma: float | None = None):
-        """Gaussian Gram matrix of the rows of ``x`` (numpy array or torch tensor)."""
+        """Gaussian Gram matrix of the rows of ``x`` (numpy array or torch tensor). Distances
+        and σ are taken in the units of x / 2**e (exact, :func:`pow2_scaled`), so any finite
+        scale gives the same matrix."""
+        x, e = pow2_scaled(x)
+        sigma = self.sigma if sigma is None else sigma
         xc = x - x.mean(axis=0)
         if self._use_torch():
             import torch
@@ -126,7 +149,8 @@ class KernelKnobs(Subsampled):
             xc = torch.as_tensor(xc, dtype=torch.float64, device=torch_device(self.device))
         with limit_threads(self.threads):
             sq = pairwise_sq_dists(xc)
-            sigma = self._width(x, sq) if sigma is None else sigma
+            sigma = (kernel_width(x, self.sigma_rule, sq) if sigma is None
+                     else scaled_width(sigma, e))
             scaled = sq / (-2.0 * sigma * sigma)
             return scaled.exp() if self._use_torch() else np.exp(scaled, out=scaled)
 
@@ -171,10 +195,12 @@ class MatrixRenyi(KernelKnobs, Estimator):
     duplicate_sensitive = True
 
     alpha = param.Number(
-        default=1.01, bounds=(0, None), inclusive_bounds=(False, True),
-        doc="Rényi order α > 0. Default 1.01, the value used in the information-plane studies "
-            "of Yu et al. (close to Shannon's α = 1, which is also allowed exactly); α = 2 "
-            "weights the large eigenvalues more.")
+        default=1.01, bounds=(0, 100), inclusive_bounds=(False, True), softbounds=(0.1, 5),
+        step=0.01, label="Rényi order α",
+        doc="Rényi order α in (0, 100]. Default 1.01, the value used in the information-plane "
+            "studies of Yu et al. (close to Shannon's α = 1, which is also allowed exactly); "
+            "α = 2 weights the large eigenvalues more; large α approaches the min-entropy "
+            "−log λ_max, and beyond 100 λ^α underflows.")
 
     def _s(self, a) -> float:
         return spectral_entropy(self._eigvalsh(a), self.alpha)
@@ -260,11 +286,14 @@ def cauchy_schwarz_divergence(x: Any, y: Any, sigma: float | None = None,
     pooled = np.vstack([xa, ya])
     if sigma is None:
         sigma = kernel_width(pooled, sigma_rule)
-    elif not sigma > 0:
-        raise KnobError(f"sigma must be > 0, got {sigma}")
+    elif not SCALE_BOUNDS[0] <= sigma <= SCALE_BOUNDS[1]:
+        raise KnobError(f"sigma must be between {SCALE_BOUNDS[0]:g} and {SCALE_BOUNDS[1]:g} (the "
+                        f"data's units), got {sigma}")
+    e = int(pow2_exponents(pooled, axis=None))  # exact rescaling: no overflow at any scale
+    xa, ya, pooled = np.ldexp(xa, -e), np.ldexp(ya, -e), np.ldexp(pooled, -e)
     centre = pooled.mean(axis=0)
     xa, ya = xa - centre, ya - centre
-    scale = -2.0 * sigma * sigma
+    scale = -2.0 * scaled_width(sigma, e, power=2)
 
     def mean_k(a, b):
         return float(np.exp(pairwise_sq_dists(a, b) / scale).mean())

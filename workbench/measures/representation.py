@@ -25,7 +25,7 @@ from scipy.special import xlogy
 
 from ..errors import InputError
 from ..units import DEFAULT_UNITS, Estimate, check_units, from_nats
-from ..validation import as_samples, check_same_length
+from ..validation import as_samples, check_same_length, pow2_exponents
 
 #: ε² = 0.5 as in the MCR² and ReduNet experiments (Yu et al. 2020; Chan et al. 2022).
 DEFAULT_EPS = math.sqrt(0.5)
@@ -141,6 +141,7 @@ def vne_spectrum(z: Any) -> np.ndarray:
     All-zero rows have no direction and are left out; a matrix of only zero rows raises.
     """
     a = _as_z(z)
+    a = np.ldexp(a, -pow2_exponents(a, axis=1)[:, None])  # exact, keeps directions: no overflow
     norms = np.linalg.norm(a, axis=1)
     keep = norms > 0
     if not keep.any():

@@ -7,6 +7,7 @@ result objects; neither changes what the estimators themselves return.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,14 @@ from ..validation import as_samples, check_same_length, check_seed
 
 @dataclass(frozen=True)
 class BootstrapResult:
-    """A point estimate with a ``confidence`` interval ``[low, high]``."""
+    """A point estimate with a ``confidence`` interval ``[low, high]``.
+
+    ``excludes_estimate`` is True when the interval does not contain the estimate itself: the
+    resampling bias is larger than the spread (e.g. the plug-in entropy of mostly distinct
+    samples, where a resample with replacement repeats rows and loses entropy), so the
+    interval is not a confidence interval for the quantity; ``__str__`` says so and
+    :func:`bootstrap_ci` warns.
+    """
 
     estimate: float
     low: float
@@ -34,11 +42,17 @@ class BootstrapResult:
     scheme: str
     resample_seed: int | None
     replicates: np.ndarray = field(repr=False, compare=False)
+    excludes_estimate: bool = False
 
     def __str__(self) -> str:
         pct = round(100 * self.confidence)
-        return (f"{self.quantity} = {self.estimate:.4g} {self.units} "
+        text = (f"{self.quantity} = {self.estimate:.4g} {self.units} "
                 f"[{pct}% CI {self.low:.4g} .. {self.high:.4g}; {self.method}, {self.scheme}]")
+        if self.excludes_estimate:
+            text += (" UNRELIABLE: the interval excludes the estimate (resampling bias "
+                     f"{float(np.mean(self.replicates)) - self.estimate:+.3g} {self.units} "
+                     "exceeds the spread)")
+        return text
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,6 +164,8 @@ def bootstrap_ci(x: Any, y: Any = None, z: Any = None, *, method: str = "auto",
     (Politis & Romano 1994). Repeated rows bias kNN and kernel estimators (a duplicate is a
     neighbour at distance 0), so ``"auto"`` subsamples for those and bootstraps otherwise.
     ``resample_seed`` seeds the resampling; a ``seed`` keyword is the estimator's own knob.
+    An interval that excludes the estimate itself (resampling bias larger than the spread) is
+    flagged (``excludes_estimate``, in ``str(result)``) and warned about.
     """
     quantity, arrays = _quantity_and_data(x, y, z)
     est = api._resolve(method, quantity, knobs, *arrays)
@@ -160,9 +176,20 @@ def bootstrap_ci(x: Any, y: Any = None, z: Any = None, *, method: str = "auto",
                    n_resamples=n_resamples, confidence=confidence, scheme=scheme,
                    seed=resample_seed, min_samples=est.min_samples())
     low, high = res.bounds
+    reps = res.replicates
+    excludes = not low <= point <= high
+    if excludes:
+        warnings.warn(
+            f"bootstrap_ci: the {round(100 * confidence)}% interval [{low:.4g}, {high:.4g}] "
+            f"excludes the estimate {point:.4g} {units}: the replicates are biased (mean "
+            f"{float(np.mean(reps)):.4g}) by more than their spread, typically an estimator "
+            "that is sensitive to repeated rows or to the sample size (e.g. a plug-in entropy "
+            "of mostly distinct values). The interval is not a valid confidence interval "
+            "here, and the estimate itself is likely biased too: collect more samples or use "
+            "a less biased estimator", stacklevel=2)
     return BootstrapResult(point, float(low), float(high), confidence, units, est.label(),
                            QUANTITY_SYMBOLS[quantity], n_resamples, scheme,
-                           _seed_label(resample_seed), res.replicates)
+                           _seed_label(resample_seed), reps, bool(excludes))
 
 
 def permutation_test(x: Any, y: Any, *, method: str = "auto", units: str = DEFAULT_UNITS,

@@ -13,6 +13,7 @@ import holoviews.plotting.bokeh  # noqa: F401  (registers the Bokeh plot options
 import pandas as pd
 
 from ..errors import WorkbenchError
+from .plane import TEST_STYLE, TRAIN_STYLE, layer_style
 
 CMAP = "viridis"
 _SIZE = {"tools": ["hover"], "fontsize": {"title": 11, "labels": 11, "ticks": 9}}
@@ -81,6 +82,11 @@ def entropy_heatmap(frame: pd.DataFrame, step: int | None = None, value: str | N
     return heat.opts(**opts)
 
 
+def _curve_style(index: int, n_layers: int) -> dict:
+    style = layer_style(index, n_layers)
+    return {"color": style["color"], "line_width": style["line_width"]}
+
+
 def snapshot_steps(steps, n: int) -> list:
     """``n`` evenly spaced entries of the sorted distinct ``steps``, first and last included:
     entry round(i (m − 1) / (n − 1)) for i = 0 … n − 1 of the m steps (Python's round: halves
@@ -115,6 +121,7 @@ def entropy_over_training(frame: pd.DataFrame, value: str | None = None,
 
     ``layers``: the layer indices to draw (default: those in ``frame``); a layer without rows
     gets an empty curve, so a live plot keeps one curve (and colour) per layer from the start.
+    Deeper layers get thinner lines, drawn on top (:func:`workbench.plots.plane.layer_style`).
     ``opts``: overlay plot options over the defaults (420 × 280 px); ``width=None`` drops the
     fixed width."""
     value = _value_column(frame, value)
@@ -124,8 +131,8 @@ def entropy_over_training(frame: pd.DataFrame, value: str | None = None,
     curves = {int(layer): hv.Curve(per_layer[per_layer["layer"] == layer][["step", value]],
                                    kdims=[hv.Dimension("step", label="training step")],
                                    vdims=[hv.Dimension(value, label=label)]).opts(
-                                       line_width=2, tools=["hover"])
-              for layer in layers}
+                                       tools=["hover"], **_curve_style(i, len(layers)))
+              for i, layer in enumerate(layers)}
     layer_dim = hv.Dimension("layer", value_format=lambda v: f"layer {v}")  # legend text
     return hv.NdOverlay(curves, kdims=[layer_dim]).opts(**_overlay_opts(
         {"legend_position": "right", "show_grid": True,
@@ -138,9 +145,9 @@ def loss_over_training(frame: pd.DataFrame, **opts) -> hv.Overlay:
     per_step = frame.groupby("step", as_index=False)[["loss", "val_loss"]].first()
     xdim = hv.Dimension("step", label="training step")
     ydim = hv.Dimension("loss", label="cross-entropy (nats/char)")
-    train = hv.Curve(per_step, xdim, ydim, label="train").opts(line_width=2)
+    train = hv.Curve(per_step, xdim, ydim, label="train").opts(line_width=2, **TRAIN_STYLE)
     val = hv.Curve(per_step.rename(columns={"loss": "_", "val_loss": "loss"}), xdim, ydim,
-                   label="held out").opts(line_width=2)
+                   label="held out").opts(line_width=2, **TEST_STYLE)
     return (train * val).opts(**_overlay_opts(
         {"title": "Loss", "show_grid": True, "legend_position": "top_right"}, opts))
 

@@ -6,6 +6,11 @@ here).
   points coloured by epoch with a colour bar labelled "epoch".
 * :func:`metric_curves`: loss and accuracy over epochs (train and test).
 * :func:`layer_entropy`: H(T) of every layer over epochs.
+
+Each is built from an element function on a table (:func:`plane_overlay`, :func:`metric_curve`,
+:func:`layer_curves`), which :mod:`workbench.plots.live` also streams into on the live pages.
+Layers that coincide stay visible: deeper layers get smaller markers and thinner lines, drawn
+on top of the earlier ones (:func:`layer_style`, :data:`LAYER_NOTE`).
 * :func:`compare_planes`: the planes of several runs (or estimators) side by side;
   :func:`overlay_planes`: several runs in one plane (colour = layer, dash = run).
 
@@ -22,13 +27,60 @@ from ..tracking.tables import (
     EPOCH_CMAP,
     LAYER_COLORS,
     estimators_in,
-    frame_in_units,
+    info_table,
+    metric_table,
     pick_estimator,
     plane_table,
 )
 
 _OPTS = {"show_grid": True, "tools": ["hover"], "fontsize": {"title": 11, "labels": 11,
                                                             "ticks": 9}}
+#: What a reader of a plot of layers should know about markers and lines.
+LAYER_NOTE = ("Layers that coincide are drawn nested: each deeper layer has a smaller marker "
+              "(ringed in its colour) and a thinner line, on top of the earlier ones.")
+#: Largest and smallest marker size (px) and line width of the layers' plots.
+_MARKER = (14.0, 6.0)
+_LINE = (5.0, 1.5)
+#: Line dash and colour of the training and the held-out curve of a metric.
+TRAIN_STYLE = {"line_dash": "solid", "color": "#1f4e79"}
+TEST_STYLE = {"line_dash": "dashed", "color": "#d62728"}
+
+
+def layer_style(index: int, n_layers: int) -> dict:
+    """Colour, marker size and line width of the ``index``-th (0-based) of ``n_layers`` layers:
+    sizes and widths fall linearly from the first layer to the last, so a deeper layer drawn on
+    top of an earlier one at the same place leaves it visible around it."""
+    frac = index / max(n_layers - 1, 1)
+    return {"color": LAYER_COLORS[index % len(LAYER_COLORS)],
+            "size": _MARKER[0] - frac * (_MARKER[0] - _MARKER[1]),
+            "line_width": _LINE[0] - frac * (_LINE[0] - _LINE[1])}
+
+
+def plane_overlay(table: pd.DataFrame, layers, units: str = "bits",
+                  epochs: int | None = None, colorbar: bool = True) -> hv.Overlay:
+    """I(X;T) vs I(T;Y) from a table with columns layer, layer_index, epoch, ixt, ity: a line
+    per layer of ``layers`` (empty until its rows come), points filled by epoch (colour range
+    0..``epochs``, default the last epoch in the table) and ringed in the layer's colour,
+    smaller for deeper layers and drawn after the earlier ones (:func:`layer_style`)."""
+    layers = list(layers)
+    x = hv.Dimension("ixt", label=f"I(X;T) [{units}]")
+    y = hv.Dimension("ity", label=f"I(T;Y) [{units}]")
+    epoch = hv.Dimension("epoch", label="epoch")
+    shown = table.dropna(subset=["ixt", "ity"]).sort_values(["layer_index", "epoch"],
+                                                             kind="stable")
+    styles = {name: layer_style(i, len(layers)) for i, name in enumerate(layers)}
+    groups = dict(tuple(shown.groupby("layer", sort=False)))
+    lines = [hv.Curve(groups.get(name, shown.iloc[0:0]), x, [y, epoch], label=str(name)).opts(
+        color=styles[name]["color"], line_width=1.5, alpha=0.8) for name in layers]
+    top = epochs if epochs is not None else (shown["epoch"].max() if len(shown) else 1)
+    sizes = {name: style["size"] for name, style in styles.items()}
+    colors = {name: style["color"] for name, style in styles.items()}
+    points = hv.Points(shown, [x, y], [epoch, "layer"]).opts(
+        color="epoch", cmap=EPOCH_CMAP, clim=(0, max(float(top), 1.0)),
+        size=hv.dim("layer").categorize(sizes, default=_MARKER[1]),
+        line_color=hv.dim("layer").categorize(colors, default="#333333"), line_width=1.0,
+        colorbar=colorbar, colorbar_opts={"title": "epoch"}, tools=["hover"])
+    return hv.Overlay([*lines, points])
 
 
 def information_plane(frame: pd.DataFrame, estimator: str | None = None, units: str = "bits",
@@ -36,56 +88,73 @@ def information_plane(frame: pd.DataFrame, estimator: str | None = None, units: 
     """I(X;T) vs I(T;Y): a line per layer, points coloured by epoch (colour bar "epoch")."""
     est = pick_estimator(frame, estimator)
     wide = plane_table(frame, est, units)
-    x = hv.Dimension("ixt", label=f"I(X;T) [{units}]")
-    y = hv.Dimension("ity", label=f"I(T;Y) [{units}]")
-    epoch = hv.Dimension("epoch", label="epoch")
     layers = list(dict.fromkeys(wide.sort_values("layer_index")["layer"]))
-    lines = [hv.Curve(wide[wide["layer"] == name], x, [y, epoch], label=str(name)).opts(
-        color=LAYER_COLORS[i % len(LAYER_COLORS)], line_width=1.5, alpha=0.8)
-        for i, name in enumerate(layers)]
-    points = hv.Points(wide, [x, y], [epoch, "layer"]).opts(
-        color="epoch", cmap=EPOCH_CMAP, size=5, colorbar=colorbar,
-        colorbar_opts={"title": "epoch"}, line_color=None)
-    overlay = hv.Overlay(lines + [points]) if lines else hv.Overlay([points])
-    return overlay.opts(title=title if title is not None else f"Information plane ({est})",
-                        legend_position="bottom_right", width=520, height=400, **_OPTS)
+    return plane_overlay(wide, layers, units, colorbar=colorbar).opts(
+        title=title if title is not None else f"Information plane ({est})",
+        legend_position="bottom_right", width=520, height=400, **_OPTS)
+
+
+def metric_curve(table: pd.DataFrame, kind: str, epochs: int | None = None) -> hv.Overlay:
+    """Train and test ``kind`` ("loss", in nats, or "accuracy", a fraction) over epochs from a
+    :func:`~workbench.tracking.tables.metric_table`; ``epochs`` fixes the epoch axis (and
+    accuracy's axis is 0..1)."""
+    if kind not in ("loss", "accuracy"):
+        raise InputError(f"kind must be 'loss' or 'accuracy', got {kind!r}")
+    label = "loss [nats]" if kind == "loss" else "accuracy (fraction)"
+    xdim = hv.Dimension("epoch", label="epoch",
+                        range=(0, max(epochs, 1)) if epochs is not None else (None, None))
+    ydim_range = (0, 1.02) if kind == "accuracy" else (None, None)
+    return hv.Overlay([
+        hv.Curve(table.dropna(subset=[f"{prefix}{kind}"]), xdim,
+                 hv.Dimension(f"{prefix}{kind}", label=label, range=ydim_range),
+                 label=name).opts(line_width=2, **style)
+        for name, prefix, style in (("train", "", TRAIN_STYLE), ("test", "test_", TEST_STYLE))
+    ]).opts(
+        title=kind.capitalize(), legend_position="right", **_OPTS)
 
 
 def metric_curves(frame: pd.DataFrame, title: str = "Training metrics") -> hv.Layout:
-    """Loss (nats) and accuracy over epochs, train and test."""
-    parts = []
-    for kind, label in (("loss", "loss [nats]"), ("accuracy", "accuracy")):
-        curves = []
-        for q, name in ((kind, "train"), (f"test_{kind}", "test")):
-            d = frame[frame["quantity"] == q].sort_values("epoch")
-            if len(d):
-                curves.append(hv.Curve(d, hv.Dimension("epoch", label="epoch"),
-                                       hv.Dimension("value", label=label), label=name))
-        if curves:
-            parts.append(hv.Overlay(curves).opts(title=label, width=380, height=260,
-                                                 legend_position="top_right", **_OPTS))
+    """Loss (nats) and accuracy over epochs, train and test, from tidy rows."""
+    table = metric_table(frame)
+    parts = [metric_curve(table, kind).opts(width=380, height=260)
+             for kind in ("loss", "accuracy")
+             if table[[kind, f"test_{kind}"]].notna().any(axis=None)]
     if not parts:
         raise InputError("the frame holds no loss/accuracy rows")
     return hv.Layout(parts).opts(title=title).cols(2)
+
+
+def layer_curves(table: pd.DataFrame, layers, value: str, ylabel: str,
+                 epochs: int | None = None, title: str = "") -> hv.Overlay:
+    """One curve per layer of ``layers`` (every one from the start, empty until its rows come)
+    of column ``value`` against epoch, from a table with columns layer, epoch and ``value``;
+    deeper layers are thinner and drawn on top (:func:`layer_style`). ``epochs`` fixes the
+    epoch axis."""
+    layers = list(layers)
+    xdim = hv.Dimension("epoch", label="epoch",
+                        range=(0, max(epochs, 1)) if epochs is not None else (None, None))
+    ydim = hv.Dimension(value, label=ylabel)
+    shown = table.dropna(subset=[value])
+    groups = dict(tuple(shown.groupby("layer", sort=False)))
+    curves = []
+    for i, name in enumerate(layers):
+        style = layer_style(i, len(layers))
+        rows = groups.get(name, shown.iloc[0:0]).sort_values("epoch")
+        curves.append(hv.Curve(rows, xdim, ydim, label=str(name)).opts(
+            color=style["color"], line_width=style["line_width"]))
+    return hv.Overlay(curves).opts(title=title, legend_position="right", **_OPTS)
 
 
 def layer_entropy(frame: pd.DataFrame, estimator: str | None = None,
                   units: str = "bits") -> hv.Overlay:
     """H(T) of each layer over epochs, in ``units``."""
     est = pick_estimator(frame, estimator)
-    df = frame_in_units(frame[(frame["estimator"] == est) & (frame["quantity"] == "H(T)")],
-                        units)
-    if df.empty:
+    table = info_table(frame, est, units)
+    if table["ht"].isna().all():
         raise InputError(f"no H(T) rows for estimator {est!r}")
-    curves = []
-    for i, (_name, d) in enumerate(df.sort_values("layer_index").groupby("layer_index")):
-        d = d.sort_values("epoch")
-        curves.append(hv.Curve(d, hv.Dimension("epoch", label="epoch"),
-                               hv.Dimension("value", label=f"H(T) [{units}]"),
-                               label=str(d["layer"].iloc[0])).opts(
-            color=LAYER_COLORS[i % len(LAYER_COLORS)]))
-    return hv.Overlay(curves).opts(title=f"Layer entropy ({est})", width=520, height=320,
-                                   legend_position="right", **_OPTS)
+    layers = list(dict.fromkeys(table["layer"]))
+    return layer_curves(table, layers, "ht", f"H(T) [{units}]",
+                        title=f"Layer entropy ({est})").opts(width=520, height=320)
 
 
 def compare_planes(frame: pd.DataFrame, by: str = "run", estimator: str | None = None,

@@ -28,6 +28,23 @@ measure            quantity            definition                               
                    ``I(T;Y)``          labels y (Liao et al. 2023)
 =================  ==================  ===============================================  =======
 
+Geometry measures (:mod:`workbench.measures.geometry`; opt-in, not in
+:data:`DEFAULT_MEASURES`; unitless, units ``""``; the quantity is the measure's name):
+
+=======================  ==================================================================
+measure                  definition (knobs in ``measure_knobs``)
+=======================  ==================================================================
+``intrinsic_dimension``  TwoNN (Facco et al. 2017) or MLE (Levina & Bickel 2005) of the
+                         layer's rows (``method``, ``k``, ``discard``, ``max_samples`` =
+                         2000)
+``local_rank``           mean numerical rank of the Jacobian input → layer at a seeded
+                         subset of ``x`` (Patel & Shwartz-Ziv 2024; ``threshold``,
+                         ``max_samples`` = 256); needs the tracker's model and inputs
+``spectrum_slope``       power-law decay α of the covariance spectrum (α-ReQ; ``start``,
+                         ``stop``)
+``condition_number``     λ_max/λ_min of the covariance on its numerical range
+=======================  ==================================================================
+
 The ``estimator`` column holds the estimator's label (``dse(max_samples=500)``: its knobs that
 differ from the defaults) and ``"effective_rank"`` for the effective rank. These are
 *representation* measures (how spread out the rows are in the kernel / spectral sense), not
@@ -36,7 +53,10 @@ estimates of a differential entropy; see docs/representation_entropy.md.
 Cost: the Gram-matrix measures (``matrix_renyi``, ``dse``) cost O(n³) per layer, so by default
 they use ``subsample=500`` rows — the estimators' own seeded ``max_samples`` choice, the same
 rows every epoch since n and the seed do not change. ``binned``, ``vne`` and
-``effective_rank`` are cheap (O(n·d) or O(n·d²)) and use every row. Estimation runs with
+``effective_rank`` are cheap (O(n·d) or O(n·d²)) and use every row. Of the geometry measures,
+``intrinsic_dimension`` uses at most 2000 seeded rows (a kNN query, O(n²·d) above 12 columns)
+and ``local_rank`` one batched Jacobian at 256 seeded rows per layer; both knobs are
+``max_samples``. Estimation runs with
 ``threads=1`` BLAS threads by default, several times faster than the default on a busy machine.
 """
 from __future__ import annotations
@@ -49,20 +69,34 @@ import numpy as np
 
 from ..errors import InputError, KnobError, WorkbenchError
 from ..estimators.base import Estimator
+from ..measures import geometry
 from ..measures.representation import effective_rank
 from ..units import check_units
 from ..validation import check_class_labels, subsample_rows
 from .base import EpochTracker
 from .binning_rules import binning_knobs
 
-#: Measure name → registered estimator method (None: a plain function, no estimator).
+#: Measure name → registered estimator method (None: a plain function, no estimator; its
+#: rows are unitless and their quantity is the measure's name).
 MEASURES = {"binned": "binning", "matrix_renyi": "matrix_renyi", "vne": "vne",
-            "effective_rank": None, "dse": "dse"}
-DEFAULT_MEASURES = tuple(MEASURES)
+            "effective_rank": None, "dse": "dse", "intrinsic_dimension": None,
+            "local_rank": None, "spectrum_slope": None, "condition_number": None}
+#: Tracked when no measures are named (the geometry measures are opt-in).
+DEFAULT_MEASURES = ("binned", "matrix_renyi", "vne", "effective_rank", "dse")
 #: Human titles for plots and widgets.
 MEASURE_TITLES = {"binned": "binned H(T)", "matrix_renyi": "matrix-Rényi S_α(T)",
                   "vne": "von Neumann entropy (VNE)", "effective_rank": "effective rank",
-                  "dse": "diffusion spectral entropy (DSE)"}
+                  "dse": "diffusion spectral entropy (DSE)",
+                  "intrinsic_dimension": "intrinsic dimension", "local_rank": "local rank",
+                  "spectrum_slope": "spectrum slope α", "condition_number": "condition number"}
+#: Plain-function measures: name → their knobs with defaults (``measure_knobs`` may set these).
+PLAIN_KNOBS = {
+    "effective_rank": {"center": False},
+    "intrinsic_dimension": {"method": "twonn", "k": 20, "discard": 0.1, "max_samples": 2000},
+    "local_rank": {"threshold": 1e-3, "max_samples": 256, "atol": 1e-7},
+    "spectrum_slope": {"start": 1, "stop": None},
+    "condition_number": {},
+}
 #: Measures whose cost grows like n³ (Gram-matrix eigenvalues): they get ``subsample`` rows.
 KERNEL_MEASURES = ("matrix_renyi", "dse")
 DEFAULT_SUBSAMPLE = 500
@@ -87,8 +121,8 @@ def check_measures(measures: Iterable[str]) -> list[str]:
 def measure_estimator(measure: str, knobs: dict | None = None,
                       subsample: int | None = DEFAULT_SUBSAMPLE, seed: int = 0,
                       activation: str | None = None) -> Estimator | None:
-    """The estimator behind ``measure`` with the tracker's defaults (None for
-    ``effective_rank``).
+    """The estimator behind ``measure`` with the tracker's defaults (None for the
+    plain-function measures, whose ``knobs`` are checked against :data:`PLAIN_KNOBS`).
 
     Defaults that ``knobs`` (``{knob: value}``) may override: ``binned`` gets 30 bins on the
     activation's range (:func:`workbench.tracking.binning_rules.binning_knobs`: [−1, 1] for tanh,
@@ -102,8 +136,7 @@ def measure_estimator(measure: str, knobs: dict | None = None,
     method = MEASURES[check_measures([measure])[0]]
     knobs = dict(knobs or {})
     if method is None:
-        if set(knobs) - {"center"}:
-            raise KnobError(f"effective_rank takes only the knob 'center', got {sorted(knobs)}")
+        plain_knobs(measure, knobs)
         return None
     defaults: dict[str, Any] = {}
     if measure == "binned":
@@ -113,10 +146,28 @@ def measure_estimator(measure: str, knobs: dict | None = None,
     return make_estimator(method, **{**defaults, **knobs})
 
 
-def _label(estimator: Estimator | None, center: bool = False) -> str:
+def plain_knobs(measure: str, knobs: dict | None = None) -> dict:
+    """The knobs of a plain-function measure: its defaults updated by ``knobs`` (checked)."""
+    allowed = PLAIN_KNOBS[measure]
+    extra = sorted(set(knobs or {}) - set(allowed))
+    if extra:
+        raise KnobError(f"{measure} takes only the knob(s) {sorted(allowed)}, got {extra}")
+    return {**allowed, **(knobs or {})}
+
+
+def _plain_label(measure: str, knobs: dict | None) -> str:
+    """``measure(knob=value, ...)`` with the knobs that differ from the defaults."""
+    changed = {k: v for k, v in plain_knobs(measure, knobs).items()
+               if v != PLAIN_KNOBS[measure][k]}
+    inner = ", ".join(f"{k}={v}" for k, v in changed.items())
+    return f"{measure}({inner})" if inner else measure
+
+
+def _label(estimator: Estimator | None, measure: str = "effective_rank",
+           knobs: dict | None = None) -> str:
     if estimator is not None:
         return estimator.label()
-    return "effective_rank(center=True)" if center else "effective_rank"
+    return _plain_label(measure, knobs)
 
 
 def measure_labels(measures: Iterable[str], measure_knobs: dict | None = None,
@@ -125,21 +176,42 @@ def measure_labels(measures: Iterable[str], measure_knobs: dict | None = None,
     """Measure name → the ``estimator`` label its rows will carry in a tracker built with the
     same arguments (for plots set up before the first row arrives)."""
     knobs = measure_knobs or {}
-    return {m: _label(measure_estimator(m, knobs.get(m), subsample, seed, activation),
-                      bool(knobs.get(m, {}).get("center", False)))
+    return {m: _label(measure_estimator(m, knobs.get(m), subsample, seed, activation), m,
+                      knobs.get(m))
             for m in check_measures(measures)}
 
 
+def plain_measure(measure: str, t: np.ndarray, knobs: dict | None = None, *, model=None,
+                  x: np.ndarray | None = None, layer: str | None = None, seed: int = 0) -> float:
+    """Value of the plain-function ``measure`` on the activations ``t`` of ``layer``
+    (``local_rank`` differentiates ``model`` at rows of ``x`` instead)."""
+    k = plain_knobs(measure, knobs)
+    if measure == "effective_rank":
+        return effective_rank(t, center=k["center"])
+    if measure == "intrinsic_dimension":
+        return geometry.intrinsic_dimension(t, seed=seed, **k).value
+    if measure == "local_rank":
+        if model is None or x is None:
+            raise InputError("local_rank needs the model and its inputs x")
+        return geometry.local_rank(model, x, layer, seed=seed, **k).value
+    if measure == "spectrum_slope":
+        return geometry.spectrum_slope(t, **k)
+    return geometry.condition_number(t)
+
+
 class _Measure:
-    """One measure bound to its estimator: ``measure(t, y) -> {quantity: (value, units)}``."""
+    """One measure bound to its estimator (or plain function and knobs):
+    ``measure(t, y, **context) -> {quantity: (value, units)}``."""
 
-    def __init__(self, name: str, estimator: Estimator | None, units: str, center: bool):
-        self.name, self.estimator, self.units, self.center = name, estimator, units, center
-        self.label = _label(estimator, center)
+    def __init__(self, name: str, estimator: Estimator | None, units: str,
+                 knobs: dict | None = None):
+        self.name, self.estimator, self.units = name, estimator, units
+        self.knobs = None if estimator is not None else plain_knobs(name, knobs)
+        self.label = _label(estimator, name, knobs)
 
-    def __call__(self, t: np.ndarray, y: np.ndarray) -> dict[str, tuple[float, str]]:
+    def __call__(self, t: np.ndarray, y: np.ndarray, **context) -> dict[str, tuple[float, str]]:
         if self.estimator is None:
-            return {EFFECTIVE_RANK: (effective_rank(t, center=self.center), "")}
+            return {self.name: (float(plain_measure(self.name, t, self.knobs, **context)), "")}
         out = {"H(T)": (float(self.estimator.entropy(t, units=self.units)), self.units)}
         if self.name == "dse":
             # the layer first, then the labels (DSMI groups the rows by label)
@@ -156,11 +228,13 @@ class RepresentationTracker(EpochTracker):
     Parameters
     ----------
     x, y : inputs (rows) the layers are measured on and their integer class labels (DSMI).
-    measures : names from :data:`MEASURES` (default: all of them).
+    measures : names from :data:`MEASURES` (default: :data:`DEFAULT_MEASURES`, the
+        entropies and the effective rank).
     units : ``"bits"`` (default) or ``"nats"`` for the entropies; the effective rank is
         unitless (units ``""``).
     measure_knobs : ``{measure: {knob: value}}``, e.g. ``{"dse": {"t": 2}}``,
-        ``{"effective_rank": {"center": True}}``.
+        ``{"effective_rank": {"center": True}}``, ``{"local_rank": {"threshold": 1e-2}}``
+        (:data:`PLAIN_KNOBS` lists the plain-function measures' knobs).
     subsample : rows used by the Gram-matrix measures (``max_samples`` of ``matrix_renyi``
         and ``dse``, seeded by ``seed``, the same rows every epoch); None uses all rows.
     threads : BLAS / torch threads while estimating (None: the libraries' defaults).
@@ -190,9 +264,8 @@ class RepresentationTracker(EpochTracker):
         activation = getattr(model, "activation", None)
         self.measures: list[_Measure] = []
         for name in self.measure_names:
-            center = bool(knobs.get(name, {}).get("center", False))
             est = measure_estimator(name, knobs.get(name), subsample, self.seed, activation)
-            self.measures.append(_Measure(name, est, self.units, center))
+            self.measures.append(_Measure(name, est, self.units, knobs.get(name)))
         super().__init__(model, layers, x, every=every, epochs=epochs, store=store,
                          callbacks=callbacks, run=run, config=config, batch_size=batch_size)
 
@@ -204,7 +277,7 @@ class RepresentationTracker(EpochTracker):
 
     @property
     def estimators(self) -> dict[str, Estimator]:
-        """Measure name → its estimator instance (not for ``effective_rank``)."""
+        """Measure name → its estimator instance (not for the plain-function measures)."""
         return {m.name: m.estimator for m in self.measures if m.estimator is not None}
 
     def kernel_rows(self) -> np.ndarray | None:
@@ -226,7 +299,8 @@ class RepresentationTracker(EpochTracker):
                 for m in self.measures:
                     start = time.perf_counter()
                     try:
-                        values = m(t, self.y)
+                        values = m(t, self.y, model=self.model, x=self.x, layer=name,
+                                   seed=self.seed)
                     except WorkbenchError as exc:
                         self._warn_once(m.label, name, exc)
                         continue

@@ -1,5 +1,6 @@
-"""Tidy frames to tables: wide pivots, the information-plane table, compression and final
-values per layer, axis bounds, and the colours every plot of layers shares. No plotting imports.
+"""Tidy frames to tables: wide pivots, the information-plane table, the live pages' tables
+(:func:`info_table`, :func:`metric_table`, :func:`layer_series`), compression and final values
+per layer, axis bounds, and the colours every plot of layers shares. No plotting imports.
 """
 from __future__ import annotations
 
@@ -15,6 +16,20 @@ from ..validation import to_numpy
 LAYER_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                 "#7f7f7f", "#bcbd22", "#17becf"]
 EPOCH_CMAP = "viridis"
+#: Information quantities per layer, in the column order of :func:`info_table`.
+PLANE_QUANTITIES = {"I(X;T)": "ixt", "I(T;Y)": "ity", "H(T)": "ht"}
+#: Training metrics (loss in nats, accuracy a fraction), in the order of :func:`metric_table`.
+METRICS = ("loss", "test_loss", "accuracy", "test_accuracy")
+INFO_COLUMNS = {"layer": "object", "layer_index": "int64", "epoch": "int64", "ixt": "float64",
+                "ity": "float64", "ht": "float64"}
+METRIC_COLUMNS = {"epoch": "int64", **{q: "float64" for q in METRICS}}
+SERIES_COLUMNS = {"layer": "object", "layer_index": "int64", "epoch": "int64",
+                  "value": "float64"}
+
+
+def empty_table(columns: dict) -> pd.DataFrame:
+    """An empty table with these column dtypes (what a streaming plot starts from)."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
 
 
 def estimators_in(frame: pd.DataFrame) -> list[str]:
@@ -64,6 +79,39 @@ def plane_table(frame: pd.DataFrame, estimator: str | None = None,
     return wide.sort_values(["run", "layer_index", "epoch"]).reset_index(drop=True)
 
 
+def info_table(frame: pd.DataFrame, estimator: str, units: str = "bits") -> pd.DataFrame:
+    """One row per (layer, epoch) of ``estimator``'s measurements, columns
+    :data:`INFO_COLUMNS` (``ixt``, ``ity``, ``ht`` in ``units``; NaN where the estimator does
+    not compute that quantity), sorted by layer and epoch."""
+    rows = frame[(frame["estimator"] == estimator) & frame["quantity"].isin(PLANE_QUANTITIES)]
+    if rows.empty:
+        return empty_table(INFO_COLUMNS)
+    wide = wide_table(frame_in_units(rows, units), ["layer", "layer_index", "epoch"],
+                      PLANE_QUANTITIES).rename(columns=PLANE_QUANTITIES)
+    wide = wide.sort_values(["layer_index", "epoch"]).reset_index(drop=True)
+    return wide[list(INFO_COLUMNS)].astype(INFO_COLUMNS)
+
+
+def metric_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per epoch: :data:`METRICS` (NaN where absent), sorted by epoch."""
+    rows = frame[frame["quantity"].isin(METRICS)]
+    if rows.empty:
+        return empty_table(METRIC_COLUMNS)
+    wide = wide_table(rows, ["epoch"], METRICS).sort_values("epoch").reset_index(drop=True)
+    return wide.astype(METRIC_COLUMNS)
+
+
+def layer_series(frame: pd.DataFrame, estimator: str, quantity: str) -> pd.DataFrame:
+    """``quantity`` by ``estimator`` per layer and epoch: columns :data:`SERIES_COLUMNS`
+    (values as stored; the tracker already wrote them in the run's units)."""
+    rows = frame[(frame["estimator"] == estimator) & (frame["quantity"] == quantity)]
+    if rows.empty:
+        return empty_table(SERIES_COLUMNS)
+    table = rows.groupby(["layer", "layer_index", "epoch"], as_index=False)["value"].mean()
+    return table.sort_values(["layer_index", "epoch"]).reset_index(drop=True).astype(
+        SERIES_COLUMNS)
+
+
 def compression_table(frame: pd.DataFrame, estimator: str | None = None,
                       quantity: str = "I(X;T)") -> pd.DataFrame:
     """Per layer (and run): peak of ``quantity`` over epochs, its epoch, the final value and the
@@ -96,6 +144,19 @@ def axis_limits(x, y, units: str = "bits") -> tuple[float, float]:
     distinct = encode_rows(to_numpy(x))[1]
     return (from_nats(math.log(distinct), units),
             float(entropy(to_numpy(y), method="plugin", units=units)))
+
+
+def plane_limits(x=None, y=None, frame: pd.DataFrame | None = None,
+                 units: str = "bits") -> tuple[float, float]:
+    """Fixed axis ranges of an information plane that grows live, with a margin so the largest
+    possible point stays inside: from the inputs ``x`` and labels ``y`` (H(X), H(Y); see
+    :func:`axis_limits`), or from the largest I(X;T) and I(T;Y) in a saved ``frame``."""
+    if frame is None:
+        h_x, h_y = axis_limits(x, y, units)
+        return h_x * 1.03, h_y * 1.05
+    info = frame_in_units(frame[frame["quantity"].isin(["I(X;T)", "I(T;Y)"])], units)
+    top = info.groupby("quantity")["value"].max()
+    return (max(1.0, top.get("I(X;T)", 1.0)) * 1.05, max(0.1, top.get("I(T;Y)", 0.1)) * 1.05)
 
 
 def final_values(frame: pd.DataFrame, quantity: str, estimator: str | None = None,

@@ -42,9 +42,9 @@ import param
 from ...errors import EstimationError, KnobError
 from ...progress import Progress
 from ...torch_utils import limit_threads, seeded, torch_device
-from ...validation import check_seed, drop_constant_columns
+from ...validation import check_seed, drop_constant_columns, standardize
 from .. import register
-from ..base import Estimator, Seeded
+from ..base import EXECUTION_PRECEDENCE, Device, Estimator, Seeded
 from .bounds import (
     _off_diagonal_logmeanexp,
     dv_bound,
@@ -73,34 +73,38 @@ class NeuralEstimator(Seeded, Estimator):
         default="softplus", objects=list(ACTIVATIONS),
         doc="Hidden-layer nonlinearity. Smooth ones (softplus) fit the smooth log density "
             "ratios of continuous data with fewer samples than ReLU.")
-    embed_dim = param.Integer(default=16, bounds=(1, 4096),
+    embed_dim = param.Integer(default=16, bounds=(1, 4096), softbounds=(1, 128),
+                              label="Embedding dimension",
                               doc="Output dimension of f and g for the separable critic.")
     lr = param.Number(default=1e-3, bounds=(0, 1), inclusive_bounds=(False, True),
-                      doc="Adam learning rate.")
-    batch_size = param.Integer(default=256, bounds=(4, None),
+                      softbounds=(1e-5, 0.1), label="Learning rate", doc="Adam learning rate.")
+    batch_size = param.Integer(default=256, bounds=(4, None), softbounds=(16, 2048),
                                doc="Pairs per minibatch (capped at the training rows). "
                                    "InfoNCE can never exceed log(batch_size).")
-    steps = param.Integer(default=3000, bounds=(1, None), doc="Most training steps.")
-    eval_every = param.Integer(default=50, bounds=(1, None),
+    steps = param.Integer(default=3000, bounds=(1, None), softbounds=(100, 10_000),
+                          doc="Most training steps.")
+    eval_every = param.Integer(default=50, bounds=(1, None), softbounds=(10, 500),
                                doc="Steps between held-out evaluations.")
-    patience = param.Integer(default=6, bounds=(1, None),
+    patience = param.Integer(default=6, bounds=(1, None), softbounds=(1, 20),
                              doc="Stop after this many held-out evaluations without "
                                  "improvement.")
-    valid_fraction = param.Number(default=0.2, bounds=(0.05, 0.5),
+    valid_fraction = param.Number(default=0.2, bounds=(0.05, 0.5), step=0.05,
                                   doc="Fraction of rows held out to evaluate the bound.")
-    device = param.String(default="cpu", doc="Torch device, e.g. 'cpu' or 'cuda'.")
+    device = Device(default="cpu", precedence=EXECUTION_PRECEDENCE,
+                    doc="Execution setting: torch device, 'cpu', 'cuda', 'cuda:N' or 'mps'.")
     threads = param.Integer(
-        default=1, allow_None=True, bounds=(1, None),
-        doc="CPU threads (torch and BLAS) while training, restored afterwards. Small critics "
-            "train fastest on one thread, and several times slower when threads compete for "
-            "busy cores. None: leave the libraries' settings.")
-    progress = param.Boolean(default=False,
-                             doc="Show a tqdm progress bar (console). Off by default so "
-                                 "notebook output is not flooded.")
-    callback = param.Callable(default=None, allow_None=True,
-                              doc="Called as callback(step, total_steps, estimate) at each "
-                                  "held-out evaluation, estimate being the best held-out value "
-                                  "so far in nats (for apps' progress bars).")
+        default=1, allow_None=True, bounds=(1, None), precedence=EXECUTION_PRECEDENCE,
+        doc="Execution setting: CPU threads (torch and BLAS) while training, restored "
+            "afterwards. Small critics train fastest on one thread, and several times slower "
+            "when threads compete for busy cores. None: leave the libraries' settings.")
+    progress = param.Boolean(default=False, precedence=EXECUTION_PRECEDENCE,
+                             doc="Execution setting: show a tqdm progress bar (console). Off by "
+                                 "default so notebook output is not flooded.")
+    callback = param.Callable(default=None, allow_None=True, precedence=EXECUTION_PRECEDENCE,
+                              doc="Execution setting: called as callback(step, total_steps, "
+                                  "estimate) at each held-out evaluation, estimate being the "
+                                  "best held-out value so far in nats (for apps' progress "
+                                  "bars).")
 
     def min_samples(self) -> int:
         return 10
@@ -140,15 +144,13 @@ class NeuralEstimator(Seeded, Estimator):
         order = check_seed(self.seed).permutation(n)
         n_valid = min(max(2, int(round(self.valid_fraction * n))), n - 2)
         valid, train = order[:n_valid], order[n_valid:]
-        mu_x, sd_x = x[train].mean(0), x[train].std(0)
-        mu_y, sd_y = y[train].mean(0), y[train].std(0)
-        sd_x[sd_x == 0], sd_y[sd_y == 0] = 1.0, 1.0
+        # training-split statistics, computed so that no finite scale overflows or underflows
+        x, y = standardize(x, fit_rows=train)[0], standardize(y, fit_rows=train)[0]
 
         def tensor(a):
             return torch.as_tensor(a, dtype=torch.float32, device=dev)
 
-        xt, yt = tensor((x[train] - mu_x) / sd_x), tensor((y[train] - mu_y) / sd_y)
-        xv, yv = tensor((x[valid] - mu_x) / sd_x), tensor((y[valid] - mu_y) / sd_y)
+        xt, yt, xv, yv = tensor(x[train]), tensor(y[train]), tensor(x[valid]), tensor(y[valid])
         b = min(self.batch_size, len(train))
         batches = torch.tensor_split(torch.arange(n_valid, device=dev), max(1, n_valid // b))
 
@@ -196,6 +198,7 @@ class MINE(NeuralEstimator):
                   "Donsker & Varadhan (1983).")
 
     ma_rate = param.Number(default=0.01, bounds=(0, 1), inclusive_bounds=(False, True),
+                           softbounds=(1e-3, 0.5), label="Moving-average rate",
                            doc="Rate of the moving average of E[e^T] in MINE's gradient.")
 
     def _value(self, scores):
@@ -239,7 +242,7 @@ class InfoNCE(NeuralEstimator):
     references = ("van den Oord, Li & Vinyals (2018), Representation learning with contrastive "
                   "predictive coding, arXiv:1807.03748; Poole et al. (2019).")
 
-    batch_size = param.Integer(default=512, bounds=(4, None),
+    batch_size = param.Integer(default=512, bounds=(4, None), softbounds=(16, 2048),
                                doc="Pairs per minibatch (capped at the training rows). The "
                                    "estimate can never exceed log(batch_size): keep "
                                    "batch_size ≫ e^I.")
@@ -258,9 +261,12 @@ class SMILE(NeuralEstimator):
     references = ("Song & Ermon (2020), Understanding the limitations of variational mutual "
                   "information estimators, ICLR.")
 
-    tau = param.Number(default=5.0, bounds=(0, None), inclusive_bounds=(False, True),
+    tau = param.Number(default=5.0, bounds=(0, 80), inclusive_bounds=(False, True),
+                       softbounds=(0.5, 20), step=0.5, label="Clip τ",
                        doc="Clip the critic to [−τ, τ] in the partition term; smaller τ: lower "
-                           "variance, more bias (the paper uses 1, 5, ∞).")
+                           "variance, more bias (the paper uses 1, 5, ∞). At most 80: e^τ must "
+                           "stay a float32 number, and a critic larger than that is not "
+                           "clipped in practice (τ = 80 is the paper's ∞).")
 
     def _value(self, scores):
         return smile_value(scores, self.tau)
