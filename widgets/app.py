@@ -54,6 +54,9 @@ PAGES: tuple[Page, ...] = (
          "Train a small network and watch its information plane move, layer by layer."),
     Page("entropy_monitor", "Entropy Monitor", "widgets.entropy_monitor:page",
          "Follow entropies of representations and attention over a training run."),
+    Page("beyond_pairs", "Beyond Pairs", "widgets.beyond_pairs:page",
+         "Redundancy and synergy: partial information decomposition of a gate or your data, "
+         "O-information of every multiplet, transfer entropy with surrogate p-values."),
 )
 
 

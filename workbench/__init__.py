@@ -30,11 +30,15 @@ from .errors import (
 )
 from .measures.multivariate import (
     dual_total_correlation,
+    interaction_information,
+    multiplets,
     o_information,
     rajski_distance,
+    s_information,
     shannon_distance,
     total_correlation,
 )
+from .measures.pid import PID, pid, pid_from_pmf
 from .measures.stats import BootstrapResult, PermutationResult, bootstrap_ci, permutation_test
 from .measures.timeseries import transfer_entropy
 from .units import Estimate
@@ -66,5 +70,6 @@ __all__ = [
     "BootstrapResult", "PermutationResult", "Estimate", "WorkbenchError", "InputError",
     "KnobError", "UnknownMethodError", "NotSupportedError", "FileLoadError", "EstimationError",
     "total_correlation", "dual_total_correlation", "o_information", "shannon_distance",
-    "rajski_distance", "transfer_entropy", *_LAZY,
+    "rajski_distance", "transfer_entropy", "pid", "pid_from_pmf", "PID",
+    "s_information", "interaction_information", "multiplets", *_LAZY,
 ]

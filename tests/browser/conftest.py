@@ -139,6 +139,30 @@ def no_server_tracebacks(server_url, server_log):
     assert frames == [], f"server tracebacks (see {server_log}): {frames[:6]}"
 
 
+#: Longest number of points in any Bokeh data source whose columns include ``column``.
+LONGEST_SOURCE = """
+(column) => {
+  let longest = 0;
+  for (const doc of window.Bokeh.documents) {
+    for (const model of doc.all_models) {
+      const data = model.data;
+      if (data === undefined || data === null) continue;
+      const values = data instanceof Map ? data.get(column) : data[column];
+      if (values !== undefined && values.length > longest) longest = values.length;
+    }
+  }
+  return longest;
+}
+"""
+
+
+@pytest.fixture
+def plotted_rows():
+    """``plotted_rows(page, column)``: the longest Bokeh data source on ``page`` with a
+    ``column`` column (0 when none has it)."""
+    return lambda page, column: page.evaluate(LONGEST_SOURCE, column)
+
+
 @pytest.fixture
 def launch():
     """``launch(cmd, ready_url, log, cwd=..., env=..., timeout=...)`` starts a process, waits

@@ -13,22 +13,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_server_tracebacks
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
-#: Longest number of points in any Bokeh data source whose columns include ``column``.
-LONGEST_SOURCE = """
-(column) => {
-  let longest = 0;
-  for (const doc of window.Bokeh.documents) {
-    for (const model of doc.all_models) {
-      const data = model.data;
-      if (data === undefined || data === null) continue;
-      const values = data instanceof Map ? data.get(column) : data[column];
-      if (values !== undefined && values.length > longest) longest = values.length;
-    }
-  }
-  return longest;
-}
-"""
-
 
 #: The distinct last values of ``column`` over the non-empty Bokeh data sources that have it.
 LAST_VALUES = """
@@ -105,7 +89,7 @@ def test_page_loads_without_console_errors(page, server_url, artifacts_dir):
     assert page.console_errors == []
 
 
-def test_short_layers_run_streams_into_the_plots(page, server_url, artifacts_dir):
+def test_short_layers_run_streams_into_the_plots(page, server_url, artifacts_dir, plotted_rows):
     open_monitor(page, server_url)
     set_number(page, ".wb-epochs", 60)
     page.locator(".wb-start button").click()
@@ -113,7 +97,7 @@ def test_short_layers_run_streams_into_the_plots(page, server_url, artifacts_dir
     expect(page.locator(".wb-counter-value")).to_have_text(re.compile(r"^\d+$"),
                                                            timeout=60_000)
     expect(page.locator(".wb-plot-layer-0 canvas").first).to_be_visible(timeout=30_000)
-    assert wait_until(page, lambda: page.evaluate(LONGEST_SOURCE, "epoch") >= 3)
+    assert wait_until(page, lambda: plotted_rows(page, "epoch") >= 3)
     first = counter(page)
     assert wait_until(page, lambda: counter(page) > first)
     page.locator(".wb-stop button").click()
@@ -121,7 +105,7 @@ def test_short_layers_run_streams_into_the_plots(page, server_url, artifacts_dir
                                                                timeout=30_000)
     stopped = counter(page)
     assert 1 <= stopped < 60
-    assert page.evaluate(LONGEST_SOURCE, "epoch") >= 3
+    assert plotted_rows(page, "epoch") >= 3
     # every plot ends at the epoch the counter shows
     assert wait_until(page, lambda: page.evaluate(LAST_VALUES, "epoch") == [stopped]), \
         (page.evaluate(LAST_VALUES, "epoch"), stopped)
@@ -131,7 +115,7 @@ def test_short_layers_run_streams_into_the_plots(page, server_url, artifacts_dir
     assert page.console_errors == []
 
 
-def test_attention_tab_shows_the_heatmap(page, server_url, artifacts_dir):
+def test_attention_tab_shows_the_heatmap(page, server_url, artifacts_dir, plotted_rows):
     open_monitor(page, server_url)
     page.locator(".wb-monitor-tabs").get_by_text("Attention", exact=True).click()
     set_number(page, ".wb-tknob-steps", 30)
@@ -141,7 +125,7 @@ def test_attention_tab_shows_the_heatmap(page, server_url, artifacts_dir):
                                                                timeout=120_000)
     expect(page.locator(".wb-attention-flags")).to_contain_text("Flagged heads at step 30: ")
     # 4 layers x 4 heads of entropies reached the heatmap's data source
-    assert page.evaluate(LONGEST_SOURCE, "head") == 16
+    assert plotted_rows(page, "head") == 16
     # the heatmap's title names the step it shows: the last, as in the counter and the curves
     assert wait_until(page, lambda: page.evaluate(TITLES, "Attention entropy per head")
                       == ["Attention entropy per head at step 30"]), \

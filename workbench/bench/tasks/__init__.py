@@ -7,7 +7,8 @@
     1.0217
 
 ``suite()`` gives the 40-task benchmark suite (after Czyż et al. 2023, "Beyond normal");
-``discrete_suite()`` a few discrete tasks with exact values by enumeration.
+``discrete_suite()`` a few discrete tasks with exact values by enumeration; ``pid_gates()`` the
+canonical two-source gates with their exact PID atoms.
 """
 from .base import Task, stable_seed
 from .discrete import (
@@ -18,6 +19,7 @@ from .discrete import (
                        noisy_copy,
                        xor,
 )
+from .gates import PIDTask, get_gate, pid_gates, pid_task
 from .gaussian import (
                        GaussianTask,
                        bivariate,
@@ -50,6 +52,7 @@ from .transforms import (
                        transform,
                        wiggly,
 )
+from .var import VARProcess, chain, coupled_pair
 
 __all__ = [
     "Task", "GaussianTask", "StudentTask", "AdditiveUniformTask", "TransformedTask",
@@ -59,5 +62,6 @@ __all__ = [
     "bivariate", "dense", "sparse", "from_mi", "rho_for_mi", "gaussian_mi", "student_t",
     "student_t_correction", "additive_uniform", "additive_uniform_mi", "transform", "normal_cdf",
     "asinh", "half_cube", "wiggly", "spiral", "swiss_roll", "bimodal", "from_pmf",
-    "binary_symmetric_channel", "xor", "noisy_copy", "stable_seed",
+    "binary_symmetric_channel", "xor", "noisy_copy", "stable_seed", "PIDTask", "pid_task",
+    "pid_gates", "get_gate", "VARProcess", "coupled_pair", "chain",
 ]
