@@ -93,3 +93,24 @@ def test_run_experiment_tracks_geometry_per_layer():
     lr = rows[rows["quantity"] == "local_rank"]
     widths = {"layer1": 8, "layer2": 6, "layer3": 1}  # 2-class softmax: rank <= 1
     assert all(v <= widths[layer] for layer, v in zip(lr["layer"], lr["value"]))
+
+
+def test_sae_features_are_tracked_as_the_direct_call_on_the_same_rows(setup):
+    from workbench.measures.geometry import sae_features
+    from workbench.validation import subsample_rows
+
+    model, x, y = setup
+    knobs = {"sae_features": {"steps": 50, "max_samples": 200}}
+    tracker = RepresentationTracker(model, x=x, y=y, measures=["sae_features"],
+                                    measure_knobs=knobs, seed=2)
+    info = tracker.record(0)
+    info = info[info["layer"] != "model"]
+    assert len(info) == 3 and set(info["units"]) == {""}
+    acts = capture(model, x, tracker.layers)
+    rows = subsample_rows(len(x), 200, 2)
+    for layer in tracker.layers:
+        t = acts[layer].astype(np.float64)[rows]
+        direct = sae_features(t, steps=50, seed=2)
+        got = info.loc[info["layer"] == layer, "value"].iloc[0]
+        assert got == pytest.approx(direct.effective, rel=1e-6)
+        assert 1.0 <= got <= direct.n_features  # exp of an entropy over n_features latents

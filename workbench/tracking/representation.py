@@ -43,6 +43,9 @@ measure                  definition (knobs in ``measure_knobs``)
 ``spectrum_slope``       power-law decay α of the covariance spectrum (α-ReQ; ``start``,
                          ``stop``)
 ``condition_number``     λ_max/λ_min of the covariance on its numerical range
+``sae_features``         effective number of features of a sparse autoencoder trained on
+                         the layer's rows (exp of the entropy of feature usage; ``kind``,
+                         ``l1``, ``n_features``, ``steps`` = 300, ``max_samples`` = 1000)
 =======================  ==================================================================
 
 The ``estimator`` column holds the estimator's label (``dse(max_samples=500)``: its knobs that
@@ -80,7 +83,8 @@ from .binning_rules import binning_knobs
 #: rows are unitless and their quantity is the measure's name).
 MEASURES = {"binned": "binning", "matrix_renyi": "matrix_renyi", "vne": "vne",
             "effective_rank": None, "dse": "dse", "intrinsic_dimension": None,
-            "local_rank": None, "spectrum_slope": None, "condition_number": None}
+            "local_rank": None, "spectrum_slope": None, "condition_number": None,
+            "sae_features": None}
 #: Tracked when no measures are named (the geometry measures are opt-in).
 DEFAULT_MEASURES = ("binned", "matrix_renyi", "vne", "effective_rank", "dse")
 #: Human titles for plots and widgets.
@@ -88,7 +92,8 @@ MEASURE_TITLES = {"binned": "binned H(T)", "matrix_renyi": "matrix-Rényi S_α(T
                   "vne": "von Neumann entropy (VNE)", "effective_rank": "effective rank",
                   "dse": "diffusion spectral entropy (DSE)",
                   "intrinsic_dimension": "intrinsic dimension", "local_rank": "local rank",
-                  "spectrum_slope": "spectrum slope α", "condition_number": "condition number"}
+                  "spectrum_slope": "spectrum slope α", "condition_number": "condition number",
+                  "sae_features": "SAE effective features"}
 #: Plain-function measures: name → their knobs with defaults (``measure_knobs`` may set these).
 PLAIN_KNOBS = {
     "effective_rank": {"center": False},
@@ -96,6 +101,9 @@ PLAIN_KNOBS = {
     "local_rank": {"threshold": 1e-3, "max_samples": 256, "atol": 1e-7},
     "spectrum_slope": {"start": 1, "stop": None},
     "condition_number": {},
+    # a short SAE on a seeded subset each recorded epoch: enough to see the count move
+    "sae_features": {"n_features": None, "kind": "l1", "l1": 3e-2, "steps": 300,
+                     "max_samples": 1000},
 }
 #: Measures whose cost grows like n³ (Gram-matrix eigenvalues): they get ``subsample`` rows.
 KERNEL_MEASURES = ("matrix_renyi", "dse")
@@ -196,6 +204,10 @@ def plain_measure(measure: str, t: np.ndarray, knobs: dict | None = None, *, mod
         return geometry.local_rank(model, x, layer, seed=seed, **k).value
     if measure == "spectrum_slope":
         return geometry.spectrum_slope(t, **k)
+    if measure == "sae_features":
+        rows = subsample_rows(len(t), k.pop("max_samples"), seed)
+        return geometry.sae_features(t if rows is None else t[rows], seed=seed,
+                                     **k).effective
     return geometry.condition_number(t)
 
 
