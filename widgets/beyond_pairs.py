@@ -10,14 +10,13 @@ with the default methods.
 """
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import panel as pn
 import param
 
+from workbench import lab
 from workbench.bench.tasks import get_gate
-from workbench.io import DEFAULT_MAX_BYTES, load_bytes
+from workbench.io import DEFAULT_MAX_BYTES
 from workbench.measures.multivariate import multiplets
 from workbench.measures.pid import pid
 from workbench.measures.timeseries import transfer_entropy_matrix
@@ -30,6 +29,7 @@ from .components import (
     UploadBox,
     alert,
     error_message,
+    escape,
     param_widget,
     plot_slot,
     set_alert,
@@ -63,7 +63,11 @@ class BeyondPairs(TwoPaneApp):
     def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES, **params):
         super().__init__(**params)
         self._max_bytes = max_bytes
-        self.upload = UploadBox("Data (≥ 3 columns)", "wb-bp-upload", max_bytes=max_bytes)
+        self._owner = ("beyond_pairs", id(self))
+        # parsed once on arrival against the server's upload budget (the Lab's); the page keeps
+        # the array, not the bytes
+        self.upload = UploadBox("Data (≥ 3 columns)", "wb-bp-upload", reader=self._read_upload,
+                                max_bytes=max_bytes)
         self._error = alert("danger", "wb-bp-error")
         self._result = pn.pane.HTML("", css_classes=["wb-bp-result", "wb-result"],
                                     sizing_mode="stretch_width", stylesheets=[APP_CSS])
@@ -78,7 +82,7 @@ class BeyondPairs(TwoPaneApp):
         self.param.watch(self._on_source, "source")
         self.param.watch(lambda *_e: self.compute(),
                          [p for p in self.param if p not in ("name", "source")])
-        self.upload.param.watch(lambda *_e: self.compute(), ["data", "error"])
+        self.upload.param.watch(lambda *_e: self.compute(), ["content", "error"])
         w = param_widget
         self._controls = pn.Column(
             w(self, pn.widgets.RadioButtonGroup, "source", "Data", "bp-source"),
@@ -106,6 +110,16 @@ class BeyondPairs(TwoPaneApp):
                 self.measure = "mmi"
         self.compute()
 
+    def _read_upload(self, data: bytes, filename: str) -> lab.Upload:
+        """Parse a file once, holding its size in the server's upload budget (released when
+        the page closes or another file replaces it)."""
+        return lab.read_upload(data, filename, max_bytes=self._max_bytes,
+                               budget=lab.UPLOAD_BUDGET, owner=self._owner)
+
+    def close(self) -> None:
+        lab.UPLOAD_BUDGET.release(self._owner)
+        super().close()
+
     def data(self) -> tuple[np.ndarray, list[str]]:
         """The chosen data and its column names."""
         if self.source == "gate":
@@ -113,10 +127,9 @@ class BeyondPairs(TwoPaneApp):
             return np.column_stack([x, y]), ["X1", "X2", "Y"]
         if self.upload.error:
             raise ValueError(self.upload.error)
-        if self.upload.data is None:
+        if self.upload.content is None:
             raise _NoData("Upload a .npy, .npz or .csv file with at least 3 columns.")
-        arr = np.asarray(load_bytes(self.upload.data, self.upload.filename,
-                                    max_bytes=self._max_bytes))
+        arr = np.asarray(self.upload.content.first())
         if arr.ndim != 2 or arr.shape[1] < 3:
             from workbench.errors import InputError
             raise InputError(f"the file has shape {arr.shape}; this page needs at least 3 "
@@ -130,7 +143,7 @@ class BeyondPairs(TwoPaneApp):
             data, names = self.data()
             summary, plot, table = self._analyse(data, names)
         except _NoData as exc:
-            self._show(f"<span class='wb-muted'>{html.escape(str(exc))}</span>", None, None)
+            self._show(f"<span class='wb-muted'>{escape(exc)}</span>", None, None)
         except Exception as exc:  # shown to the user, not raised into the server log
             set_alert(self._error, error_message(exc))
             self._show("", None, None)
