@@ -38,3 +38,10 @@ def test_core_never_imports_ui_libraries():
                 mods = [node.module]
             offenders += [f"{path.name}: {m}" for m in mods if m.split(".")[0] in banned]
     assert not offenders, offenders
+
+
+def test_test_modules_have_unique_names():
+    # tests/ has no __init__.py files: pytest imports each module by its basename, so two files
+    # of one name in different folders break collection of the whole run
+    names = [p.name for p in (REPO / "tests").rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
