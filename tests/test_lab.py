@@ -267,6 +267,8 @@ def test_entropy_of_distinct_samples_is_saturated_at_log_n():
     for method in ("plugin", "miller_madow"):
         res = lab.estimate(distinct, method=method, quantity="entropy", n_resamples=0)
         assert res.value >= math.log(n) - 1e-9 and res.saturated, method
+        assert res.ceiling == pytest.approx(math.log(n))  # nats, what lab.estimate returns
+        assert res.to("bits").ceiling == pytest.approx(math.log2(n))
     fine_bins = lab.estimate(np.random.default_rng(0).normal(size=n), method="binning",
                              quantity="entropy", n_resamples=0, n_bins=100_000)
     assert fine_bins.saturated

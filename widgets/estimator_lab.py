@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -640,9 +639,8 @@ class EstimatorLab(TwoPaneApp):
             rows.append(f'<div class="wb-row wb-auto-reason">auto chose '
                         f"<b>{escape(r.method)}</b>: {escape(r.reason)}</div>")
         if r.saturated:
-            ceiling = from_nats(math.log(r.n), self.units)
             rows.append(f'<div class="wb-row wb-saturated">saturated: {r.symbol} sits at '
-                        f"log n = {ceiling:.4f} {u}, the most n = {r.n} samples can give "
+                        f"log n = {r.ceiling:.4f} {u}, the most n = {r.n} samples can give "
                         "(nearly every sample is its own symbol), so it measures the sample "
                         "size, not the data. Bin the data or pick a continuous method.</div>")
         if r.low is not None:

@@ -29,7 +29,7 @@ from .estimators.base import QUANTITY_SYMBOLS
 from .io import DEFAULT_MAX_BYTES, MB, load_bytes, npz_names
 from .measures.stats import bootstrap_ci
 from .training import datasets
-from .units import convert
+from .units import convert, from_nats
 from .validation import subsample_rows
 
 #: The quantities the Lab offers, in the order its switch lists them.
@@ -164,6 +164,12 @@ class LabEstimate:
     @property
     def abs_error(self) -> float | None:
         return None if self.truth is None else abs(self.value - self.truth)
+
+    @property
+    def ceiling(self) -> float:
+        """log n in this estimate's units: the most a counting estimate of n samples can give
+        (where a saturated one sits)."""
+        return from_nats(math.log(self.n), self.units)
 
     def to(self, units: str) -> LabEstimate:
         """The same estimate expressed in ``units``; nothing is recomputed."""
