@@ -264,6 +264,18 @@ def test_multiplet_sweep_matches_single_calls_and_closed_form():
     assert row["tc"] == pytest.approx(tc, abs=1e-9) and row["dtc"] == pytest.approx(dtc, abs=1e-9)
 
 
+def test_multiplet_sweep_applies_knobs_such_as_bias_correct():
+    # the shared-correlation sweep is the plain estimate; a knob must reach every multiplet
+    x = np.random.default_rng(4).normal(size=(60, 4))
+    table = measures.multiplets(x, orders=3, method="gaussian", bias_correct=True)
+    for _, row in table.iterrows():
+        cols = list(row["multiplet"])
+        assert row["tc"] == pytest.approx(float(measures.total_correlation(
+            x[:, cols], method="gaussian", bias_correct=True)), abs=1e-9)
+    plain = measures.multiplets(x, orders=3, method="gaussian")
+    assert not np.allclose(plain["tc"], table["tc"])  # n = 60: the correction is visible
+
+
 def test_multiplet_sweep_names_counting_fallback_and_errors():
     import pandas as pd
 

@@ -119,7 +119,8 @@ def _twonn(a: np.ndarray, discard: float) -> tuple[float, float, int]:
     logs = np.log(mu[:n_keep])
     if discard > 0 and n_keep < n_all:
         # right-truncated Pareto: the n_keep smallest of n_all; the likelihood of order
-        # statistics gives d̂ = n_keep / (Σ_{i≤n_keep} log μ_i + (n_all − n_keep) log μ_(n_keep))
+        # statistics gives d̂ = n_keep / (Σ_{i≤n_keep} log μ_i + (n_all − n_keep) log μ_(n_keep));
+        # the code uses n_keep − 1 in the numerator (unbiased, as for the untruncated MLE)
         s = logs.sum() + (n_all - n_keep) * logs[-1]
     else:
         s = logs.sum()

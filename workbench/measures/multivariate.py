@@ -254,7 +254,10 @@ def multiplets(data: Any, orders: Any = (3,), method: str = "gaussian_copula",
         raise InputError(f"orders must be integers in 2..{n_vars} (the number of columns), "
                          f"got {orders}")
     frames = []
-    if method in _COVARIANCE_METHODS:
+    # the shared-correlation sweep is the plain Gaussian (copula) estimate: knobs such as
+    # bias_correct go through the per-multiplet path, which applies them
+    fast = method in _COVARIANCE_METHODS and not knobs
+    if fast:
         est = _estimator(method, knobs, allow_mi=True)
         x = arr.astype(np.float64)
         if np.ptp(x, axis=0).min() == 0:
@@ -268,7 +271,7 @@ def multiplets(data: Any, orders: Any = (3,), method: str = "gaussian_copula",
     for k in orders:
         idx = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(n_vars), k)),
                           dtype=np.int64).reshape(-1, k)
-        if method in _COVARIANCE_METHODS:
+        if fast:
             parts = [_gaussian_terms(corr, idx[i:i + _SWEEP_BATCH])
                      for i in range(0, len(idx), _SWEEP_BATCH)]
             tc = np.concatenate([p[0] for p in parts])
