@@ -528,10 +528,13 @@ def test_lab_drops_the_previous_methods_result_at_once(quick_lab):
 
 
 def test_lab_marks_the_shown_result_stale_until_the_new_one_arrives(quick_lab):
-    quick_lab.stale = True
-    assert "wb-stale" in quick_lab._result_html() and "out of date" in quick_lab._result_html()
-    quick_lab.seed = 3  # recomputes (synchronously here)
+    seen = []
+    quick_lab.param.watch(lambda e: seen.append(e.new), "stale")
+    quick_lab.seed = 3  # a change marks the shown result stale, the new estimate clears it
+    assert seen == [True, False]
     assert not quick_lab.stale and "wb-stale" not in quick_lab._result_html()
+    quick_lab.stale = True  # how the card shows a stale result
+    assert "wb-stale" in quick_lab._result_html() and "out of date" in quick_lab._result_html()
 
 
 def test_lab_says_when_the_sample_size_is_out_of_range(quick_lab):
