@@ -162,6 +162,10 @@ class BeyondPairs(TwoPaneApp):
                        f"I(X1,X2;Y) = {result.mutual_info:.3f} {result.units}")
             return summary, mv_plots.pid_bars(result), result.frame()
         if self.analysis == "O-information":
+            if self.order > data.shape[1]:
+                from workbench.errors import InputError
+                raise InputError(f"order {self.order} needs at least {self.order} columns; "
+                                 f"the data have {data.shape[1]}")
             table = multiplets(data, orders=self.order, method=self.method, units=self.units,
                                names=names)
             best = table.loc[table["o_information"].idxmin()]
@@ -170,15 +174,14 @@ class BeyondPairs(TwoPaneApp):
                        f"(Ω = {best['o_information']:.3f} {self.units})")
             shown = table.drop(columns=["multiplet"])
             return summary, mv_plots.multiplet_heatmap(table), shown
-        # counting needs symbols: uploaded (continuous) series go through the Gaussian CMI
-        method = "gaussian" if self.method == "plugin" and self.source == "upload" else self.method
         table = transfer_entropy_matrix(
             data, names=names, history=self.history, source_history=self.history,
-            method=method, units=self.units, n_surrogates=self.n_surrogates)
+            method="gaussian" if self.method == "plugin" and self.source == "upload"
+            else self.method, units=self.units, n_surrogates=self.n_surrogates)
         top = table.loc[table["te"].idxmax()]
         p = f", p = {top['p_value']:.3g}" if "p_value" in table else ""
-        summary = (f"<b>Transfer entropy</b> ({escape(method)}), largest {top['source']} → "
-                   f"{top['target']}: {top['te']:.3f} {self.units}{p}")
+        summary = (f"<b>Transfer entropy</b>, largest {top['source']} → {top['target']}: "
+                   f"{top['te']:.3f} {self.units}{p}")
         return summary, mv_plots.te_heatmap(table), table
 
     def _show(self, summary: str, plot, table) -> None:
