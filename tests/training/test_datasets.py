@@ -117,3 +117,34 @@ def test_from_file_rejects_bad_files(tmp_path):
         D.from_file(tmp_path / "missing.csv")
     with pytest.raises(InputError, match="unknown dataset"):
         D.load("mnist")
+
+
+def test_mnist1d_is_generated_with_the_canonical_shape_and_leaves_global_rngs_alone():
+    import random
+
+    np.random.seed(123)
+    random.seed(7)
+    expect_np, expect_py = np.random.random(), random.random()
+    np.random.seed(123)
+    random.seed(7)
+    data = D.mnist1d()
+    assert (np.random.random(), random.random()) == (expect_np, expect_py)
+    assert data.x_train.shape == (4000, 40) and data.x_test.shape == (1000, 40)
+    assert data.x_train.dtype == np.float32 and data.n_classes == 10
+    assert set(np.unique(data.y)) == set(range(10))
+    # balanced by construction: 500 per class over train + test
+    assert np.all(np.bincount(data.y) == 500)
+    again = D.mnist1d()
+    assert np.array_equal(again.x_train, data.x_train)
+    other = D.mnist1d(seed=1)
+    assert not np.array_equal(other.x_train, data.x_train)
+    assert D.load("mnist1d").name == "mnist1d"
+    small = D.mnist1d(n_samples=200)
+    assert len(small.x_train) == 160 and len(small.x_test) == 40
+
+
+def test_mnist1d_rejects_bad_sizes():
+    with pytest.raises(InputError):
+        D.mnist1d(n_samples=5)
+    with pytest.raises(InputError):
+        D.mnist1d(train_fraction=1.5)

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .. import api
+from ..cluster import map_jobs, scheduler_label
 from ..errors import InputError, UnknownMethodError
 from ..estimators import get_estimator_class, registry
 from ..torch_utils import limit_threads
@@ -146,43 +147,6 @@ def run_job(task: Task, spec: EstimatorSpec, n: int, seed: int,
     return row
 
 
-def _execute(jobs: list[tuple], scheduler, n_workers: int | None, progress: bool) -> list[dict]:
-    if scheduler == "sync":
-        it = jobs
-        if progress:
-            from tqdm.auto import tqdm
-            it = tqdm(jobs, desc="bench")
-        return [run_job(*job) for job in it]
-
-    from distributed import Client, LocalCluster
-    from distributed import progress as dask_progress
-
-    owned_cluster = owned_client = None
-    if scheduler is None or scheduler == "local":
-        threads = n_workers or min(2, os.cpu_count() or 1)
-        # one in-process worker with threads: no pickling of tasks, little start-up time
-        owned_cluster = LocalCluster(n_workers=1, threads_per_worker=threads, processes=False,
-                                     dashboard_address=":0")
-        client = owned_client = Client(owned_cluster)
-    elif isinstance(scheduler, str) and ":" in scheduler:
-        client = owned_client = Client(scheduler)
-    elif isinstance(scheduler, Client):
-        client = scheduler
-    else:
-        raise InputError(f"scheduler must be None, 'local', 'sync', a scheduler address such as "
-                         f"'tcp://host:8786' or a distributed.Client, got {scheduler!r}")
-    try:
-        futures = [client.submit(run_job, *job, pure=False) for job in jobs]
-        if progress:
-            dask_progress(futures)
-        return client.gather(futures)
-    finally:
-        if owned_client is not None:
-            owned_client.close()
-        if owned_cluster is not None:
-            owned_cluster.close()
-
-
 def run(tasks: Iterable[Task | str] | str | None = None,
         estimators: Sequence[str | tuple | EstimatorSpec] | str | None = None,
         ns: Sequence[int] = (5000,), seeds: Sequence[int] = (0,), scheduler: Any = None,
@@ -215,7 +179,7 @@ def run(tasks: Iterable[Task | str] | str | None = None,
     # parallel, and nested BLAS threads on a busy machine slow a 2000 x 50 SVD a hundredfold.
     # (Affects this process only: a remote cluster's workers keep their own settings.)
     with limit_threads(blas_threads):
-        rows = _execute(jobs, scheduler, n_workers, progress)
+        rows = map_jobs(run_job, jobs, scheduler, n_workers, progress, desc="bench")
     table = pd.DataFrame(rows)
     table["abs_error"] = (table["estimate"] - table["truth"]).abs()
     table["within"] = table["abs_error"] <= tolerance(table["truth"])
@@ -226,7 +190,7 @@ def run(tasks: Iterable[Task | str] | str | None = None,
                              for s in specs],
               "skipped": skipped, "ns": ns, "seeds": seeds, "standardize": standardize,
               "blas_threads": blas_threads,
-              "scheduler": scheduler if isinstance(scheduler, (str, type(None))) else "client",
+              "scheduler": scheduler_label(scheduler),
               "tolerance": {"abs_nats": ABS_TOL, "rel": REL_TOL},
               "wall_seconds": time.perf_counter() - start}
     return BenchResult(table, config)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from ..cluster import add_scheduler_arguments
 from ..errors import InputError
 from ..units import UNITS
 
@@ -27,10 +28,7 @@ def register(sub) -> None:
                         "ones of workbench.bench.runner.DEFAULT_ESTIMATORS)")
     p.add_argument("--n", default="5000", metavar="N[,N...]", help="sample size(s) (5000)")
     p.add_argument("--seeds", default="0", metavar="S[,S...]", help="seeds (0)")
-    p.add_argument("--scheduler", default="local", metavar="ADDRESS|local|sync",
-                   help="'local' (a LocalCluster here, default), 'sync' (no Dask) or a Dask "
-                        "scheduler address such as tcp://host:8786")
-    p.add_argument("--workers", type=int, default=None, help="threads of the local cluster")
+    add_scheduler_arguments(p)
     p.add_argument("--units", default="nats", choices=UNITS,
                    help="units of the printed errors (tables on disk are always in nats)")
     p.add_argument("--out", default=None, metavar="DIR",
