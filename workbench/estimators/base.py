@@ -284,3 +284,27 @@ class Subsampled(Seeded):
         """The same seeded subset of rows of every array (all of them when n <= max_samples)."""
         idx = subsample_rows(len(arrays[0]), self.max_samples, self.seed)
         return [a if idx is None else a[idx] for a in arrays]
+
+
+class TorchBackend(param.Parameterized):
+    """Mixin for estimators whose O(n²)-shaped work (pairwise distances, neighbour counts, Gram
+    matrices and their spectra, histogram codes) can run in torch on any device
+    (:mod:`workbench.estimators.torch_backend`). Both settings are execution settings: they
+    change where the numbers are computed, not the numbers (identical counts, spectra to
+    float64 rounding)."""
+
+    backend = param.Selector(default="numpy", objects=["numpy", "torch"],
+                             precedence=EXECUTION_PRECEDENCE,
+                             doc="Execution setting: 'numpy' (numpy/numba/scipy engines) or "
+                                 "'torch' (dense blocks of pairwise work in torch, on "
+                                 "``device``); same numbers.")
+    device = Device(default="cpu", precedence=EXECUTION_PRECEDENCE,
+                    doc="Execution setting: torch device, 'cpu', 'cuda', 'cuda:N' or 'mps'; "
+                        "anything but 'cpu' implies backend='torch'.")
+
+    def _use_torch(self) -> bool:
+        return self.backend == "torch" or self.device != "cpu"
+
+    def _torch_device(self) -> str | None:
+        """The device name for :mod:`.torch_backend`, or None for the numpy engines."""
+        return self.device if self._use_torch() else None

@@ -36,6 +36,7 @@ from ..errors import InputError, KnobError
 from ..units import DEFAULT_UNITS, from_nats
 from ..validation import as_samples, is_discrete
 from . import register
+from .base import TorchBackend
 from .discrete import (
     CountingEstimator,
     joint_counts,
@@ -55,8 +56,10 @@ _MAX_BINS = 2 ** 31
 
 # ----- binning -----------------------------------------------------------------------------
 def _fixed_width_bins(a: np.ndarray, n_bins: int, bin_width: float | None,
-                      lo: float | None, hi: float | None, scope: str) -> np.ndarray:
-    """(n, d) int64 bin indices of fixed-width bins; see the module docstring."""
+                      lo: float | None, hi: float | None, scope: str,
+                      device: str | None = None) -> np.ndarray:
+    """(n, d) int64 bin indices of fixed-width bins; see the module docstring. ``device``:
+    compute the indices in torch there (identical)."""
     per_column = scope == "neuron"
     obs_lo = a.min(axis=0) if per_column else np.full(a.shape[1], a.min())
     obs_hi = a.max(axis=0) if per_column else np.full(a.shape[1], a.max())
@@ -80,6 +83,10 @@ def _fixed_width_bins(a: np.ndarray, n_bins: int, bin_width: float | None,
                             "range; use a larger bin_width or n_bins")
     # a zero-width range (constant column) is one bin: any positive width puts it in bin 0
     width = np.where(width > 0, width, 1.0)
+    if device is not None:
+        from .torch_backend import fixed_width_codes
+
+        return fixed_width_codes(a, lo_arr, width, n_col, device)
     idx = np.floor((a - lo_arr) / width)
     # clipping in float first keeps far out-of-range values from overflowing the int cast
     np.clip(idx, 0.0, n_col - 1.0, out=idx)
@@ -219,7 +226,7 @@ class _BinningBase(CountingEstimator):
 
 
 @register
-class BinningEstimator(_BinningBase):
+class BinningEstimator(TorchBackend, _BinningBase):
     method_name = "binning"
     summary = ("Fixed-width bins per column, each binned row hashed to a symbol, plug-in "
                "entropy; MI/CMI by the chain rule (information plane).")
@@ -248,7 +255,7 @@ class BinningEstimator(_BinningBase):
     def _bin(self, a):
         self._check()  # knobs may have been changed (widgets) since construction
         return _fixed_width_bins(a, self.n_bins, self.bin_width, self.range_min,
-                                 self.range_max, self.scope)
+                                 self.range_max, self.scope, self._torch_device())
 
 
 @register

@@ -23,7 +23,7 @@ from scipy.special import logsumexp
 
 from ..validation import pow2_scaled, scaled_width
 from . import register
-from .base import SCALE_BOUNDS, Estimator, Subsampled
+from .base import SCALE_BOUNDS, Estimator, Subsampled, TorchBackend
 from .encoding import encode_rows
 from .matrix import pairwise_sq_dists
 
@@ -31,13 +31,18 @@ from .matrix import pairwise_sq_dists
 _BLOCK_ELEMENTS = 4_000_000
 
 
-def mixture_log_terms(h: np.ndarray, variance: float,
-                      groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+def mixture_log_terms(h: np.ndarray, variance: float, groups: np.ndarray | None = None,
+                      device: str | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Per row i, a_i = log (1/n) Σ_j exp(−‖h_i − h_j‖²/(2·variance)) and, with ``groups``
-    (integer codes), the same average over the rows j of i's own group, b_i."""
+    (integer codes), the same average over the rows j of i's own group, b_i. ``device``: run
+    the pairwise work in torch there (:mod:`.torch_backend`; same numbers to rounding)."""
     h, e = pow2_scaled(h)  # exact rescaling, so that no finite scale overflows
     variance = scaled_width(variance, e, power=2)
     h = h - h.mean(axis=0)  # translation-invariant; centring limits cancellation in the sum
+    if device is not None:
+        from . import torch_backend
+
+        return torch_backend.mixture_log_terms(h, variance, groups, device)
     n = len(h)
     a = np.empty(n)
     b = None if groups is None else np.empty(n)
@@ -59,7 +64,7 @@ def mixture_log_terms(h: np.ndarray, variance: float,
 
 
 @register
-class KDEBounds(Estimator, Subsampled):
+class KDEBounds(TorchBackend, Estimator, Subsampled):
     """Entropy of the noisy layer T = h + N(0, σ²I) by the Kolchinsky & Tracey (2017)
     pairwise-distance bounds (``bound="upper"``: KL, ``"lower"``: Bhattacharyya), as used by
     Saxe et al. (2018).
@@ -106,7 +111,7 @@ class KDEBounds(Estimator, Subsampled):
 
     def _entropy(self, h):
         (h,) = self._subsample(h)
-        a, _ = mixture_log_terms(h, self._kernel_variance())
+        a, _ = mixture_log_terms(h, self._kernel_variance(), device=self._torch_device())
         d = h.shape[1]
         return 0.5 * d * math.log(2 * math.pi * math.e * self.noise_variance) - float(a.mean())
 
@@ -114,7 +119,8 @@ class KDEBounds(Estimator, Subsampled):
         h, partner = self._subsample(h, partner)
         codes, m = encode_rows(partner)
         if m == len(h):  # one row per group: H(T | group) is one Gaussian's, exactly
-            a, _ = mixture_log_terms(h, self._kernel_variance())
+            a, _ = mixture_log_terms(h, self._kernel_variance(), device=self._torch_device())
             return -float(a.mean())
-        a, b = mixture_log_terms(h, self._kernel_variance(), codes)
+        a, b = mixture_log_terms(h, self._kernel_variance(), codes,
+                                 device=self._torch_device())
         return float(np.mean(b - a))

@@ -47,7 +47,7 @@ from ..validation import (
     standardize,
 )
 from . import brute_force, register
-from .base import Estimator, Seeded
+from .base import Estimator, Seeded, TorchBackend
 
 #: Passes of the exactness fix-up in the 1-D counter; each pass moves an interval end by one
 #: run of equal values, and rounding can misplace it by a handful of distinct floats at most.
@@ -304,7 +304,7 @@ def unit_ball_log_volume(d: int, norm: str) -> float:
 
 # ----- estimators
 # ----------------------------------------------------------------------------------
-class _KNN(Estimator):
+class _KNN(TorchBackend, Estimator):
     family = "knn"
     duplicate_sensitive = True
 
@@ -314,6 +314,24 @@ class _KNN(Estimator):
 
     def min_samples(self) -> int:
         return self.k + 1
+
+    def _neighbour_counts(self, blocks, spaces, rule):
+        """:func:`neighbour_counts` with this estimator's k, on the torch backend when the
+        execution settings ask for it (identical numbers)."""
+        device = self._torch_device()
+        if device is None:
+            return neighbour_counts(blocks, self.k, spaces, rule)
+        from . import torch_backend
+
+        return torch_backend.neighbour_rows(blocks, self.k, spaces, rule, device)
+
+    def _kth_neighbour(self, points, p):
+        device = self._torch_device()
+        if device is None:
+            return kth_neighbour(points, self.k, p=p)
+        from . import torch_backend
+
+        return torch_backend.kth_neighbour(points, self.k, p=p, device=device)
 
 
 class _Jittered(_KNN, Seeded):
@@ -366,7 +384,7 @@ class KozachenkoLeonenko(_Jittered):
         u = add_jitter(self.seed, u, self.jitter)
         n, d = u.shape
         p = np.inf if self.norm == "chebyshev" else 2
-        eps, _ = kth_neighbour(u, self.k, p=p)
+        eps, _ = self._kth_neighbour(u, p)
         _check_no_duplicates(eps, "x")
         return (digamma(n) - digamma(self.k) + unit_ball_log_volume(d, self.norm)
                 + d * float(np.mean(np.log(eps))) + float(log_scale.sum()) + log_det)
@@ -467,7 +485,7 @@ class KSG(_KSGBase):
                   "Frenzel & Pompe (2007), Phys. Rev. Lett. 99:204101.")
 
     def _mi_from_parts(self, x, y):
-        eps, _, (nx, ny) = neighbour_counts([x, y], self.k, [(0,), (1,)], "below_eps")
+        eps, _, (nx, ny) = self._neighbour_counts([x, y], [(0,), (1,)], "below_eps")
         _check_no_duplicates(eps, "the joint space")
         return (digamma(self.k) + digamma(len(x))
                 - float(np.mean(digamma(nx + 1.0) + digamma(ny + 1.0))))
@@ -478,8 +496,8 @@ class KSG(_KSGBase):
             return 0.0
         if len(parts) == 2:  # every z column was constant: I(X;Y|Z) = I(X;Y)
             return self._mutual_info(x, y)
-        eps, _, (nxz, nyz, nz) = neighbour_counts(parts, self.k, [(0, 2), (1, 2), (2,)],
-                                                  "below_eps")
+        eps, _, (nxz, nyz, nz) = self._neighbour_counts(parts, [(0, 2), (1, 2), (2,)],
+                                                        "below_eps")
         _check_no_duplicates(eps, "the joint space")
         return digamma(self.k) - float(np.mean(digamma(nxz + 1.0) + digamma(nyz + 1.0)
                                                - digamma(nz + 1.0)))
@@ -502,7 +520,7 @@ class KSG2(_KSGBase):
     references = "Kraskov, Stögbauer & Grassberger (2004), Phys. Rev. E 69:066138."
 
     def _mi_from_parts(self, x, y):
-        eps, _, (nx, ny) = neighbour_counts([x, y], self.k, [(0,), (1,)], "span")
+        eps, _, (nx, ny) = self._neighbour_counts([x, y], [(0,), (1,)], "span")
         _check_no_duplicates(eps, "the joint space")
         return (digamma(self.k) - 1.0 / self.k + digamma(len(x))
                 - float(np.mean(digamma(nx) + digamma(ny))))
@@ -544,13 +562,20 @@ class MixedKSG(_KNN):
             return 0.0
         x, y = condition_columns(None, x, y, normalize=self.normalize, jitter=0.0)
 
-        rho, _, (nx, ny) = neighbour_counts([x, y], self.k, [(0,), (1,)], "below_eps_or_atom")
+        rho, _, (nx, ny) = self._neighbour_counts([x, y], [(0,), (1,)], "below_eps_or_atom")
         atoms = rho == 0
         k_tilde = np.full(len(x), float(self.k))
         if atoms.any():
             xy = np.hstack([x, y])
-            k_tilde[atoms] = _tree(xy).query_ball_point(xy[atoms], r=0.0, p=np.inf,
-                                                        return_length=True, workers=-1)
+            device = self._torch_device()
+            if device is None:
+                k_tilde[atoms] = _tree(xy).query_ball_point(xy[atoms], r=0.0, p=np.inf,
+                                                            return_length=True, workers=-1)
+            else:  # the points at distance 0, the row itself included
+                from . import torch_backend
+
+                k_tilde[atoms] = 1 + torch_backend.count_rows(
+                    xy, np.zeros(len(xy)), strict=False, device=device)[atoms]
         return float(np.mean(digamma(k_tilde) - digamma(nx + 1.0) - digamma(ny + 1.0))) \
             + math.log(len(x))
 

@@ -39,7 +39,7 @@ from ..validation import (
     scaled_width,
 )
 from . import register
-from .base import EXECUTION_PRECEDENCE, SCALE_BOUNDS, Device, Estimator, Subsampled
+from .base import EXECUTION_PRECEDENCE, SCALE_BOUNDS, Estimator, Subsampled, TorchBackend
 
 SIGMA_RULES = ("median", "silverman")
 
@@ -103,7 +103,7 @@ def kernel_width(x: np.ndarray, rule: str = "median", sq=None) -> float:
     return math.sqrt(median if median > 0 else float(np.median(sq[sq > 0])))
 
 
-class KernelKnobs(Subsampled):
+class KernelKnobs(TorchBackend, Subsampled):
     """Knobs and plumbing shared by the Gram-matrix estimators (matrix, diffusion)."""
 
     sigma = param.Number(default=None, allow_None=True, bounds=SCALE_BOUNDS,
@@ -115,21 +115,11 @@ class KernelKnobs(Subsampled):
         doc="Largest number of rows used; larger inputs are subsampled without replacement "
             "(seeded). The eigensolver costs O(n³): n = 2000 takes about half a second on "
             "a CPU. None: use every row.")
-    backend = param.Selector(default="numpy", objects=["numpy", "torch"],
-                             precedence=EXECUTION_PRECEDENCE,
-                             doc="Execution setting: array library for the Gram matrices and "
-                                 "eigenvalues (same numbers to float64 rounding).")
-    device = Device(default="cpu", precedence=EXECUTION_PRECEDENCE,
-                    doc="Execution setting: torch device, 'cpu', 'cuda', 'cuda:N' or 'mps'; "
-                        "anything but 'cpu' implies backend='torch'.")
     threads = param.Integer(
         default=None, allow_None=True, bounds=(1, None), precedence=EXECUTION_PRECEDENCE,
         doc="Execution setting: CPU threads for BLAS/LAPACK and torch during the estimate "
             "(restored afterwards). None: the libraries' defaults, fastest on an idle multi-core "
             "machine; 1 is several times faster when other processes keep the cores busy.")
-
-    def _use_torch(self) -> bool:
-        return self.backend == "torch" or self.device != "cpu"
 
     def _width(self, x: np.ndarray, sq=None) -> float:
         if self.sigma is not None:
