@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --upgrade pip
 	# CPU wheel cached on these machines; any other spec pulls GBs of CUDA wheels.
 	$(PY) -m pip install torch==2.13.0
-	$(PY) -m pip install -e ".[test]"
+	$(PY) -m pip install -e ".[all,test]"
 	touch $(STAMP)
 
 venv: $(STAMP)

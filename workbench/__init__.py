@@ -61,7 +61,10 @@ def __getattr__(name):
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        from .extras import needs_extras
+
+        with needs_extras(f"workbench.{name}"):
+            return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'workbench' has no attribute {name!r}")
 
 __all__ = [
