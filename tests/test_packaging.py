@@ -131,15 +131,18 @@ print("dask", error(lambda: cluster.map_jobs(abs, [(1,)])))
 print("sync", cluster.map_jobs(abs, [(-1,)], scheduler="sync"))
 print("plots", error(lambda: __import__("workbench.plots.plane")))
 print("recorder", error(lambda: wb.AttentionRecorder))
+np.save("x.npy", x)
+np.save("y.npy", y)
+print("mi_cli", main(["mi", "x.npy", "y.npy", "--method", "ksg"]))
 print("serve", main(["serve", "--port", "0"]))
 print("loaded", sorted({m.split(".")[0] for m in sys.modules} & set(EXTRA_OF)))
 """
 
 
-def test_core_runs_with_every_optional_package_blocked():
+def test_core_runs_with_every_optional_package_blocked(tmp_path):
     # the fast twin of tests/test_core_install.py (a real core-only venv): same interpreter,
     # the extras' packages made unimportable
-    run = subprocess.run([sys.executable, "-c", BLOCKED_RUN], cwd=REPO, capture_output=True,
+    run = subprocess.run([sys.executable, "-c", BLOCKED_RUN], cwd=tmp_path, capture_output=True,
                          text=True, timeout=300, env=dict(os.environ, PYTHONPATH=str(REPO)))
     assert run.returncode == 0, run.stderr[-3000:]
     out = dict(line.split(" ", 1) for line in run.stdout.strip().splitlines())
@@ -151,6 +154,7 @@ def test_core_runs_with_every_optional_package_blocked():
     assert out["sync"] == "[1]"
     assert "pip install 'workbench[apps]'" in out["plots"]
     assert "pip install 'workbench[torch]'" in out["recorder"]
+    assert out["mi_cli"] == "0"
     assert out["serve"] == "2" and "pip install 'workbench[apps]'" in run.stderr
     assert out["loaded"] == "[]"
 

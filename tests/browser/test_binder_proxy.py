@@ -34,6 +34,8 @@ POSTBUILD_TIMEOUT = 300
 #: The first visit starts `workbench serve` behind the proxy (Panel and the pages import, on
 #: busy cores about 45 s here), then the first estimate and its error-vs-n sweep run.
 FIRST_PAGE_TIMEOUT_MS = 240_000
+#: What JupyterHub (Binder) serves a user's Jupyter server under.
+BASE_URL = "/user/binder-test/"
 
 
 def binder_requirements() -> list[Requirement]:
@@ -87,13 +89,15 @@ def test_binder_server_serves_the_estimator_lab_through_its_proxy(
     assert installed_config.read_text() == (BINDER / "jupyter_server_config.py").read_text()
 
     token = secrets.token_hex(16)
-    # repo2docker starts JupyterLab in the repository; --allow-root only for root CI containers
+    # repo2docker starts JupyterLab in the repository, and JupyterHub gives it a base URL of
+    # /user/<name>/; --allow-root only for root CI containers
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
            "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
+           f"--ServerApp.base_url={BASE_URL}",
            f"--ServerApp.root_dir={REPO}", "--LabApp.extension_manager=readonly"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{port}{BASE_URL.rstrip('/')}"
     log = artifacts_dir / "binder-jupyter.log"
     server = launch(cmd, f"{base}/api/status?token={token}", log, cwd=REPO, env=env,
                     timeout=LAB_START_TIMEOUT)
@@ -123,6 +127,6 @@ def test_binder_server_serves_the_estimator_lab_through_its_proxy(
         server.terminate()
         server.wait(timeout=30)
         # jupyter-server-proxy stops `workbench serve` when Jupyter stops; make sure of it
-        gone, alive = psutil.wait_procs(children, timeout=30)
+        _, alive = psutil.wait_procs(children, timeout=30)
         for child in alive:
             child.kill()
