@@ -11,10 +11,11 @@ PORT ?= 5006
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --upgrade pip
+	# setuptools too: tests/test_core_install.py builds workbench offline with this one
+	$(PY) -m pip install --upgrade pip "setuptools>=77"
 	# CPU wheel cached on these machines; any other spec pulls GBs of CUDA wheels.
 	$(PY) -m pip install torch==2.13.0
-	$(PY) -m pip install -e ".[test]"
+	$(PY) -m pip install -e ".[all,test]"
 	touch $(STAMP)
 
 venv: $(STAMP)

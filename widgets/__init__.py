@@ -10,6 +10,12 @@ Apps only wire widgets to :mod:`workbench` calls; no information quantity is com
 """
 from __future__ import annotations
 
+from workbench.extras import installed, missing
+
+# found, not imported, so `import widgets.app` still decides what loads when
+if not installed("panel"):
+    raise missing("panel", "the apps (workbench serve, widgets)")
+
 
 def __getattr__(name: str):
     # lazy: `import widgets.app` should not build every page's imports up front

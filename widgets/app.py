@@ -120,14 +120,36 @@ def default_origins(address: str, port: int) -> list[str]:
     return sorted(f"{host}:{port}" for host in hosts)
 
 
+def normalize_prefix(prefix: str) -> str:
+    """``"panel/"`` or ``"/panel"`` -> ``"/panel"``; ``""`` or ``"/"`` -> ``""`` (the root)."""
+    prefix = prefix.strip("/")
+    return f"/{prefix}" if prefix else ""
+
+
+def prefixed_favicon(prefix: str) -> list[tuple]:
+    """Bokeh serves the icon at ``/favicon.ico`` whatever the prefix, but the pages ask for it
+    under the prefix (a 404 behind a proxy): send that request to Panel's copy of the icon."""
+    if not prefix:
+        return []
+    from tornado.web import RedirectHandler
+
+    # Bokeh puts the prefix in front of every extra pattern
+    return [(r"/favicon\.ico", RedirectHandler,
+             {"url": f"{prefix}/static/extensions/panel/images/favicon.ico"})]
+
+
 def serve(config: AppConfig = AppConfig(), *, port: int = 5006, address: str = "127.0.0.1",
           allow_websocket_origin: Sequence[str] | None = None, show: bool = False,
-          out=sys.stdout) -> int:
+          prefix: str = "", out=sys.stdout) -> int:
     """Start one server with every available page and block until Ctrl-C or SIGTERM.
 
     Binds ``address`` only (loopback by default). Uploads travel over the websocket as base64,
     so its message limit is raised to twice the upload limit: a file somewhat over the limit
-    still arrives and is refused with a clear message instead of dropping the connection."""
+    still arrives and is refused with a clear message instead of dropping the connection.
+
+    ``prefix`` serves every page under a URL path (``/user/x/panel/estimator_lab``), as a
+    reverse proxy that forwards the full path needs (jupyter-server-proxy with
+    ``absolute_url``, see binder/jupyter_server_config.py)."""
     if config.max_upload_mb <= 0:
         raise WorkbenchError(f"--max-upload-mb must be positive, got {config.max_upload_mb}")
     if config.max_trainings < 1:
@@ -142,8 +164,11 @@ def serve(config: AppConfig = AppConfig(), *, port: int = 5006, address: str = "
     server = pn.serve(routes(config), port=port, address=address, show=False, start=False,
                       title={"/": "workbench"} | {p.slug: p.title for p, _ in pages},
                       websocket_origin=origins or default_origins(address, port),
-                      websocket_max_message_size=ws_limit, verbose=False)
-    url = f"http://{'localhost' if address in ('127.0.0.1', '') else address}:{server.port}/"
+                      websocket_max_message_size=ws_limit, verbose=False,
+                      prefix=normalize_prefix(prefix),
+                      extra_patterns=prefixed_favicon(normalize_prefix(prefix)))
+    url = (f"http://{'localhost' if address in ('127.0.0.1', '') else address}:{server.port}"
+           f"{normalize_prefix(prefix)}/")
     print(f"workbench apps at {url}", file=out, flush=True)
     for page, _ in pages:
         print(f"  {page.title:<16} {url}{page.slug}", file=out, flush=True)

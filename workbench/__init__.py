@@ -24,6 +24,7 @@ from .errors import (
     FileLoadError,
     InputError,
     KnobError,
+    MissingDependencyError,
     NotSupportedError,
     UnknownMethodError,
     WorkbenchError,
@@ -61,7 +62,10 @@ def __getattr__(name):
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        from .extras import needs_extras
+
+        with needs_extras(f"workbench.{name}"):
+            return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'workbench' has no attribute {name!r}")
 
 __all__ = [
@@ -69,6 +73,7 @@ __all__ = [
     "choose_method", "AutoChoice", "make_estimator", "bootstrap_ci", "permutation_test",
     "BootstrapResult", "PermutationResult", "Estimate", "WorkbenchError", "InputError",
     "KnobError", "UnknownMethodError", "NotSupportedError", "FileLoadError", "EstimationError",
+    "MissingDependencyError",
     "total_correlation", "dual_total_correlation", "o_information", "shannon_distance",
     "rajski_distance", "transfer_entropy", "pid", "pid_from_pmf", "PID",
     "s_information", "interaction_information", "multiplets", *_LAZY,

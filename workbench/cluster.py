@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .errors import InputError
+from .extras import needs_extras
 
 SCHEDULER_HELP = ("'local' (a LocalCluster on this machine, default), 'sync' (no Dask) or a Dask "
                   "scheduler address such as tcp://host:8786")
@@ -32,7 +33,7 @@ def check_scheduler(scheduler: Any) -> Any:
         return scheduler
     try:
         from distributed import Client
-    except ImportError:  # pragma: no cover - distributed is a dependency
+    except ImportError:  # the [dask] extra is not installed: no Client can be passed
         Client = ()
     if Client and isinstance(scheduler, Client):
         return scheduler
@@ -62,8 +63,10 @@ def map_jobs(fn: Callable, jobs: Sequence[tuple], scheduler: Any = None,
             it = tqdm(jobs, desc=desc)
         return [fn(*job) for job in it]
 
-    from distributed import Client, LocalCluster
-    from distributed import progress as dask_progress
+    with needs_extras(f"scheduler {scheduler_label(scheduler)!r}",
+                      hint="or run without Dask: scheduler 'sync', --scheduler sync"):
+        from distributed import Client, LocalCluster
+        from distributed import progress as dask_progress
 
     owned_cluster = owned_client = None
     if scheduler is None or scheduler == "local":

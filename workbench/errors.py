@@ -32,3 +32,9 @@ class FileLoadError(WorkbenchError):
 
 class EstimationError(WorkbenchError):
     """The estimate itself failed (e.g. produced a non-finite number) for these data."""
+
+
+class MissingDependencyError(WorkbenchError, ModuleNotFoundError):
+    """An optional package is not installed; the message names the extra that installs it
+    (``pip install 'workbench[torch]'``). Also a :class:`ModuleNotFoundError`, so code that
+    guards optional imports with ``except ImportError`` keeps working."""

@@ -7,6 +7,7 @@ import importlib
 import sys
 
 from ..errors import WorkbenchError
+from ..extras import needs_extras
 
 #: Subcommand modules, in help order. A module may register several subcommands.
 SUBCOMMAND_MODULES = ("estimate", "bench", "plane", "runs", "attention", "serve")
@@ -39,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     if extra and not getattr(args, "accepts_extra", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
-        return int(args.func(args, extra) or 0)
+        with needs_extras(f"workbench {args.command}"):
+            return int(args.func(args, extra) or 0)
     except WorkbenchError as exc:
         print(f"workbench: error: {exc}", file=sys.stderr)
         return 2

@@ -38,6 +38,10 @@ def register(sub) -> None:
                    metavar="HOST:PORT",
                    help="accept browser connections from this origin (repeatable); default: "
                         "localhost:PORT and 127.0.0.1:PORT. See below")
+    p.add_argument("--prefix", default="", metavar="PATH",
+                   help="serve the pages under this URL path (/PATH/estimator_lab), for a "
+                        "reverse proxy that forwards the full path, such as the Jupyter "
+                        "server's proxy on Binder (default: the root)")
     p.add_argument("--show", action="store_true",
                    help="open the index page in a web browser (off by default)")
     p.add_argument("--max-upload-mb", type=float, default=DEFAULT_MAX_BYTES / 2**20,
@@ -63,4 +67,5 @@ def _serve(args, extra) -> int:
     config = AppConfig(max_upload_mb=args.max_upload_mb, runs_dir=str(runs_dir),
                        max_trainings=args.max_trainings)
     return serve(config, port=args.port, address=args.address,
-                 allow_websocket_origin=args.allow_websocket_origin, show=args.show)
+                 allow_websocket_origin=args.allow_websocket_origin, show=args.show,
+                 prefix=args.prefix)

@@ -32,6 +32,7 @@ import numpy as np
 import param
 
 from ..errors import EstimationError, KnobError, NotSupportedError
+from ..extras import needs_extras
 from ..torch_utils import check_device_name
 from ..units import DEFAULT_UNITS, Estimate, check_units, from_nats
 from ..validation import as_samples, check_same_length, subsample_rows
@@ -215,6 +216,12 @@ class Estimator(param.Parameterized):
         return Estimate(from_nats(value, units), units, self.label(), QUANTITY_SYMBOLS[quantity],
                         self.knobs())
 
+    def _compute(self, fn, *arrays) -> float:
+        # an optional package (torch for the neural families) is imported only when a family
+        # first computes: its absence becomes an error that names the extra to install
+        with needs_extras(f"method {self.method_name!r}"):
+            return fn(*arrays)
+
     def _unsupported(self, quantity: str):
         from . import families_supporting  # late import: registry imports this module
 
@@ -230,7 +237,8 @@ class Estimator(param.Parameterized):
         self.check_knobs()
         if not self.supports("entropy"):
             self._unsupported("entropy")
-        return self._finish(self._entropy(self._prepare(x, "x")), units, "entropy")
+        return self._finish(self._compute(self._entropy, self._prepare(x, "x")), units,
+                            "entropy")
 
     def mutual_info(self, x: Any, y: Any, units: str = DEFAULT_UNITS) -> Estimate:
         """Mutual information I(X;Y) in ``units``."""
@@ -240,7 +248,7 @@ class Estimator(param.Parameterized):
             self._unsupported("mutual_info")
         xa, ya = self._prepare(x, "x"), self._prepare(y, "y")
         check_same_length(x=xa, y=ya)
-        return self._finish(self._mutual_info(xa, ya), units, "mutual_info")
+        return self._finish(self._compute(self._mutual_info, xa, ya), units, "mutual_info")
 
     def conditional_mutual_info(self, x: Any, y: Any, z: Any,
                                 units: str = DEFAULT_UNITS) -> Estimate:
@@ -251,7 +259,7 @@ class Estimator(param.Parameterized):
             self._unsupported("conditional_mutual_info")
         xa, ya, za = self._prepare(x, "x"), self._prepare(y, "y"), self._prepare(z, "z")
         check_same_length(x=xa, y=ya, z=za)
-        return self._finish(self._conditional_mutual_info(xa, ya, za), units,
+        return self._finish(self._compute(self._conditional_mutual_info, xa, ya, za), units,
                             "conditional_mutual_info")
 
     # ----- to implement (nats, validated arrays) ------------------------------------------

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FileLoadError, InputError
+from ..extras import needs_extras
 from ..io import DEFAULT_MAX_BYTES, load_array_with_columns
 from ..validation import check_class_labels, check_seed
 
@@ -142,7 +143,8 @@ def mnist1d(seed: int | None = 0, n_samples: int = 5000, train_fraction: float =
     """
     import random
 
-    from mnist1d.data import get_dataset_args, make_dataset
+    with needs_extras("the MNIST-1D dataset"):
+        from mnist1d.data import get_dataset_args, make_dataset
 
     seed = 0 if seed is None else int(seed)
     if not isinstance(n_samples, (int, np.integer)) or n_samples < 20:
