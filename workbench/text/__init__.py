@@ -1,0 +1,1 @@
+"""Entropy of text and language models."""
