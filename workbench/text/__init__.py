@@ -1,1 +1,0 @@
-"""Entropy of text and language models."""
