@@ -80,6 +80,9 @@ def test_rules_keep_their_mass_along_generation_and_units_convert(lm):
     assert (bits["kept_mass"] >= 0.8 - 1e-12).all()
     assert (bits["units"] == "bits").all()
     s.units = "nats"
+    relabelled = s.table()  # the history is shown in the new units
+    assert np.allclose(relabelled["model_entropy"], bits["model_entropy"] * math.log(2))
+    assert (relabelled["units"] == "nats").all()
     s.reset()  # same seed, same text
     nats = s.generate(20)
     assert s.generated == "".join(bits["char"])
@@ -99,6 +102,11 @@ def test_session_refuses_bad_prompts_and_counts(lm):
         s.reset("")
     with pytest.raises(KnobError, match="integer"):
         s.generate(0)
+    empty = gen.DecodingSession(load=False)
+    with pytest.raises(InputError, match="no model yet"):
+        empty.step()
+    empty.attach(lm)
+    assert empty.step()["position"] == 0
 
 
 def test_stable_band_is_mean_plus_minus_k_std(lm):

@@ -366,9 +366,17 @@ class DecodingSession(param.Parameterized):
     units = param.Selector(objects=list(UNITS), default="bits", doc="units of every entropy")
     seed = param.Integer(0, bounds=(0, None), doc="seed of the sampling")
 
-    def __init__(self, lm: CharLM | None = None, **params):
+    def __init__(self, lm: CharLM | None = None, *, load: bool = True, **params):
         super().__init__(**params)
-        self.lm = lm if lm is not None else load_or_train()
+        self.lm: CharLM | None = None
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._rows: list[dict] = []
+        if lm is not None or load:
+            self.attach(lm if lm is not None else load_or_train())
+
+    def attach(self, lm: CharLM) -> None:
+        """Use ``lm`` from now on (e.g. once a page has loaded it) and start again."""
+        self.lm = lm
         self.reset()
 
     # ----- state ------------------------------------------------------------------------
@@ -376,9 +384,14 @@ class DecodingSession(param.Parameterized):
         """Start again from ``prompt`` (default: the current one), reseeded."""
         if prompt is not None:
             self.prompt = prompt
-        self._ids = self.lm.encode(self.prompt)
+        self._ids = self._model().encode(self.prompt)
         self._rows: list[dict] = []
         self._rng = np.random.default_rng(self.seed)
+
+    def _model(self) -> CharLM:
+        if self.lm is None:
+            raise InputError("no model yet: wait until it has loaded (or call attach)")
+        return self.lm
 
     @property
     def generated(self) -> str:
@@ -401,18 +414,19 @@ class DecodingSession(param.Parameterized):
     # ----- generation -------------------------------------------------------------------
     def step(self) -> dict:
         """Generate one character; returns (and records) its row."""
-        p = self.lm.next_probs(self._ids)[0]
+        lm = self._model()
+        p = lm.next_probs(self._ids)[0]
         t = self.truncate(p)
         token = decoding.sample(t, self._rng)
         self._ids = np.append(self._ids, token)
-        row = {"position": len(self._rows), "char": self.lm.vocab.chars[token],
-               "token": int(token),
-               "model_entropy": float(_entropy(p, self.units)),
-               "truncated_entropy": t.entropy, "kept": t.n_kept, "kept_mass": t.kept_mass,
-               "p_model": float(p[token]), "p_sampled": float(t.probs[token]),
-               "rule": self.rule, "units": self.units}
-        self._rows.append(row)
-        return row
+        # kept in nats; table() converts, so changing units relabels the whole history
+        ln = LN2 if self.units == "bits" else 1.0
+        self._rows.append({
+            "position": len(self._rows), "char": lm.vocab.chars[token], "token": int(token),
+            "model_entropy": float(_entropy(p, "nats")), "truncated_entropy": t.entropy * ln,
+            "kept": t.n_kept, "kept_mass": t.kept_mass, "p_model": float(p[token]),
+            "p_sampled": float(t.probs[token]), "rule": self.rule})
+        return self.table().iloc[-1].to_dict()
 
     def generate(self, n: int = 40) -> pd.DataFrame:
         """Generate ``n`` characters; returns their rows."""
@@ -424,13 +438,16 @@ class DecodingSession(param.Parameterized):
         return self.table().iloc[start:]
 
     def table(self) -> pd.DataFrame:
-        """One row per generated character (entropies in the units each was recorded in)."""
-        return pd.DataFrame(self._rows, columns=[
+        """One row per generated character, entropies in the current ``units``."""
+        frame = pd.DataFrame(self._rows, columns=[
             "position", "char", "token", "model_entropy", "truncated_entropy", "kept",
-            "kept_mass", "p_model", "p_sampled", "rule", "units"])
+            "kept_mass", "p_model", "p_sampled", "rule"])
+        if self.units == "bits":
+            frame[["model_entropy", "truncated_entropy"]] /= LN2
+        return frame.assign(units=self.units)
 
     def stable_band(self, source: str = "human", k: float = 1.0) -> StableBand:
-        return stable_band(self.lm, source, k, self.units)
+        return stable_band(self._model(), source, k, self.units)
 
     # ----- semantic entropy -------------------------------------------------------------
     def semantic_demo(self, n_samples: int = 10, length: int = 16,
@@ -442,15 +459,16 @@ class DecodingSession(param.Parameterized):
         for name, value, top in (("n_samples", n_samples, 200), ("length", length, 200)):
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
                 raise KnobError(f"{name} must be an integer in [1, {top}], got {value!r}")
+        lm = self._model()
         rng = np.random.default_rng([self.seed, len(self._ids)])
         ids = np.repeat(self._ids[None, :], n_samples, axis=0)
         log_p = np.zeros(n_samples)
         for _ in range(length):
-            p = self.lm.next_probs(ids)
+            p = lm.next_probs(ids)
             tokens = decoding.sample(self.truncate(p), rng)
             log_p += np.log(p[np.arange(n_samples), tokens])
             ids = np.concatenate([ids, tokens[:, None]], axis=1)
-        texts = [self.lm.vocab.decode(row[-length:]) for row in ids]
+        texts = [lm.vocab.decode(row[-length:]) for row in ids]
         clusters = [equivalence(t) for t in texts]
         counts, weighted, table = _semantic_entropy_demo(clusters, log_p, texts, self.units)
         samples = pd.DataFrame({"continuation": texts, "cluster": clusters, "log_prob": log_p})
