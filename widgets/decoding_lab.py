@@ -93,7 +93,8 @@ class DecodingLab(TwoPaneApp):
         self._se_table = pn.widgets.Tabulator(None, disabled=True, height=240, show_index=False,
                                               visible=False,
                                               formatters={"continuation": "plaintext",
-                                                          "cluster": "plaintext"}, css_classes=["wb-dl-se-table"],
+                                                          "cluster": "plaintext"},
+                                              css_classes=["wb-dl-se-table"],
                                               sizing_mode="stretch_width")
         self._buttons = {name: pn.widgets.Button(label=label, css_classes=[f"wb-dl-{name}"],
                                                  color=color, disabled=True,
