@@ -137,7 +137,7 @@ class DecodingLab(TwoPaneApp):
                     f"dl-knob-{name}")
             for name in KNOB_LABELS}
         return pn.Column(
-            w(s, pn.widgets.TextAreaInput, "prompt", "Prompt", "dl-prompt", height=80),
+            w(s, pn.widgets.TextInput, "prompt", "Prompt", "dl-prompt"),
             rule, *self._knobs.values(),
             w(s, pn.widgets.EditableFloatSlider, "temperature", "Temperature τ (before the rule)",
               "dl-temperature"),
@@ -254,12 +254,13 @@ class DecodingLab(TwoPaneApp):
     def sample(self) -> None:
         demo = self.session.semantic_demo(self.n_samples, self.sample_length)
         u = demo.units
+        top = np.log(len(demo.samples)) / (np.log(2) if u == "bits" else 1.0)
         self._se_result.object = (
             f"<b>Semantic entropy</b> over {len(demo.clusters)} first-word clusters of "
             f"{len(demo.samples)} continuations: <b>{demo.entropy_counts:.3f} {u}</b> from "
             f"counts, <b>{demo.entropy_weighted:.3f} {u}</b> from the model's sequence "
-            f"probabilities (normalised over the distinct samples; at most "
-            f"log₂ {len(demo.samples)} = {np.log2(len(demo.samples)):.3f} bits).")
+            f"probabilities (normalised over the distinct samples; at most log "
+            f"{len(demo.samples)} = {top:.3f} {u}, when every sample is its own cluster).")
         show_plot(self._se_plot, plots.cluster_bars(demo.clusters, u))
         shown = demo.samples.assign(continuation=demo.samples["continuation"].str.replace(
             "\n", "⏎"))
@@ -278,8 +279,11 @@ class DecodingLab(TwoPaneApp):
         band = self.band()
         self._text.object = self._text_html(table, band)
         show_plot(self._plot, plots.entropy_trace(table, band, units))
-        self._table.value = table.drop(columns=["token", "units"]).assign(
-            char=table["char"].str.replace("\n", "⏎"))
+        shown = table.drop(columns=["token", "units"]).assign(
+            char=table["char"].str.replace("\n", "⏎")).round(4)
+        self._table.value = shown.rename(columns={
+            "model_entropy": f"H(p) ({units})", "truncated_entropy": f"H(q) ({units})",
+            "kept_mass": "kept mass", "p_model": "p(char)", "p_sampled": "q(char)"})
         if len(table):
             last = table.iloc[-1]
             inside = band.contains(last["model_entropy"])

@@ -39,7 +39,7 @@ def entropy_trace(table: pd.DataFrame, band=None, units: str = "bits",
                                  label=f"stable band ({band.source}, ±{band.k:g}σ)").opts(
             color=BAND_COLOR, alpha=0.2, line_alpha=0))
     return hv.Overlay(layers).opts(
-        height=320, ylabel=label, legend_position="top_left",
+        height=320, ylabel=label, legend_position="right",
         title=title or f"Entropy per generated character ({units})", **_SIZE)
 
 
