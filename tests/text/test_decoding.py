@@ -219,3 +219,32 @@ def test_softmax_of_logits():
     assert np.allclose(dec.softmax([0.0, math.log(3.0)], temperature=0.5), [0.1, 0.9])
     with pytest.raises(InputError, match="finite value"):
         dec.softmax([-np.inf, -np.inf])
+
+
+@PROFILE
+@given(distributions(batch=True), st.sampled_from(sorted(dec.RULES)),
+       st.integers(0, 2**32 - 1))
+def test_sampling_never_draws_a_dropped_token(p, rule, seed):
+    t = dec.decode(p, rule)
+    drawn = dec.sample(t, seed)
+    assert t.kept[np.arange(len(p)), drawn].all()
+    assert (t.probs[np.arange(len(p)), drawn] > 0).all()
+
+
+def test_temperature_rule_composes_with_the_temperature_setting():
+    p = np.array([0.5, 0.25, 0.125, 0.125])
+    # temperatures multiply: (p^(1/2))^(1/2) = p^(1/4)
+    both = dec.decode(p, "temperature", 2.0, temperature=2.0)
+    assert np.allclose(both.probs, dec.temperature(p, 4.0).probs)
+
+
+def test_decoding_imports_no_torch_or_ui():
+    import subprocess
+    import sys
+
+    code = ("import sys, workbench.text.decoding; "
+            "print(sorted(m for m in ('torch', 'panel', 'bokeh', 'holoviews', 'matplotlib') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
