@@ -73,6 +73,7 @@ class DecodingLab(TwoPaneApp):
         self._gate = gate
         self._loader: threading.Thread | None = None
         self._loaded = None  # (lm or None, error or None) from the loading thread
+        self._ticket = None  # its place in the server's training line
         self._bands: dict = {}
         self._periodic = None
         self._error = alert("danger", "wb-dl-error")
@@ -170,7 +171,7 @@ class DecodingLab(TwoPaneApp):
         self._loader.start()
 
     def _load_in_thread(self) -> None:
-        ticket = self._gate.join() if self._gate is not None else None
+        ticket = self._ticket = self._gate.join() if self._gate is not None else None
         try:
             if ticket is not None:
                 self._gate.wait(ticket)
@@ -182,18 +183,23 @@ class DecodingLab(TwoPaneApp):
             if ticket is not None:
                 self._gate.leave(ticket)
 
-    def load_model(self) -> None:
-        """Load (or train) the model now, blocking (scripts, notebooks, tests)."""
+    def load_model(self, timeout: float | None = None) -> bool:
+        """Load (or train) the model now, blocking up to ``timeout`` seconds (scripts,
+        notebooks, tests); True once it is ready."""
         self.start_loading()
         if self._loader is not None:
-            self._loader.join()
-        self.poll()
+            self._loader.join(timeout)
+        return self.poll()
 
     def poll(self) -> bool:
         """Take the model once the loading thread has it; True when it is ready."""
         if self.session.lm is not None:
             return True
         if self._loaded is None:
+            place = self._gate.position(self._ticket) if self._ticket is not None else None
+            if place:  # 0: admitted; None: not in line (yet)
+                self.status = (f"Waiting for a training slot: {place} in line "
+                               f"({self._gate.limit} trainings run at a time on this server).")
             return False
         lm, exc = self._loaded
         self._stop_polling()

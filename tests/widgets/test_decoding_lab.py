@@ -11,6 +11,7 @@ from widgets.app import PAGES
 from widgets.decoding_lab import RULE_LABELS, DecodingLab
 from workbench.text import decoding
 from workbench.text import generate as gen
+from workbench.training.session import TrainingGate
 
 #: A small model that trains in a second or two: these tests check wiring, not its quality.
 TINY = dict(steps=30, eval_every=30, n_layers=1, n_heads=2, d_model=16, context=16, seed=0)
@@ -93,3 +94,19 @@ def test_semantic_panel(lab):
     assert "from counts" in lab._se_result.object and "bits" in lab._se_result.object
     assert len(lab._se_table.value) == 8 and lab._se_table.visible
     assert isinstance(lab._se_plot.objects[0].object, hv.Bars)
+
+
+def test_model_waits_for_a_training_slot(monkeypatch, tmp_path):
+    monkeypatch.setattr(gen, "LAB_MODEL", TINY)
+    gate = TrainingGate(1)
+    busy = gate.join()  # another session's training holds the only slot
+    app = DecodingLab(runs_dir=str(tmp_path), gate=gate)
+    for _ in range(300):  # until the loading thread has queued (no timing asserted)
+        assert not app.load_model(timeout=0.1)
+        if "Waiting" in app._status.object:
+            break
+    assert "Waiting for a training slot: 1 in line" in app._status.object
+    assert app._buttons["generate"].disabled
+    gate.leave(busy)
+    assert app.load_model()
+    assert "Model:" in app._status.object and gate.running == 0
