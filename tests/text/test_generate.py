@@ -173,3 +173,15 @@ def test_semantic_demo_on_sampled_continuations(lm):
                                         ("  ,.!", ""), ("\nWhy?", "why")])
 def test_first_word(text, word):
     assert gen.first_word(text) == word
+
+
+def test_session_plot_has_units_and_both_curves(lm):
+    import holoviews as hv
+
+    s = gen.DecodingSession(lm, prompt="Alice ", units="nats")
+    s.generate(5)
+    overlay = s.plot()
+    curves = [el for el in overlay if type(el) is hv.Curve]  # an Area is a Curve too
+    assert len(curves) == 2 and all(len(c) == 5 for c in curves)
+    assert overlay.opts.get().kwargs["ylabel"] == "entropy (nats)"
+    assert len(s.plot(band=None).traverse(lambda el: el, [hv.Area])) == 0

@@ -344,6 +344,7 @@ class DecodingSession(param.Parameterized):
         s.table()            # position, char, model_entropy, truncated_entropy, kept, ...
         s.stable_band()      # StableBand(mean, std, k, ...) of the model on held-out text
         s.semantic_demo()    # clusters of sampled continuations by first word
+        s.plot()             # H(p) and H(q) per character over the band (HoloViews)
 
     The model comes from :func:`load_or_train` unless ``lm`` is given.
     """
@@ -448,6 +449,14 @@ class DecodingSession(param.Parameterized):
 
     def stable_band(self, source: str = "human", k: float = 1.0) -> StableBand:
         return stable_band(self._model(), source, k, self.units)
+
+    def plot(self, band: str | None = "human", k: float = 1.0):
+        """HoloViews plot of H(p) and H(q) per generated character over the stable band from
+        ``band`` (``None``: no band); units on the axis."""
+        from ..plots.decoding import entropy_trace
+
+        shown = None if band is None else self.stable_band(band, k)
+        return entropy_trace(self.table(), shown, self.units)
 
     # ----- semantic entropy -------------------------------------------------------------
     def semantic_demo(self, n_samples: int = 10, length: int = 16,
