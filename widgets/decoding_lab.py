@@ -11,8 +11,8 @@ loaded (or, the first time, trained for a few seconds and saved in the runs fold
 background thread, through the server's training line; the buttons wait for it. In JupyterLab::
 
     lab = DecodingLab()
-    lab.load_model()     # blocks; a served page loads in the background instead
-    lab                  # the widgets; or lab.session.generate(40) from code
+    lab                  # the widgets; the model loads in the background (a few seconds)
+    lab.load_model()     # or block until it is there, then e.g. lab.session.generate(40)
 """
 from __future__ import annotations
 
@@ -83,20 +83,18 @@ class DecodingLab(TwoPaneApp):
         self._text = pn.pane.HTML("", css_classes=["wb-dl-text"], stylesheets=[TEXT_CSS],
                                   sizing_mode="stretch_width")
         self._plot = plot_slot("wb-dl-plot")
-        # plaintext cells: characters and samples show as text, never as markup
-        self._table = pn.widgets.Tabulator(None, disabled=True, height=220, show_index=False,
-                                           formatters={"char": "plaintext", "rule": "plaintext"},
-                                           css_classes=["wb-dl-table"],
-                                           sizing_mode="stretch_width")
+        # DataFrame panes (pandas' to_html escapes every cell, so characters and samples show
+        # as text) need no Tabulator extension in a notebook
+        self._table = pn.pane.DataFrame(None, index=False, escape=True, max_height=240,
+                                        styles={"overflow-y": "auto"},
+                                        css_classes=["wb-dl-table"], sizing_mode="stretch_width")
         self._se_result = pn.pane.HTML("", css_classes=["wb-dl-se-result", "wb-result"],
                                        stylesheets=[APP_CSS], sizing_mode="stretch_width")
         self._se_plot = plot_slot("wb-dl-se-plot")
-        self._se_table = pn.widgets.Tabulator(None, disabled=True, height=240, show_index=False,
-                                              visible=False,
-                                              formatters={"continuation": "plaintext",
-                                                          "cluster": "plaintext"},
-                                              css_classes=["wb-dl-se-table"],
-                                              sizing_mode="stretch_width")
+        self._se_table = pn.pane.DataFrame(None, index=False, escape=True, max_height=260,
+                                           styles={"overflow-y": "auto"},
+                                           visible=False, css_classes=["wb-dl-se-table"],
+                                           sizing_mode="stretch_width")
         self._buttons = {name: pn.widgets.Button(label=label, css_classes=[f"wb-dl-{name}"],
                                                  color=color, disabled=True,
                                                  sizing_mode="stretch_width")
@@ -226,6 +224,13 @@ class DecodingLab(TwoPaneApp):
     def close(self) -> None:
         self._stop_polling()
 
+    def __panel__(self):
+        # shown in a notebook cell: load the model in the background, as the served page does
+        if self.session.lm is None and self._periodic is None and self._loaded is None:
+            self.start_loading()
+            self.start_polling()
+        return super().__panel__()
+
     # ----- actions ----------------------------------------------------------------------
     def _act(self, action) -> None:
         """Run ``action`` with errors shown in the banner, never raised into the server."""
@@ -270,7 +275,7 @@ class DecodingLab(TwoPaneApp):
         show_plot(self._se_plot, plots.cluster_bars(demo.clusters, u))
         shown = demo.samples.assign(continuation=demo.samples["continuation"].str.replace(
             "\n", "⏎"))
-        self._se_table.value = shown.rename(columns={"log_prob": "log p (nats)"})
+        self._se_table.object = shown.rename(columns={"log_prob": "log p (nats)"}).round(3)
         self._se_table.visible = True
 
     # ----- drawing ----------------------------------------------------------------------
@@ -287,7 +292,7 @@ class DecodingLab(TwoPaneApp):
         show_plot(self._plot, plots.entropy_trace(table, band, units))
         shown = table.drop(columns=["token", "units"]).assign(
             char=table["char"].str.replace("\n", "⏎")).round(4)
-        self._table.value = shown.rename(columns={
+        self._table.object = shown.rename(columns={
             "model_entropy": f"H(p) ({units})", "truncated_entropy": f"H(q) ({units})",
             "kept_mass": "kept mass", "p_model": "p(char)", "p_sampled": "q(char)"})
         if len(table):

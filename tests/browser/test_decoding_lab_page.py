@@ -44,6 +44,7 @@ def test_generate_step_rules_and_semantic_panel(page, server_url, artifacts_dir,
     expect(summary).to_contain_text("40 characters with top-k", timeout=30_000)
     expect(summary).to_contain_text("bits")
     expect(page.locator(".wb-dl-text .wb-dl-tok")).to_have_count(40)
+    expect(page.locator(".wb-dl-table tbody tr")).to_have_count(40)
     wait_for_source(page, plotted_rows, "truncated_entropy", 40)
     wait_for_source(page, plotted_rows, "model_entropy", 40)
     expect(summary).to_contain_text("stable band [")
@@ -52,6 +53,7 @@ def test_generate_step_rules_and_semantic_panel(page, server_url, artifacts_dir,
 
     page.locator(".wb-dl-step button").click()
     expect(summary).to_contain_text("41 characters", timeout=30_000)
+    expect(page.locator(".wb-dl-table tbody tr")).to_have_count(41)
     page.locator(".wb-dl-units button", has_text="nats").click()
     expect(summary).to_contain_text("nats", timeout=30_000)
 
@@ -65,6 +67,7 @@ def test_generate_step_rules_and_semantic_panel(page, server_url, artifacts_dir,
     expect(se).to_contain_text("nats from counts")
     expect(page.locator(".wb-dl-se-plot canvas").first).to_be_visible(timeout=30_000)
     wait_for_source(page, plotted_rows, "probability", 2)
+    expect(page.locator(".wb-dl-se-table tbody tr")).to_have_count(10)
     page.screenshot(path=artifacts_dir / "decoding_lab_semantic.png", full_page=True)
 
     # a character the model never saw is a message, not a traceback; a good prompt clears it

@@ -54,7 +54,7 @@ def test_step_and_generate_show_entropies(lab):
     assert len(table) == 16 and (table["kept_mass"] >= 0.8 - 1e-12).all()
     assert "16 characters" in lab._summary.object and "bits" in lab._summary.object
     assert lab._text.object.count('class="wb-dl-tok"') == 16
-    assert len(lab._table.value) == 16
+    assert len(lab._table.object) == 16
     overlay = lab._plot.objects[0].object
     assert isinstance(overlay, hv.Overlay)
     assert "entropy (bits)" in overlay.opts.get().kwargs["ylabel"]
@@ -92,7 +92,7 @@ def test_semantic_panel(lab):
     lab.sample()
     assert "Semantic entropy" in lab._se_result.object
     assert "from counts" in lab._se_result.object and "bits" in lab._se_result.object
-    assert len(lab._se_table.value) == 8 and lab._se_table.visible
+    assert len(lab._se_table.object) == 8 and lab._se_table.visible
     assert isinstance(lab._se_plot.objects[0].object, hv.Bars)
 
 
