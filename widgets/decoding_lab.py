@@ -164,7 +164,9 @@ class DecodingLab(TwoPaneApp):
         if self._loader is not None or self.session.lm is not None:
             return
         self.status = "Loading the character model (trained on first use, a few seconds)…"
-        self._loader = threading.Thread(target=self._load_in_thread, daemon=True,
+        # not a daemon: torch aborts the process if it is still training when the
+        # interpreter finalises; exit waits for the (seconds-long) training instead
+        self._loader = threading.Thread(target=self._load_in_thread, daemon=False,
                                         name="decoding-lab-model")
         self._loader.start()
 
