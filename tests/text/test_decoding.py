@@ -45,7 +45,7 @@ def distributions(draw, batch: bool = False) -> np.ndarray:
 
 
 def rows(t: dec.Truncation):
-    """(p-row, kept row, q row, mass, entropy) per row of a truncation of ``p``."""
+    """(kept, q, kept mass, entropy) of a truncation, as one row per distribution."""
     kept, q = np.atleast_2d(t.kept), np.atleast_2d(t.probs)
     return kept, q, np.atleast_1d(t.kept_mass), np.atleast_1d(t.entropy)
 
