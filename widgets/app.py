@@ -57,6 +57,11 @@ PAGES: tuple[Page, ...] = (
     Page("beyond_pairs", "Beyond Pairs", "widgets.beyond_pairs:page",
          "Redundancy and synergy: partial information decomposition of a gate or your data, "
          "O-information of every multiplet, transfer entropy with surrogate p-values."),
+    Page("decoding_lab", "Decoding Lab", "widgets.decoding_lab:page",
+         "Generate from a tiny character transformer with temperature, top-k, top-p, η, "
+         "typical or min-p sampling and watch, per character, the model's entropy, the "
+         "entropy of what is sampled and the stable entropy band; semantic entropy of sampled "
+         "continuations."),
 )
 
 

@@ -1,0 +1,187 @@
+"""Step-by-step generation with the tiny character transformer: per-token entropies, the stable
+entropy band, saving and safely loading the model, and the semantic-entropy demo (closed forms:
+one cluster -> 0, k equiprobable clusters -> log k)."""
+from __future__ import annotations
+
+import json
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+from workbench.errors import FileLoadError, InputError, KnobError
+from workbench.text import generate as gen
+
+#: A small, quick model: the tests check bookkeeping and exact identities, not its quality.
+TINY = dict(steps=30, eval_every=30, n_layers=1, n_heads=2, d_model=16, context=16)
+
+
+@pytest.fixture(scope="module")
+def runs_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("char-lm-runs")
+
+
+@pytest.fixture(scope="module")
+def lm(runs_root):
+    return gen.load_or_train(runs_root, **TINY)
+
+
+def test_trained_model_is_saved_and_loaded_back_identically(lm, runs_root):
+    run_id = gen._run_id(lm.config)
+    folder = runs_root / run_id
+    saved = json.loads((folder / "config.json").read_text())
+    assert saved["status"] == "complete" and saved["vocab"] == lm.vocab.chars
+    assert (folder / gen.WEIGHTS).is_file()
+    gen._CACHE.clear()  # force a read from disk
+    again = gen.load_or_train(runs_root, **TINY)
+    assert again.source == f"loaded run {run_id}"
+    ids = lm.encode("Alice was ")
+    assert np.array_equal(again.next_probs(ids), lm.next_probs(ids))
+    # other settings are another run, never this one's weights
+    assert gen._run_id(gen._model_config({**TINY, "seed": 1})) != run_id
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_damaged_or_pickled_weights_are_refused(lm, tmp_path):
+    folder = tmp_path / gen._run_id(lm.config)
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(
+        {"transformer": lm.config, "vocab": lm.vocab.chars}))
+    (folder / gen.WEIGHTS).write_bytes(b"not a torch file")
+    gen._CACHE.clear()
+    with pytest.raises(FileLoadError, match="could not load"):
+        gen.load_or_train(tmp_path, **TINY)
+
+    class Boom:  # a pickle that would run code: weights_only=True must refuse it
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    (folder / gen.WEIGHTS).write_bytes(pickle.dumps(Boom()))
+    with pytest.raises(FileLoadError, match="could not load"):
+        gen.load_or_train(tmp_path, **TINY)
+    gen._CACHE.clear()
+
+
+def test_greedy_generation_records_the_models_entropy(lm):
+    s = gen.DecodingSession(lm, prompt="Alice was ", rule="top_k", top_k=1)
+    rows = s.generate(12)
+    assert len(rows) == 12 and len(s.generated) == 12 and s.text.startswith("Alice was ")
+    assert (rows["truncated_entropy"] == 0).all() and (rows["kept"] == 1).all()
+    # the same argmax path computed as a batch of one
+    greedy = gen.greedy_entropies(lm, ["Alice was "], steps=12)[0]
+    assert np.allclose(rows["model_entropy"], greedy, atol=1e-12)
+    assert (rows["p_sampled"] == 1.0).all()
+
+
+def test_rules_keep_their_mass_along_generation_and_units_convert(lm):
+    s = gen.DecodingSession(lm, prompt="The ", rule="top_p", top_p=0.8, seed=3)
+    bits = s.generate(20)
+    assert (bits["kept_mass"] >= 0.8 - 1e-12).all()
+    assert (bits["units"] == "bits").all()
+    s.units = "nats"
+    relabelled = s.table()  # the history is shown in the new units
+    assert np.allclose(relabelled["model_entropy"], bits["model_entropy"] * math.log(2))
+    assert (relabelled["units"] == "nats").all()
+    s.reset()  # same seed, same text
+    nats = s.generate(20)
+    assert s.generated == "".join(bits["char"])
+    assert np.allclose(nats["model_entropy"], bits["model_entropy"] * math.log(2))
+    # plain temperature 1 samples the model itself: both entropies agree
+    s.param.update(rule="temperature", temperature=1.0)
+    same = s.generate(5)
+    assert np.allclose(same["model_entropy"], same["truncated_entropy"], atol=1e-12)
+    assert np.allclose(same["kept_mass"], 1.0, atol=1e-12)
+
+
+def test_session_refuses_bad_prompts_and_counts(lm):
+    s = gen.DecodingSession(lm, prompt="Alice")
+    with pytest.raises(InputError, match="not in the vocabulary"):
+        s.reset("Ω")
+    with pytest.raises(InputError, match="non-empty"):
+        s.reset("")
+    with pytest.raises(KnobError, match="integer"):
+        s.generate(0)
+    empty = gen.DecodingSession(load=False)
+    with pytest.raises(InputError, match="no model yet"):
+        empty.step()
+    empty.attach(lm)
+    assert empty.step()["position"] == 0
+
+
+def test_stable_band_is_mean_plus_minus_k_std(lm):
+    values = gen.human_entropies(lm)
+    band = gen.stable_band(lm, "human", k=1.5)
+    assert band.mean == pytest.approx(values.mean()) and band.n == values.size
+    assert band.low == pytest.approx(values.mean() - 1.5 * values.std())
+    assert band.high == pytest.approx(values.mean() + 1.5 * values.std())
+    # an entropy over V characters lies in [0, log2 V]
+    assert 0 < band.mean < math.log2(len(lm.vocab))
+    greedy = gen.stable_band(lm, "greedy", k=1.0, n_prompts=3, steps=5)
+    assert greedy.n == 15 and greedy.source == "greedy"
+    with pytest.raises(KnobError, match="human"):
+        gen.stable_band(lm, "random")
+    with pytest.raises(KnobError, match="finite"):
+        gen.stable_band(lm, k=-1)
+
+
+def test_semantic_entropy_closed_forms():
+    # all answers in one cluster: 0 both ways
+    h_counts, h_weighted, _ = gen._semantic_entropy_demo(["a"] * 5, [-1, -2, -3, -4, -5])
+    assert h_counts == 0.0 and h_weighted == 0.0
+    # k clusters, equally often and equally probable: log k
+    for k in (2, 3, 7):
+        clusters = [i % k for i in range(4 * k)]
+        h_counts, h_weighted, table = gen._semantic_entropy_demo(clusters, [-2.0] * (4 * k))
+        assert h_counts == pytest.approx(math.log2(k))
+        assert h_weighted == pytest.approx(math.log2(k))
+    _, h_nats, _ = gen._semantic_entropy_demo([0, 1, 2], [0.0, 0.0, 0.0], units="nats")
+    assert h_nats == pytest.approx(math.log(3))
+
+
+def test_semantic_entropy_weights_distinct_sequences_and_normalises():
+    # distinct sequences with p = .2, .2, .1 (cluster a, a, b): p(a) = .8, p(b) = .2; the
+    # repeated "x" counts once in the weighted version, twice in the counts
+    h_counts, h_weighted, table = gen._semantic_entropy_demo(
+        ["a", "a", "a", "b"], np.log([0.2, 0.2, 0.2, 0.1]), keys=["x", "x", "y", "z"])
+    assert h_weighted == pytest.approx(-(0.8 * math.log2(0.8) + 0.2 * math.log2(0.2)))
+    assert h_counts == pytest.approx(-(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25)))
+    # log-probabilities far from 0 (or even positive, as from a bad scorer) still normalise
+    _, h, table = gen._semantic_entropy_demo([0, 1], [900.0, 900.0])
+    assert h == pytest.approx(1.0)
+    assert table["p_weighted"].sum() == pytest.approx(1.0) and table["p_weighted"].max() <= 1
+    with pytest.raises(InputError, match="finite"):
+        gen._semantic_entropy_demo([0], [np.nan])
+
+
+def test_semantic_demo_on_sampled_continuations(lm):
+    s = gen.DecodingSession(lm, prompt="Alice ", rule="top_p", top_p=0.95, seed=1)
+    demo = s.semantic_demo(n_samples=6, length=8)
+    assert len(demo.samples) == 6 and (demo.samples["continuation"].str.len() == 8).all()
+    assert demo.clusters["n"].sum() == 6
+    assert demo.clusters["p_counts"].sum() == pytest.approx(1.0)
+    assert demo.clusters["p_weighted"].sum() == pytest.approx(1.0)
+    assert 0 <= demo.entropy_counts <= math.log2(6) + 1e-12
+    assert (demo.samples["log_prob"] < 0).all()
+    one = s.semantic_demo(n_samples=4, length=4, equivalence=lambda _t: "same")
+    assert one.entropy_counts == 0.0 and one.entropy_weighted == 0.0
+    with pytest.raises(KnobError, match="n_samples"):
+        s.semantic_demo(n_samples=0)
+
+
+@pytest.mark.parametrize("text, word", [(" the cat", "the"), ("Alice's hat", "alice's"),
+                                        ("  ,.!", ""), ("\nWhy?", "why")])
+def test_first_word(text, word):
+    assert gen.first_word(text) == word
+
+
+def test_session_plot_has_units_and_both_curves(lm):
+    import holoviews as hv
+
+    s = gen.DecodingSession(lm, prompt="Alice ", units="nats")
+    s.generate(5)
+    overlay = s.plot()
+    curves = [el for el in overlay if type(el) is hv.Curve]  # an Area is a Curve too
+    assert len(curves) == 2 and all(len(c) == 5 for c in curves)
+    assert overlay.opts.get().kwargs["ylabel"] == "entropy (nats)"
+    assert len(s.plot(band=None).traverse(lambda el: el, [hv.Area])) == 0
