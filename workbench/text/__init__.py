@@ -18,6 +18,14 @@ from .entropy_rate import (
     symbols,
 )
 from .markov import markov_entropy_rate, sample_markov, stationary_contexts
+from .semantic import (
+    cluster_answers,
+    cluster_distribution,
+    semantic_entropy,
+    semantic_entropy_ci,
+    soft_semantic_entropy,
+    soft_semantic_entropy_ci,
+)
 from .tokens import (
     cross_entropy,
     log_probs,
@@ -28,8 +36,10 @@ from .tokens import (
 )
 
 __all__ = [
-    "auto_order", "conditional_entropies", "cross_entropy", "entropy_rate", "log_probs",
+    "auto_order", "cluster_answers", "cluster_distribution", "conditional_entropies",
+    "cross_entropy", "entropy_rate", "log_probs",
     "lz_entropy_rate", "markov_entropy_rate", "match_lengths", "ngram_entropy_rate",
-    "perplexity", "sample_markov", "sequence_log_prob", "stationary_contexts", "surprisal",
-    "symbols", "token_entropy",
+    "perplexity", "sample_markov", "semantic_entropy", "semantic_entropy_ci",
+    "sequence_log_prob", "soft_semantic_entropy", "soft_semantic_entropy_ci",
+    "stationary_contexts", "surprisal", "symbols", "token_entropy",
 ]
