@@ -177,7 +177,7 @@ def cluster_distribution(answers: Sequence[Any] | None = None, *, cluster_ids: A
 
 
 def _entropy_nats(p: np.ndarray) -> float:
-    return float(-xlogy(p, p).sum())
+    return float(-xlogy(p, p).sum()) + 0.0   # + 0.0: a single class reads 0, not −0
 
 
 def semantic_entropy(answers: Sequence[Any] | None = None, *, cluster_ids: Any = None,
@@ -216,7 +216,7 @@ def _similarity(similarity: Any, normalized: bool) -> np.ndarray:
 def _soft_nats(f: np.ndarray, log_w: np.ndarray, tau: float) -> float:
     inner = logsumexp(log_w[None, :] + (f - 1.0) / tau, axis=1)   # ≤ 0 when f ≤ 1
     w = np.exp(log_w)
-    return float(-(w * np.minimum(inner, 0.0)).sum())
+    return float(-(w * np.minimum(inner, 0.0)).sum()) + 0.0
 
 
 def _check_tau(tau: float) -> float:
