@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from functools import lru_cache
 
 import numpy as np
 import pytest
@@ -34,8 +35,16 @@ def _h2(q):
     return -(q * np.log2(q) + (1 - q) * np.log2(1 - q))
 
 
+@lru_cache(maxsize=None)
+def _chains(which):
+    # the same R chains serve every estimator (sampling is the slow part)
+    transition = {"P1": P1, "P2": P2}[which]
+    return tuple(sample_markov(transition, N, seed) for seed in range(R))
+
+
 def _replicates(transition, estimate):
-    return np.array([estimate(sample_markov(transition, N, seed)) for seed in range(R)])
+    which = "P1" if transition is P1 else "P2"
+    return np.array([estimate(x) for x in _chains(which)])
 
 
 def test_exact_rates_of_simple_chains():
@@ -70,7 +79,7 @@ def test_block_estimator_recovers_markov_rates(transition, order, correction):
 
 
 def test_orders_above_the_true_one_give_the_same_rate():
-    x = sample_markov(P2, N, seed=11)
+    x = _chains("P2")[0]
     h = conditional_entropies(x, max_order=4)["h"].to_numpy()
     truth = markov_entropy_rate(P2)
     # h_0 ≥ h_1 ≥ h_2 = h_3 = h_4 = h (up to sampling noise, sd ≈ 0.008 bits)

@@ -11,6 +11,7 @@ A^k contexts; with π the stationary distribution over contexts the entropy rate
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import Any
 
 import numpy as np
@@ -84,12 +85,15 @@ def sample_markov(transition: Any, n: int, seed: Any = 0) -> np.ndarray:
     ctx = int(rng.choice(a ** k, p=stationary_contexts(p))) if k else 0
     for j in range(k):  # the first k symbols are the digits of the starting context
         out[j] = (ctx // a ** (k - 1 - j)) % a
-    # inverse-CDF draws from uniforms made up front: one numpy call instead of n
+    # inverse-CDF draws from uniforms made up front; plain lists and bisect, because the loop
+    # is sequential and numpy's per-call overhead would dominate it
     cdf = np.cumsum(rows, axis=1)
     cdf[:, -1] = 1.0
-    u = rng.random(n)
+    table = cdf.tolist()
+    u = rng.random(n).tolist()
+    size = a ** k
     for t in range(k, n):
-        b = int(np.searchsorted(cdf[ctx], u[t], side="right"))
+        b = bisect_right(table[ctx], u[t])
         out[t] = b
-        ctx = (ctx * a) % (a ** k) + b if k else 0
+        ctx = (ctx * a) % size + b if k else 0
     return out
