@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -35,7 +35,7 @@ def _h2(q):
     return -(q * np.log2(q) + (1 - q) * np.log2(1 - q))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _chains(which):
     # the same R chains serve every estimator (sampling is the slow part)
     transition = {"P1": P1, "P2": P2}[which]
