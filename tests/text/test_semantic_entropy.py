@@ -11,6 +11,8 @@ from workbench.errors import InputError
 from workbench.text import (
     cluster_answers,
     cluster_distribution,
+    first_word,
+    same_first_word,
     semantic_entropy,
     semantic_entropy_ci,
     soft_semantic_entropy,
@@ -36,6 +38,13 @@ def test_greedy_clustering_with_an_equivalence():
     ids = cluster_answers(["Paris", "Paris, France", "Paris"], entails, bidirectional=True)
     assert ids.tolist() == [0, 1, 0]
     assert cluster_answers(["Paris", "Paris, France"], entails).tolist() == [0, 0]
+
+
+def test_first_word_equivalence():
+    assert first_word('  "Well," said Alice') == "well"
+    assert first_word("... !") == "" and first_word("") == ""
+    ids = cluster_answers(["Alice ran", "alice, too", "The cat", "the end."], same_first_word)
+    assert ids.tolist() == [0, 0, 1, 1]
 
 
 def test_all_answers_equivalent_gives_zero():

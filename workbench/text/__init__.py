@@ -21,6 +21,8 @@ from .markov import markov_entropy_rate, sample_markov, stationary_contexts
 from .semantic import (
     cluster_answers,
     cluster_distribution,
+    first_word,
+    same_first_word,
     semantic_entropy,
     semantic_entropy_ci,
     soft_semantic_entropy,
@@ -37,9 +39,9 @@ from .tokens import (
 
 __all__ = [
     "auto_order", "cluster_answers", "cluster_distribution", "conditional_entropies",
-    "cross_entropy", "entropy_rate", "log_probs",
+    "cross_entropy", "entropy_rate", "first_word", "log_probs",
     "lz_entropy_rate", "markov_entropy_rate", "match_lengths", "ngram_entropy_rate",
-    "perplexity", "sample_markov", "semantic_entropy", "semantic_entropy_ci",
+    "perplexity", "same_first_word", "sample_markov", "semantic_entropy", "semantic_entropy_ci",
     "sequence_log_prob", "soft_semantic_entropy", "soft_semantic_entropy_ci",
     "stationary_contexts", "surprisal", "symbols", "token_entropy",
 ]

@@ -80,6 +80,21 @@ def cluster_answers(answers: Sequence[Any], equivalent: Callable[[Any, Any], boo
     return ids
 
 
+def first_word(text: str) -> str:
+    """The first word of ``text``, lower-cased, without surrounding punctuation ("" if none)."""
+    for token in str(text).split():
+        word = token.strip(".,;:!?\"'()[]-").lower()
+        if word:
+            return word
+    return ""
+
+
+def same_first_word(a: str, b: str) -> bool:
+    """A crude equivalence for sampled continuations: same :func:`first_word` (what a
+    teaching page can compute without an entailment model)."""
+    return first_word(a) == first_word(b)
+
+
 def _cluster_codes(cluster_ids: Any) -> np.ndarray:
     arr = np.asarray(list(cluster_ids) if not hasattr(cluster_ids, "shape")
                      else to_numpy(cluster_ids, "cluster_ids"))
