@@ -175,6 +175,14 @@ def test_bad_input_is_refused(kwargs, match):
         semantic_entropy(**kwargs)
 
 
+def test_unhashable_answers_are_refused_when_deduplicating():
+    with pytest.raises(InputError, match="hashable"):
+        semantic_entropy([["a"], ["b"]], cluster_ids=[0, 1], log_probs=[-1.0, -2.0],
+                         variant="weighted")
+    assert semantic_entropy([["a"], ["b"]], cluster_ids=[0, 1], log_probs=[-1.0, -1.0],
+                            variant="weighted", dedupe=False) == pytest.approx(1.0)
+
+
 def test_bad_similarity_is_refused():
     with pytest.raises(InputError, match="≤ 1"):
         soft_semantic_entropy(np.full((2, 2), 2.0))

@@ -129,8 +129,12 @@ def _keep_distinct(answers: Sequence[Any] | None, lp: np.ndarray, dedupe: bool) 
     if not dedupe or answers is None:
         return np.arange(len(lp))
     seen: dict = {}
-    for i, (a, v) in enumerate(zip(answers, lp)):
-        seen.setdefault((a, round(float(v), 9)), i)
+    try:
+        for i, (a, v) in enumerate(zip(answers, lp)):
+            seen.setdefault((a, round(float(v), 9)), i)
+    except TypeError as exc:
+        raise InputError(f"answers must be hashable (e.g. strings) to find repeats: {exc}; or "
+                         "pass dedupe=False") from exc
     return np.array(sorted(seen.values()), dtype=np.int64)
 
 
