@@ -98,6 +98,26 @@ def group_label(activation: str, arch: str | None, n_activations: int, n_archs: 
     return " ".join(parts)
 
 
+def requested_names(estimators) -> list[str]:
+    """How the grid's tables name each requested estimator: the method name, or
+    ``name(knob=value, ...)`` when knobs were given; ``#2``, ... tells repeats apart."""
+    specs = [estimators] if isinstance(estimators, str) else list(estimators)
+    out: list[str] = []
+    for spec in specs:
+        if isinstance(spec, str):
+            name = spec
+        elif isinstance(spec, (tuple, list)) and len(spec) == 2:
+            knobs = ", ".join(f"{k}={v}" for k, v in dict(spec[1]).items())
+            name = f"{spec[0]}({knobs})" if knobs else str(spec[0])
+        else:  # an Estimator instance
+            name = spec.label()
+        base, i = name, 2
+        while name in out:
+            name, i = f"{base}#{i}", i + 1
+        out.append(name)
+    return out
+
+
 def seed_job(job: dict) -> tuple[pd.DataFrame, dict]:
     """One training run of the grid (module level, so a remote worker can import it).
 
@@ -125,11 +145,17 @@ def seed_job(job: dict) -> tuple[pd.DataFrame, dict]:
         tracker.store.close()
     last = result.history[-1] if result.history else {}
     frame = tracker.frame()
+    labels = [e.label() for e in tracker.estimators]
+    names = requested_names(job.get("estimators", ("binning",)))
+    # one name per requested estimator across the grid: the label can differ between runs
+    # (the bin rule gives tanh a fixed range and ReLU an observed one)
+    frame["estimator"] = frame["estimator"].map(dict(zip(labels, names))).fillna("")
     for k, v in grid.items():
         frame[k] = v
     info = {**grid, "run": tracker.run_id, "epochs": result.epochs_completed,
             "train_seconds": float(sum(h["seconds"] for h in result.history)),
             "tracking_seconds": float(sum(c["seconds"] for c in tracker.costs)),
+            "estimator_labels": dict(zip(names, labels)),
             "train_accuracy": last.get("train_accuracy"),
             "test_accuracy": last.get("test_accuracy")}
     return frame, info
@@ -153,7 +179,10 @@ def run_seeds(seeds: Any = range(3), activations: Iterable[str] | str = ("tanh",
     in that run store (ids ``<tag>-<group>-s<seed>-<random>``). The same grid gives the same
     numbers on every scheduler.
 
-    Returns the tracker rows (:data:`workbench.runs.COLUMNS`) plus :data:`GRID_COLUMNS`;
+    Returns the tracker rows (:data:`workbench.runs.COLUMNS`) plus :data:`GRID_COLUMNS`; the
+    ``estimator`` column names each estimator as requested (:func:`requested_names`), the same
+    in every run, while the runs' own labels (the bin range the rule chose per activation,
+    say) are in their configs and in ``estimator_labels`` of the run summaries;
     ``frame.attrs["runs"]`` lists each run's summary (run id, training and tracking seconds,
     final accuracies) in grid order.
     """
@@ -206,4 +235,4 @@ def check_grid_frame(frame: pd.DataFrame, columns: Sequence[str] = ("group", "se
 
 
 __all__ = ["GRID_COLUMNS", "check_grid_frame", "group_label", "parse_seeds", "run_seeds",
-           "run_summary", "seed_job"]
+           "requested_names", "run_summary", "seed_job"]
