@@ -78,12 +78,16 @@ def test_run_seeds_refuses_what_it_sets():
         run_seeds(seeds=[0], activations=(), **TINY)
 
 
-def test_torch_threads_are_restored():
+def test_thread_settings_are_restored():
     import torch
+    from threadpoolctl import threadpool_info
 
-    before = torch.get_num_threads()
+    def blas():
+        return [p["num_threads"] for p in threadpool_info()]
+
+    before = torch.get_num_threads(), blas()
     run_seeds(seeds=[0], scheduler="sync", epochs=1, data="tishby12")
-    assert torch.get_num_threads() == before
+    assert (torch.get_num_threads(), blas()) == before
 
 
 def _synthetic(values: dict) -> pd.DataFrame:

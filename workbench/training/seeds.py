@@ -33,11 +33,12 @@ GRID_COLUMNS = ("group", "seed", "activation", "arch")
 # Loaders that seed the global RNGs (mnist1d's generator does, and puts them back) must not
 # interleave with each other in one process: a LocalCluster runs jobs on threads.
 _LOAD_LOCK = threading.Lock()
-# torch's thread count is process-wide. Jobs that run side by side on threads each ask for one
-# thread; the first in saves the caller's setting and the last out restores it, so no job
-# ever sees another count (a different count can change float sums, hence the numbers).
+# torch's and BLAS's thread counts are process-wide. Jobs that run side by side on threads each
+# ask for one thread; the first in saves the caller's settings and the last out restores them,
+# so no job ever sees another count (a different count can change float sums, hence the
+# numbers; and one thread is also fastest for these small networks on a busy machine).
 _THREADS_LOCK = threading.Lock()
-_THREADS_STATE = {"inside": 0, "before": None}
+_THREADS_STATE: dict = {"inside": 0, "before": None, "blas": None}
 
 
 def parse_seeds(text: Any) -> list[int]:
@@ -71,12 +72,16 @@ def parse_seeds(text: Any) -> list[int]:
 
 
 @contextmanager
-def _one_torch_thread():
+def _one_thread():
+    """torch and BLAS on one thread while any job of this process runs (see above); the
+    caller's settings come back when the last one ends."""
     import torch
+    from threadpoolctl import threadpool_limits
 
     with _THREADS_LOCK:
         if _THREADS_STATE["inside"] == 0:
             _THREADS_STATE["before"] = torch.get_num_threads()
+            _THREADS_STATE["blas"] = threadpool_limits(limits=1)
             torch.set_num_threads(1)
         _THREADS_STATE["inside"] += 1
     try:
@@ -86,6 +91,7 @@ def _one_torch_thread():
             _THREADS_STATE["inside"] -= 1
             if _THREADS_STATE["inside"] == 0:
                 torch.set_num_threads(_THREADS_STATE["before"])
+                _THREADS_STATE["blas"].restore_original_limits()
 
 
 def group_label(activation: str, arch: str | None, n_activations: int, n_archs: int) -> str:
@@ -138,7 +144,7 @@ def seed_job(job: dict) -> tuple[pd.DataFrame, dict]:
         with _LOAD_LOCK:
             data = datasets.load(data, seed=job["seed"])
     store = None if root is None else RunStore(root)
-    with _one_torch_thread():
+    with _one_thread():
         tracker, result, config = run_experiment(data, store=store, threads=None, **job)
     grid["arch"] = config["arch"]  # the default architecture by name, not None
     if tracker.store is not None:
