@@ -170,7 +170,7 @@ class SeedOverlay(pn.viewable.Viewer):
         table = compression_over_seeds(self.frame)
         self._table_w.object = (f"<small>I(X;T) per layer [{escape(units)}], mean ± std over "
                                 f"{self.done} seed(s); drop = peak − final; compressing: drop "
-                                "&gt; 0.1</small><pre>" + escape(format_compression(table))
+                                "&gt; 0.5</small><pre>" + escape(format_compression(table))
                                 + "</pre>")
 
     def _sync(self) -> None:

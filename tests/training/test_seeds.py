@@ -126,7 +126,7 @@ def test_band_and_compression_tables_match_hand_computation():
     assert (table.loc["relu", "compressing"], table.loc["relu", "drop_mean"]) == (0, 0.0)
     text = format_compression(table.reset_index())
     assert "1.500 ± 0.707" in text and "2/2" in text and "0/1" in text
-    verdict = group_verdict(table.reset_index()).set_index("group")
+    verdict = group_verdict(table.reset_index(), hidden_only=False).set_index("group")
     assert verdict.loc["tanh", "compressing_share"] == 1.0
     assert verdict.loc["relu", "compressing_share"] == 0.0
 

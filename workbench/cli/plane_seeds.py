@@ -54,11 +54,11 @@ def plane_seeds(args, methods, knobs, activations, archs) -> int:
         tables.append(table)
         bands.append(seed_band(frame, est, args.units).assign(estimator=est))
         print(f"\nI(X;T) per layer [{args.units}] over {len(seeds)} seed(s), {est} "
-              "(mean ± std; drop = peak − final; compressing: drop > 0.1):")
+              "(mean ± std; drop = peak − final; compressing: drop > 0.5):")
         print(format_compression(table))
         verdict = group_verdict(table)
         print("  " + "; ".join(f"{r.group}: {r.compressing_share:.0%} of (layer, seed) pairs "
-                               f"compress, mean drop {r.mean_drop:.3f}"
+                               f"compress, mean drop {r.mean_drop:.3f} (hidden layers)"
                                for r in verdict.itertuples()))
     import pandas as pd
 
