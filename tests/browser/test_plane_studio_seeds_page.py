@@ -66,7 +66,7 @@ def test_seeds_overlay_draws_the_band(page, studio_url, tmp_path, artifacts_dir)
     table = page.locator(".wb-seeds-table")
     expect(table).to_contain_text("/3", timeout=ANSWER)
     expect(table).to_contain_text("layer6", timeout=ANSWER)
-    page.screenshot(path=artifacts_dir / "plane_studio_seeds.png", full_page=True)
+    page.locator(".wb-seed-overlay").screenshot(path=artifacts_dir / "plane_studio_seeds.png")
     # the three runs are saved and listed
     expect(page.locator(".wb-run-list select option")).to_have_count(3, timeout=ANSWER)
     assert len([p for p in (tmp_path / "runs").iterdir() if (p / "config.json").exists()]) == 3

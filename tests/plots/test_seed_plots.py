@@ -31,13 +31,17 @@ def test_band_plane_draws_ellipses_around_the_mean():
     # epoch 0 has ixt_std 0 but ity_std 0.05: every epoch gets an ellipse
     ellipses = polys[0].split()
     assert len(ellipses) == 4
-    xs = ellipses[1].dimension_values("x")
+    xs = ellipses[1].dimension_values(0)
     # epoch 1 of layer1: centre 5.0, semi-axis 0.2 along I(X;T)
     assert xs.max() == pytest.approx(5.2) and xs.min() == pytest.approx(4.8, abs=0.01)
     assert curves[0].kdims[0].label == "I(X;T) [bits]"
     assert curves[0].vdims[0].label == "I(T;Y) [bits]"
+    # the band shares the axes' dimensions: the overlay's axes keep label and units
+    assert [d.label for d in polys[0].kdims] == ["I(X;T) [bits]", "I(T;Y) [bits]"]
+    figure = hv.render(plot, backend="bokeh")
+    assert figure.xaxis[0].axis_label == "I(X;T) [bits]"
+    assert figure.yaxis[0].axis_label == "I(T;Y) [bits]"
     assert "3 seeds" in plot.opts.get().kwargs["title"]
-    hv.render(plot, backend="bokeh")  # builds the Bokeh figure without error
 
 
 def test_band_curves_and_grid():

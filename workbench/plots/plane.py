@@ -204,8 +204,8 @@ def _ellipses(d: pd.DataFrame) -> list[dict]:
     import numpy as np
 
     angle = np.linspace(0.0, 2.0 * np.pi, _ELLIPSE_POINTS, endpoint=False)
-    return [{"x": r.ixt_mean + r.ixt_std * np.cos(angle),
-             "y": r.ity_mean + r.ity_std * np.sin(angle)}
+    return [{"ixt_mean": r.ixt_mean + r.ixt_std * np.cos(angle),
+             "ity_mean": r.ity_mean + r.ity_std * np.sin(angle)}
             for r in d.itertuples() if r.ixt_std > 0 or r.ity_std > 0]
 
 
@@ -230,7 +230,8 @@ def seed_band_plane(band: pd.DataFrame, group: str | None = None, units: str = "
     for i, name in enumerate(layers):
         d = rows[rows["layer"] == name]
         style = layer_style(i, len(layers))
-        parts.append(hv.Polygons(_ellipses(d), ["x", "y"]).opts(
+        # the band shares the curves' dimensions, so the axes keep their labels and units
+        parts.append(hv.Polygons(_ellipses(d), [x, y]).opts(
             color=style["color"], alpha=0.12, line_alpha=0.0))
         parts.append(hv.Curve(d, x, [y, "epoch", "ixt_std", "ity_std", "n_seeds"],
                               label=str(name)).opts(color=style["color"],
