@@ -55,6 +55,7 @@ from .components import (
     set_alert,
     show_plot,
 )
+from .seed_overlay import SeedOverlay
 from .training_session import LiveTraining
 
 #: Estimators offered for per-epoch tracking (those that are registered), in this order:
@@ -127,6 +128,11 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         if "dataset" in params and "arch" not in params:
             self.arch = default_arch(self._data())
         self._build_widgets()
+        # the seeds overlay: several seeds of the current settings, mean trajectory and band
+        self._seed_overlay = SeedOverlay(settings=self.seed_settings,
+                                         runs_dir=lambda: self.runs_dir, gate=self._gate,
+                                         on_done=self.refresh_runs)
+        self._output.append(self._seed_overlay)
         self._check_arch()
         self._show_plots(*self._planned_plots())
         self.refresh_runs()
@@ -178,6 +184,26 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
                 "batch_size": self.batch_size, "seed": self.seed,
                 "estimators": list(self.estimators), "estimator_knobs": knobs,
                 "bin_rule": self.bin_rule, "every": self.every, **extra}
+
+    def seed_settings(self) -> dict:
+        """:func:`workbench.training.seeds.run_seeds` keywords for the current settings (the
+        seeds overlay adds the seeds; the dataset is loaded per seed, as in the CLI)."""
+        if not self._check_arch():
+            raise InputError(self.error)
+        kwargs = self.experiment_kwargs()
+        del kwargs["seed"]
+        kwargs.update(data=self.dataset, activations=kwargs.pop("activation"),
+                      archs=kwargs.pop("arch"))
+        return kwargs
+
+    @property
+    def seed_overlay(self) -> SeedOverlay:
+        """The seeds overlay (``studio.seed_overlay.seeds = "0-4"; .start(); .join(); .poll()``)."""
+        return self._seed_overlay
+
+    def close(self) -> None:
+        self._seed_overlay.close()
+        super().close()
 
     # ----- control ----------------------------------------------------------------------
     def start(self) -> None:

@@ -4,12 +4,19 @@ With no arguments it reproduces the Shwartz-Ziv & Tishby picture on the 12-bit t
 a minute: 12-10-7-5-4-3-2 tanh network, Adam (lr 0.004, batch 256) for 300 epochs, 30 bins on
 [−1, 1]. It writes a run folder (config.json, metrics.parquet) under ``--out`` plus
 ``plane.png`` and ``plane.html``, and prints a per-layer compression table.
+
+``--seeds 0-9`` (and/or several ``--activation tanh,relu`` or ``--arch A B``) trains one run per
+(seed, activation, arch) as Dask tasks (``--scheduler``, :func:`workbench.cluster.map_jobs`),
+saves each as a run, and prints the compression table with its spread over seeds; the mean
+trajectories with their bands go to ``seeds.html`` in an experiment folder beside the runs
+(:mod:`workbench.training.seeds`).
 """
 from __future__ import annotations
 
 import argparse
 import time
 
+from ..cluster import add_scheduler_arguments
 from ..errors import KnobError
 from ..estimators import get_estimator_class
 from ..tracking.binning_rules import BIN_RULES
@@ -36,16 +43,22 @@ def register(sub) -> None:
     p.add_argument("--data", default=DEFAULTS["data"],
                    help="tishby12 (default), digits, gaussian_mixture, or a .npz (x, y) / "
                         ".npy (last column label) / .csv (column 'label' or 'y', else last) file")
-    p.add_argument("--arch", default=None,
+    p.add_argument("--arch", default=None, nargs="+",
                    help="layer widths, e.g. 12-10-7-5-4-3-2 (default for tishby12; "
-                        "d-10-7-5-4-3-k otherwise)")
-    p.add_argument("--activation", default=DEFAULTS["activation"], choices=list(ACTIVATIONS))
+                        "d-10-7-5-4-3-k otherwise); several (space-separated) train one run "
+                        "per architecture")
+    p.add_argument("--activation", default=DEFAULTS["activation"], type=_activations,
+                   help=f"one of {', '.join(ACTIVATIONS)}, or several comma-separated "
+                        "(tanh,relu: one run per activation)")
     p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
     p.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="learning rate")
     p.add_argument("--optimizer", default=DEFAULTS["optimizer"], choices=list(OPTIMIZERS))
     p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"], dest="batch_size")
     p.add_argument("--weight-decay", type=float, default=0.0, dest="weight_decay")
     p.add_argument("--seed", type=int, default=DEFAULTS["seed"])
+    p.add_argument("--seeds", default=None, metavar="0-9",
+                   help="train one run per seed (e.g. 0-9 or 0,2,5-7) and report the mean "
+                        "trajectory and the spread over seeds")
     p.add_argument("--estimator", default=DEFAULTS["estimator"],
                    help="comma-separated methods, each a name or name(knob=value, ...), e.g. "
                         "'binning,adaptive_binning' or 'binning(n_bins=30),binning(bin_width=0.1)'")
@@ -71,7 +84,18 @@ def register(sub) -> None:
     p.add_argument("--no-html", action="store_true", dest="no_html",
                    help="skip plane.html (about 3 MB with BokehJS inlined)")
     p.add_argument("--quiet", action="store_true")
+    add_scheduler_arguments(p)
     p.set_defaults(func=_plane)
+
+
+def _activations(text: str) -> str:
+    names = [a.strip() for a in text.split(",")]
+    bad = [a for a in names if a not in ACTIVATIONS]
+    if bad or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(
+            f"expected activations among {', '.join(ACTIVATIONS)} (comma-separated, each once), "
+            f"got {text!r}")
+    return text
 
 
 def _every(text: str):
@@ -150,6 +174,12 @@ def _plane(args, extra) -> int:
     # run_experiment puts explicit knobs on top of the binning rule's defaults
     # a bare name takes the defaults above; name(knob=value, ...) gives exactly those knobs
     methods = [name if not k else (name, k) for name, k in specs]
+    activations = args.activation.split(",")
+    archs = args.arch or [None]
+    if args.seeds is not None or len(activations) > 1 or len(archs) > 1:
+        from .plane_seeds import plane_seeds
+
+        return plane_seeds(args, methods, knobs, activations, archs)
     store = RunStore(args.out)
     last = [time.perf_counter()]
 
@@ -164,7 +194,7 @@ def _plane(args, extra) -> int:
 
     start = time.perf_counter()
     plane, result, _ = run_experiment(
-        data=args.data, arch=args.arch, activation=args.activation, epochs=args.epochs,
+        data=args.data, arch=archs[0], activation=activations[0], epochs=args.epochs,
         lr=args.lr, optimizer=args.optimizer, batch_size=args.batch_size, seed=args.seed,
         estimators=methods, estimator_knobs=knobs, n_bins=args.n_bins, bin_rule=args.bin_rule,
         every=args.every, units=args.units, store=store, subsample=args.subsample,

@@ -13,6 +13,8 @@ Layers that coincide stay visible: deeper layers get smaller markers and thinner
 on top of the earlier ones (:func:`layer_style`, :data:`LAYER_NOTE`).
 * :func:`compare_planes`: the planes of several runs (or estimators) side by side;
   :func:`overlay_planes`: several runs in one plane (colour = layer, dash = run).
+* :func:`seed_band_plane`, :func:`seed_band_curves`, :func:`seed_band_grid`: the mean
+  trajectory over seeds with a ±1 std band (tables of :mod:`workbench.tracking.seed_tables`).
 
 Axes name their units, e.g. ``I(X;T) [bits]``; a frame in nats is converted on request.
 """
@@ -191,3 +193,80 @@ def overlay_planes(frame: pd.DataFrame, estimator: str | None = None,
         raise InputError("no information-plane rows to overlay")
     return hv.Overlay(curves).opts(title="Information planes: " + " vs ".join(map(str, runs)),
                                    width=560, height=420, legend_position="right", **_OPTS)
+
+
+# ----- experiments over seeds (workbench.training.seeds) -----------------------------------------
+#: Vertices of each epoch's spread ellipse in :func:`seed_band_plane`.
+_ELLIPSE_POINTS = 24
+
+
+def _ellipses(d: pd.DataFrame) -> list[dict]:
+    import numpy as np
+
+    angle = np.linspace(0.0, 2.0 * np.pi, _ELLIPSE_POINTS, endpoint=False)
+    return [{"ixt_mean": r.ixt_mean + r.ixt_std * np.cos(angle),
+             "ity_mean": r.ity_mean + r.ity_std * np.sin(angle)}
+            for r in d.itertuples() if r.ixt_std > 0 or r.ity_std > 0]
+
+
+def seed_band_plane(band: pd.DataFrame, group: str | None = None, units: str = "bits",
+                    title: str | None = None) -> hv.Overlay:
+    """The mean trajectory over seeds of every layer in the information plane, inside a band
+    of ±1 std: each recorded epoch adds an ellipse with semi-axes std I(X;T) and std I(T;Y)
+    (faint, so where they pile up the band is opaque). ``band``: a
+    :func:`workbench.tracking.seed_tables.seed_band` table; ``group``: which of its groups
+    (default the first)."""
+    groups = list(dict.fromkeys(band["group"]))
+    if not groups:
+        raise InputError("the band table is empty")
+    group = groups[0] if group is None else group
+    if group not in groups:
+        raise InputError(f"group {group!r} not in the band table; it has {groups}")
+    rows = band[band["group"] == group].sort_values(["layer_index", "epoch"])
+    x = hv.Dimension("ixt_mean", label=f"I(X;T) [{units}]")
+    y = hv.Dimension("ity_mean", label=f"I(T;Y) [{units}]")
+    layers = list(dict.fromkeys(rows["layer"]))
+    parts = []
+    for i, name in enumerate(layers):
+        d = rows[rows["layer"] == name]
+        style = layer_style(i, len(layers))
+        # the band shares the curves' dimensions, so the axes keep their labels and units
+        parts.append(hv.Polygons(_ellipses(d), [x, y]).opts(
+            color=style["color"], alpha=0.12, line_alpha=0.0))
+        parts.append(hv.Curve(d, x, [y, "epoch", "ixt_std", "ity_std", "n_seeds"],
+                              label=str(name)).opts(color=style["color"],
+                                                    line_width=style["line_width"],
+                                                    tools=["hover"]))
+    n = int(rows["n_seeds"].max()) if len(rows) else 0
+    return hv.Overlay(parts).opts(
+        title=title if title is not None else f"{group}: mean of {n} seeds, band ±1 std",
+        legend_position="bottom_right", width=520, height=400, **_OPTS)
+
+
+def seed_band_curves(band: pd.DataFrame, quantity: str = "ixt", group: str | None = None,
+                     units: str = "bits") -> hv.Overlay:
+    """``quantity`` (``"ixt"`` = I(X;T) or ``"ity"`` = I(T;Y)) of every layer over epochs:
+    the mean over seeds with a ±1 std band (``hv.Spread``)."""
+    if quantity not in ("ixt", "ity"):
+        raise InputError(f"quantity must be 'ixt' or 'ity', got {quantity!r}")
+    group = list(dict.fromkeys(band["group"]))[0] if group is None else group
+    rows = band[band["group"] == group].sort_values(["layer_index", "epoch"])
+    label = f"{'I(X;T)' if quantity == 'ixt' else 'I(T;Y)'} [{units}]"
+    ydim = hv.Dimension(f"{quantity}_mean", label=label)
+    layers = list(dict.fromkeys(rows["layer"]))
+    parts = []
+    for i, name in enumerate(layers):
+        d = rows[rows["layer"] == name]
+        color = layer_style(i, len(layers))["color"]
+        parts.append(hv.Spread(d, "epoch", [ydim, f"{quantity}_std"]).opts(
+            color=color, alpha=0.2, line_alpha=0.0))
+        parts.append(hv.Curve(d, "epoch", ydim, label=str(name)).opts(color=color,
+                                                                      line_width=2))
+    return hv.Overlay(parts).opts(title=f"{group}: {label} over epochs (mean ± std)",
+                                  legend_position="right", width=520, height=300, **_OPTS)
+
+
+def seed_band_grid(band: pd.DataFrame, units: str = "bits") -> hv.Layout:
+    """One :func:`seed_band_plane` per group (activation or architecture), side by side."""
+    groups = list(dict.fromkeys(band["group"]))
+    return hv.Layout([seed_band_plane(band, g, units) for g in groups]).cols(2)

@@ -100,3 +100,76 @@ class MLP(nn.Module):
 def mlp(widths="12-10-7-5-4-3-2", activation: str = "tanh", seed: int | None = 0) -> MLP:
     """The information-plane network; see the module docstring for layer names and init."""
     return MLP(widths, activation=activation, seed=seed)
+
+
+# ----- MNIST-1D models: a 1-D CNN (issue 18, "a bigger real model on a CPU") --------------------
+# Kept apart from the MLP above; the MLP on MNIST-1D is ``mlp("40-256-128-10")``.
+
+class CNN1D(nn.Module):
+    """A 1-D convolutional classifier for 40-sample signals (MNIST-1D, Greydanus & Kobak 2024),
+    shaped like the paper's CNN: three convolutions of ``channels`` filters (kernel 5 then 3,
+    stride 2, so 40 → 20 → 10 → 5 positions), each followed by the nonlinearity, then a linear
+    softmax layer on the flattened last feature map.
+
+    Tracked layers: ``conv1``, ``conv2``, ``conv3`` (feature maps ``channels × positions``,
+    which :mod:`workbench.tracking.probes` flattens to ``channels·positions`` columns per row)
+    and ``out`` (class probabilities; ``outputs_probabilities = True`` as for :class:`MLP`).
+    Inputs are rows of 40 floats, ``(n, 40)``, or ``(n, 1, 40)``. Weights are drawn like the
+    MLP's (truncated N(0, 1/fan_in), zero biases) from a generator seeded with ``seed``.
+    """
+
+    outputs_probabilities = True
+
+    def __init__(self, length: int = 40, n_classes: int = 10, channels: int = 16,
+                 activation: str = "relu", seed: int | None = 0):
+        super().__init__()
+        if activation not in ACTIVATIONS:
+            raise InputError(f"unknown activation {activation!r}; use one of "
+                             f"{', '.join(ACTIVATIONS)}")
+        if length < 8 or n_classes < 2 or channels < 1:
+            raise InputError(f"need length >= 8, n_classes >= 2 and channels >= 1; got "
+                             f"{length}, {n_classes}, {channels}")
+        self.length, self.n_classes, self.channels = int(length), int(n_classes), int(channels)
+        self.activation = activation
+        self.tracked_layers = ["conv1", "conv2", "conv3", "out"]
+        act = ACTIVATIONS[activation]
+        self.conv1 = nn.Sequential(nn.Conv1d(1, channels, 5, stride=2, padding=2), act())
+        self.conv2 = nn.Sequential(nn.Conv1d(channels, channels, 3, stride=2, padding=1), act())
+        self.conv3 = nn.Sequential(nn.Conv1d(channels, channels, 3, stride=2, padding=1), act())
+        with torch.no_grad():
+            positions = self._features(torch.zeros(1, 1, self.length)).shape[-1]
+        self.out = nn.Sequential(nn.Flatten(), nn.Linear(channels * positions, n_classes),
+                                 nn.Softmax(dim=1))
+        self.reset_parameters(seed)
+
+    def _features(self, x):
+        return self.conv3(self.conv2(self.conv1(x)))
+
+    def reset_parameters(self, seed: int | None = 0) -> None:
+        """Truncated N(0, 1/fan_in) weights, zero biases, from a seeded generator."""
+        gen = torch.Generator().manual_seed(0 if seed is None else int(seed))
+        with torch.no_grad():
+            for layer in (self.conv1[0], self.conv2[0], self.conv3[0], self.out[1]):
+                w = torch.randn(layer.weight.shape, generator=gen)
+                bad = w.abs() > 2
+                while bad.any():
+                    w[bad] = torch.randn(int(bad.sum()), generator=gen)
+                    bad = w.abs() > 2
+                fan_in = layer.weight[0].numel()
+                layer.weight.copy_(w / math.sqrt(fan_in))
+                layer.bias.zero_()
+
+    def forward(self, x):
+        if x.dim() == 2:
+            x = x.unsqueeze(1)
+        return self.out(self._features(x))
+
+    def extra_repr(self) -> str:
+        return (f"length={self.length}, channels={self.channels}, classes={self.n_classes}, "
+                f"activation={self.activation!r}")
+
+
+def cnn1d(length: int = 40, n_classes: int = 10, channels: int = 16, activation: str = "relu",
+          seed: int | None = 0) -> CNN1D:
+    """The MNIST-1D CNN; see :class:`CNN1D`."""
+    return CNN1D(length, n_classes, channels, activation, seed)

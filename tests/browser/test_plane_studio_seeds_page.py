@@ -1,0 +1,72 @@
+"""The Plane Studio's seeds overlay in a real headless Chromium: three seeds of a short run
+train on the server, the status counts them, the band plane's Bokeh data arrive with the mean
+trajectory and its spread, and the compression table over seeds is shown."""
+from __future__ import annotations
+
+import sys
+import time
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+expect = pytest.importorskip("playwright.sync_api").expect
+
+#: bounds a hang on a loaded 2-core machine, not the speed (three 3-epoch runs take seconds)
+WAIT = 120.0
+ANSWER = 20_000  # ms for one round trip to the server
+
+#: Rows of the band plane's mean curves: Bokeh sources carrying the std columns.
+BAND_ROWS_JS = """() => {
+  let n = 0;
+  for (const doc of Bokeh.documents) for (const m of doc.all_models) {
+    const d = m.type === 'ColumnDataSource' ? m.data : null;
+    if (!d) continue;
+    const get = (k) => (d instanceof Map ? d.get(k) : d[k]);
+    if (get('ixt_std') && get('n_seeds')) {
+      for (const s of get('n_seeds')) if (s === 3) n += 1;
+    }
+  }
+  return n;
+}"""
+
+
+@pytest.fixture
+def studio_url(launch, port, tmp_path, artifacts_dir, server_tracebacks):
+    log = artifacts_dir / "plane-studio-seeds-serve.log"
+    url = f"http://127.0.0.1:{port}/"
+    launch([sys.executable, "-m", "workbench", "serve", "--port", str(port), "--runs-dir",
+            str(tmp_path / "runs")], url, log)
+    yield url + "plane_studio"
+    frames = server_tracebacks(log)
+    assert frames == [], f"server tracebacks through our code (see {log}): {frames[:6]}"
+
+
+def test_seeds_overlay_draws_the_band(page, studio_url, tmp_path, artifacts_dir):
+    # a loaded machine can take long to build the first page (the server warms up on it)
+    with page.expect_console_message(lambda m: "rendered successfully" in m.text,
+                                     timeout=120_000):
+        page.goto(studio_url, timeout=120_000)
+    expect(page.locator(".wb-run-seeds button")).to_be_enabled(timeout=ANSWER)
+    for css, value in ((".wb-epochs", 3), (".wb-seeds", "0-2")):
+        box = page.locator(f"{css} input")
+        box.fill(str(value))
+        box.press("Enter")
+    page.wait_for_timeout(500)
+    page.locator(".wb-run-seeds button").click()
+    status = page.locator(".wb-seeds-status-text")
+    expect(status).to_contain_text("Done: 3 runs", timeout=int(WAIT * 1000))
+    deadline = time.monotonic() + 30
+    rows = 0
+    while time.monotonic() < deadline and not rows:
+        rows = page.evaluate(BAND_ROWS_JS)
+        page.wait_for_timeout(250)
+    # 6 layers × 4 recorded epochs (0..3), each the mean of 3 seeds
+    assert rows == 6 * 4
+    expect(page.locator(".wb-plot-seeds canvas").first).to_be_visible(timeout=ANSWER)
+    table = page.locator(".wb-seeds-table")
+    expect(table).to_contain_text("/3", timeout=ANSWER)
+    expect(table).to_contain_text("layer6", timeout=ANSWER)
+    page.locator(".wb-seed-overlay").screenshot(path=artifacts_dir / "plane_studio_seeds.png")
+    # the three runs are saved and listed
+    expect(page.locator(".wb-run-list select option")).to_have_count(3, timeout=ANSWER)
+    assert len([p for p in (tmp_path / "runs").iterdir() if (p / "config.json").exists()]) == 3
