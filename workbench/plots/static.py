@@ -209,7 +209,6 @@ def _style(element, key: str):
     """A style option set on ``element`` for Bokeh (colours carry over: Bokeh and matplotlib
     share CSS colour names and hex codes); None when unset or not a plain string."""
     import holoviews as hv
-
     from matplotlib.colors import is_color_like
 
     value = hv.Store.lookup_options("bokeh", element, "style").kwargs.get(key)
