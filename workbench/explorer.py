@@ -134,7 +134,7 @@ class Explorer:
         self._method_w.add_class("wb-explore-method")
         self._units_w = w.ToggleButtons(options=list(UNITS), value=units,
                                         tooltip="Units of the estimate")
-        self._units_w.add_class("wb-explore-units")
+        self._units_w.add_class("wb-explore-unit-choice")
         self._value_w = w.HTML()
         self._value_w.add_class("wb-explore-result")
         self._knob_box = w.VBox()

@@ -91,7 +91,7 @@ def test_ipywidget_forms_render_and_react_in_jupyterlab(jupyter_lab, page, offli
         explore.scroll_into_view_if_needed()
         shown = explore.locator(".wb-explore-value")
         expect(shown).to_be_visible(timeout=30_000)
-        expect(explore.locator(".wb-explore-units")).to_have_text("bits")
+        expect(explore.locator("span.wb-explore-units")).to_have_text("bits")
         before = shown.inner_text()
         handle = explore.locator(".wb-explore-knob-k .noUi-handle")
         handle.focus()
