@@ -52,7 +52,7 @@ def number(text: str) -> float:
     return float(re.search(r"-?\d+(\.\d+)?", text).group())
 
 
-def test_ipywidget_forms_render_and_react_in_jupyterlab(jupyter_lab, page, offline,
+def test_ipywidget_forms_render_and_react_in_jupyterlab(jupyter_lab, page, offline,  # noqa: F811
                                                          artifacts_dir):
     open_and_run(page, jupyter_lab(write_notebook), timeout=180)  # torch imports on a busy box
     cells = page.locator(".jp-Notebook .jp-CodeCell")
