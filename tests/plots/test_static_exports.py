@@ -47,7 +47,8 @@ def test_html_is_standalone():
 
 def test_live_plot_exports_what_it_shows():
     board = LiveBoard()
-    board.stream("rows", lambda rows: rows[["epoch", "value"]], {"epoch": "int64", "value": "float64"})
+    board.stream("rows", lambda rows: rows[["epoch", "value"]],
+                 {"epoch": "int64", "value": "float64"})
     board.plot("rows", lambda t: hv.Curve(t, "epoch", "value"))
     board.send(pd.DataFrame({"epoch": [0, 1, 2], "value": [0.5, 0.25, 0.125]}))
     fig = static.holoviews_figure(board.figure())
