@@ -10,7 +10,8 @@ import pytest
 
 pn = pytest.importorskip("panel")
 
-from widgets.app import PAGES, load_factory  # noqa: E402
+import widgets  # noqa: E402
+from widgets.app import PAGES  # noqa: E402
 from widgets.components import ExportBar, IpywidgetMixin  # noqa: E402
 from widgets.estimator_lab import EstimatorLab  # noqa: E402
 from widgets.plane_studio import PlaneStudio  # noqa: E402
@@ -19,28 +20,15 @@ from workbench.errors import WorkbenchError  # noqa: E402
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def app_classes():
-    """The app class of every registered page (the class its page factory instantiates)."""
-    import importlib
-
-    out = []
-    for page in PAGES:
-        if load_factory(page) is None:
-            continue
-        module = importlib.import_module(page.target.partition(":")[0])
-        out += [obj for obj in vars(module).values() if isinstance(obj, type)
-                and issubclass(obj, pn.viewable.Viewer) and obj.__module__ == module.__name__
-                and issubclass(obj, IpywidgetMixin)]
-    return out
-
-
 def test_every_app_has_an_ipywidget_form():
     pytest.importorskip("jupyter_bokeh")
-    classes = app_classes()
-    assert len(classes) >= len(PAGES)  # one app class per page at least
-    widget = EstimatorLab(n=200, n_resamples=0, sweeps=False).ipywidget()
     from jupyter_bokeh.widgets import BokehModel
 
+    # one app class per served page, each with the one mixin's ipywidget()
+    assert len(widgets._APPS) == len(PAGES)
+    for name in widgets._APPS:
+        assert issubclass(getattr(widgets, name), IpywidgetMixin), name
+    widget = widgets.EstimatorLab(n=200, n_resamples=0, sweeps=False).ipywidget()
     assert isinstance(widget, BokehModel)
 
 
