@@ -247,11 +247,11 @@ def explore(x: Any, y: Any = None, z: Any = None, method: str = "auto", units: s
     (bits or nats, a toggle). ``knobs`` set the starting values. Bad data or knobs given here
     raise :class:`~workbench.errors.WorkbenchError`; values set later in the widgets show their
     message in place of the estimate. Needs ipywidgets (``pip install
-    'workbench[notebooks]'``).
+    'workbench[notebooks]'``). In a notebook cell::
 
-    >>> import numpy as np, workbench as wb                    # doctest: +SKIP
-    >>> x = np.random.default_rng(0).normal(size=(1000, 1))    # doctest: +SKIP
-    >>> wb.explore(x, x + np.random.default_rng(1).normal(size=(1000, 1)), method="ksg")
+        import numpy as np, workbench as wb
+        x = np.random.default_rng(0).normal(size=(1000, 1))
+        wb.explore(x, x + np.random.default_rng(1).normal(size=(1000, 1)), method="ksg")
     """
     data = [a for a in (x, y, z) if a is not None]
     if z is not None and y is None:
