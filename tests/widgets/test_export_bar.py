@@ -62,3 +62,14 @@ def test_a_failed_export_is_a_note_not_a_download():
     download._clicks += 1  # what a click does
     assert "Nothing to export yet" in bar._note.object
     assert download.data is None
+
+
+def test_entropy_monitor_exports_the_tab_that_ran():
+    monitor = widgets.EntropyMonitor(epochs=2, measures=["vne"])
+    monitor.start()
+    assert monitor.join(180)
+    monitor.poll()
+    monitor.flush_plots()
+    assert monitor._export.export("png").getvalue().startswith(PNG_MAGIC)
+    rows = pd.read_csv(monitor._export.export("csv"))
+    assert set(rows["epoch"]) == {0, 1, 2} and len(rows) == len(monitor.frame)
