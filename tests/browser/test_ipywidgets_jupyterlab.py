@@ -86,6 +86,15 @@ def test_ipywidget_forms_render_and_react_in_jupyterlab(jupyter_lab, page, offli
         expect(value).not_to_have_text(first, timeout=60_000)
         assert number(value.inner_text()) > 0
 
+        # the Plane Studio trains in the kernel and its counter moves (its periodic callback
+        # polls the training thread and streams through the widget comm)
+        studio = cells.nth(3)
+        studio.locator(".wb-start button").click()
+        counter = studio.locator(".wb-counter-value")
+        expect(counter).to_have_text(re.compile(r"^[1-9]\d*$"), timeout=60_000)
+        studio.locator(".wb-stop button").click()
+        expect(studio.locator(".wb-status-text")).to_contain_text("Stopped", timeout=30_000)
+
         # explore: an ipywidgets slider moved by the keyboard re-estimates in the kernel
         explore = cells.nth(5)
         explore.scroll_into_view_if_needed()
