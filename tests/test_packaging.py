@@ -166,13 +166,19 @@ def test_core_never_imports_ui_libraries():
         if path.relative_to(REPO / "workbench").parts[0] == "cli" and path.name == "serve.py":
             continue  # the `serve` subcommand starts the Panel server from widgets/
         tree = ast.parse(path.read_text())
+        # workbench.explore is a notebook helper made of ipywidgets: it may import them, inside
+        # a function (called on use), never at module level
+        lazy_ok = {"ipywidgets"} if path.name == "explorer.py" else set()
+        top_level = {id(node) for node in tree.body}
         for node in ast.walk(tree):
             mods = []
             if isinstance(node, ast.Import):
                 mods = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 mods = [node.module]
-            offenders += [f"{path.name}: {m}" for m in mods if m.split(".")[0] in banned]
+            allowed = set() if id(node) in top_level else lazy_ok
+            offenders += [f"{path.name}: {m}" for m in mods
+                          if m.split(".")[0] in banned - allowed]
     assert not offenders, offenders
 
 

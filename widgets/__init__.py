@@ -4,7 +4,13 @@
   itself in a notebook cell (after ``pn.extension(inline=True)``) and is the ``/estimator_lab``
   page of ``workbench serve``.
 * :mod:`widgets.app`: the page registry and the multi-page server.
-* :mod:`widgets.components`: banners, size-limited uploads, knob panels, plot slots.
+* :class:`~widgets.plane_studio.PlaneStudio`, :class:`~widgets.entropy_monitor.EntropyMonitor`,
+  :class:`~widgets.beyond_pairs.BeyondPairs`, :class:`~widgets.decoding_lab.DecodingLab`: the
+  other pages, importable from here too; every
+  app is also an ipywidget (``EstimatorLab().ipywidget()``, for VS Code, Colab and the classic
+  notebook: :class:`widgets.components.IpywidgetMixin`).
+* :mod:`widgets.components`: banners, size-limited uploads, knob panels, plot slots, the
+  export bar.
 
 Apps only wire widgets to :mod:`workbench` calls; no information quantity is computed here.
 """
@@ -16,14 +22,19 @@ from workbench.extras import installed, missing
 if not installed("panel"):
     raise missing("panel", "the apps (workbench serve, widgets)")
 
+#: App classes importable from ``widgets`` (each also an ipywidget: ``app.ipywidget()``).
+_APPS = {"EstimatorLab": "estimator_lab", "PlaneStudio": "plane_studio",
+         "EntropyMonitor": "entropy_monitor", "BeyondPairs": "beyond_pairs",
+         "DecodingLab": "decoding_lab"}
+
 
 def __getattr__(name: str):
     # lazy: `import widgets.app` should not build every page's imports up front
-    if name == "EstimatorLab":
-        from .estimator_lab import EstimatorLab
+    if name in _APPS:
+        import importlib
 
-        return EstimatorLab
+        return getattr(importlib.import_module(f".{_APPS[name]}", __name__), name)
     raise AttributeError(f"module 'widgets' has no attribute {name!r}")
 
 
-__all__ = ["EstimatorLab"]
+__all__ = list(_APPS)

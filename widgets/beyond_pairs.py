@@ -25,6 +25,7 @@ from workbench.units import UNITS
 
 from .components import (
     APP_CSS,
+    ExportBar,
     TwoPaneApp,
     UploadBox,
     alert,
@@ -34,6 +35,7 @@ from .components import (
     plot_slot,
     set_alert,
     show_plot,
+    slot_figure,
 )
 
 GATES = ("xor", "and", "rdn", "unq", "copy", "noisy_mix")
@@ -99,8 +101,10 @@ class BeyondPairs(TwoPaneApp):
             w(self, pn.widgets.IntInput, "n_surrogates", "TE surrogates", "bp-surrogates"),
             w(self, pn.widgets.RadioButtonGroup, "units", "Units", "bp-units"),
             self._button, sizing_mode="stretch_width")
+        self._export = ExportBar("beyond_pairs", lambda: slot_figure(self._plot),
+                                 lambda: self._table.value if self._table.visible else None)
         self._output = pn.Column(self._error, self._result, self._plot, self._table,
-                                 sizing_mode="stretch_width")
+                                 self._export, sizing_mode="stretch_width")
 
     def _on_source(self, event) -> None:
         # discrete gates count symbols; uploaded (continuous) data default to the copula

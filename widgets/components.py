@@ -1,10 +1,13 @@
 """Reusable Panel pieces: alert banners, a size-limited upload box, a knob panel built from an
-estimator's ``param`` declarations, and plot panes. Each carries a stable CSS class (``wb-…``)
+estimator's ``param`` declarations, plot panes, the export bar of the live pages, and the
+ipywidget form of every app (:class:`IpywidgetMixin`). Each carries a stable CSS class (``wb-…``)
 so browser tests and users' stylesheets can find it."""
 from __future__ import annotations
 
 import asyncio
 import html
+import io
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +17,9 @@ import param
 from workbench.errors import WorkbenchError
 from workbench.estimators.base import Estimator
 from workbench.io import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES
+from workbench.plots import static
+
+log = logging.getLogger(__name__)
 
 #: Stylesheet shared by the apps (result card, muted notes).
 APP_CSS = """
@@ -58,7 +64,33 @@ def error_message(exc: BaseException) -> str:
 HEADER_COLOR = "#1f4e79"
 
 
-class TwoPaneApp(pn.viewable.Viewer):
+#: What to install for the ipywidget forms (ipywidgets and jupyter_bokeh).
+NOTEBOOK_EXTRA = "pip install 'workbench[notebooks]'"
+
+
+class IpywidgetMixin:
+    """``app.ipywidget()``: the app as an ipywidget, for notebook front ends that speak only
+    the Jupyter widget protocol (VS Code, Colab, classic notebook; JupyterLab too).
+
+    Panel's bridge (:func:`panel.ipywidget`, a ``jupyter_bokeh`` ``BokehModel``) renders the
+    app's Bokeh models inside one widget and carries every change both ways over the widget
+    comm, so the app's Python callbacks (estimates, training polls) run in the kernel as in a
+    Panel cell. Call ``pn.extension()`` first (``inline=True`` offline) so Panel's JavaScript
+    is on the page."""
+
+    def ipywidget(self, **kwargs):
+        """This app as an ipywidget (``jupyter_bokeh.widgets.BokehModel``); ``kwargs`` go to
+        :func:`panel.panel`."""
+        try:
+            import ipywidgets  # noqa: F401
+            import jupyter_bokeh  # noqa: F401
+        except ImportError as exc:
+            raise ImportError(f"{type(self).__name__}.ipywidget() needs ipywidgets and "
+                              f"jupyter_bokeh: {NOTEBOOK_EXTRA}") from exc
+        return pn.ipywidget(self, **kwargs)
+
+
+class TwoPaneApp(IpywidgetMixin, pn.viewable.Viewer):
     """An app made of a settings column (``_controls``, a template's sidebar) and a main area
     (``_output``); in a notebook cell they sit side by side."""
 
@@ -253,3 +285,87 @@ def show_plot(slot: pn.Column, plot) -> None:
     can stay zero-sized when shown, and toggling ``visible`` on a rendered HoloViews pane raises
     in Panel 1.9 (it re-syncs the inner plot's stylesheets)."""
     slot.objects = [] if plot is None else [pn.pane.HoloViews(plot, sizing_mode="stretch_width")]
+
+
+def slot_figure(*slots: pn.Column):
+    """The HoloViews plots that :func:`show_plot` put in ``slots`` (empty ones skipped): one
+    plot as it is, several as a two-column layout, None when every slot is empty."""
+    plots = [pane.object for slot in slots for pane in slot.objects
+             if isinstance(pane, pn.pane.HoloViews)]
+    if len(plots) <= 1:
+        return plots[0] if plots else None
+    import holoviews as hv
+
+    return hv.Layout(plots).cols(2)
+
+
+class _Download(pn.widgets.FileDownload):
+    """A FileDownload whose callback's failure goes to ``on_error`` (the bar's note) instead
+    of a server traceback with no download."""
+
+    on_error = param.Callable(default=None)
+
+    _rename = {**pn.widgets.FileDownload._rename, "on_error": None}  # Python side only
+
+    @param.depends("_clicks", watch=True)
+    def _transfer(self):
+        try:
+            super()._transfer()
+        except Exception as exc:
+            if self.on_error is None:
+                raise
+            self.on_error(exc)
+
+
+class ExportBar(pn.viewable.Viewer):
+    """Downloads of what a page shows: the current figure as PNG (drawn without a browser,
+    :func:`workbench.plots.static.figure_bytes`) and as a standalone HTML file with BokehJS
+    inline (opens offline), and the run's rows as CSV and Parquet
+    (:func:`workbench.plots.static.table_bytes`). Each file is made when its button is
+    clicked, from what the page holds at that moment.
+
+    ``figure()`` returns the HoloViews object to save (None: nothing shown yet); ``data()``
+    the rows (None or empty: nothing to export yet, for the figure too: an empty plot says
+    nothing). Buttons carry the classes ``wb-export-png``, ``-html``, ``-csv``, ``-parquet``."""
+
+    def __init__(self, name: str, figure: Callable[[], Any] | None = None,
+                 data: Callable[[], Any] | None = None):
+        super().__init__()
+        self._name, self._figure, self._data = name, figure, data
+        self._note = pn.pane.HTML("", css_classes=["wb-export-note"], margin=(8, 5))
+        buttons = []
+        for fmt, source in (("png", figure), ("html", figure), ("csv", data),
+                            ("parquet", data)):
+            if source is None:
+                continue
+            buttons.append(_Download(
+                callback=lambda fmt=fmt: self.export(fmt), filename=f"{name}.{fmt}",
+                label=fmt.upper() if fmt != "parquet" else "Parquet", button_type="light",
+                embed=False, auto=True, width=90, margin=(5, 3),
+                css_classes=[f"wb-export-{fmt}"], on_error=self._failed))
+        self._layout = pn.Row(pn.pane.HTML("<small>Export:</small>", margin=(10, 5)), *buttons,
+                              self._note, css_classes=["wb-export"],
+                              sizing_mode="stretch_width")
+
+    def export(self, fmt: str) -> io.BytesIO:
+        """The file of format ``fmt`` (png, html, csv, parquet) as the page is now."""
+        frame = self._data() if self._data is not None else None
+        if self._data is not None and (frame is None or len(frame) == 0):
+            raise WorkbenchError("Nothing to export yet: there are no results on this page.")
+        if fmt in static.TABLE_FORMATS:
+            payload = static.table_bytes(frame, fmt)
+        else:
+            figure = self._figure()
+            if figure is None:
+                raise WorkbenchError("Nothing to export yet: no plot is shown.")
+            payload = static.figure_bytes(figure, fmt)
+        self._note.object = ""
+        return io.BytesIO(payload)
+
+    def _failed(self, exc: Exception) -> None:
+        if not isinstance(exc, WorkbenchError):
+            log.exception("export failed", exc_info=exc)
+        self._note.object = f'<small class="wb-export-error">{escape(error_message(exc))}</small>'
+
+    def __panel__(self):
+        return self._layout

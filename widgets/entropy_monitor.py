@@ -63,6 +63,7 @@ from workbench.units import UNITS
 
 from .components import (
     HEADER_COLOR,
+    ExportBar,
     alert,
     escape,
     knob_panel,
@@ -452,7 +453,10 @@ class EntropyMonitor(LiveTraining):
         header = pn.Row(self._start_b, self._pause_b, self._stop_b, self._reset_b,
                         self._counter_w, self._status_w, css_classes=["wb-monitor-header"],
                         **wide)
-        self._layout = pn.Column(header, self._error_w, self._tabs,
+        self._export = ExportBar("entropy_monitor", lambda: getattr(self._board(), "figure",
+                                                                    lambda: None)(),
+                                 lambda: self._frame)
+        self._layout = pn.Column(header, self._error_w, self._tabs, self._export,
                                  css_classes=["wb-entropy-monitor"], sizing_mode="stretch_width",
                                  min_width=900)
         self._show_layers(None)

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 import panel as pn
 import param
 
@@ -33,6 +34,7 @@ from workbench.validation import as_samples, is_discrete
 
 from .components import (
     APP_CSS,
+    ExportBar,
     TwoPaneApp,
     UploadBox,
     alert,
@@ -43,6 +45,7 @@ from .components import (
     plot_slot,
     set_alert,
     show_plot,
+    slot_figure,
 )
 
 log = logging.getLogger(__name__)
@@ -575,9 +578,11 @@ class EstimatorLab(TwoPaneApp):
             self._sweep_knob_w, self._seeds_w, self._budget_w,
             css_classes=["wb-controls"], width=340, margin=(0, 10))
         # banners stay outside the part that greys out while computing
+        self._export = ExportBar("estimator_lab",
+                                 lambda: slot_figure(self._n_plot, self._knob_plot), self.curves)
         self._body = pn.Column(
             self._result_w, pn.Row(self._n_plot, self._knob_plot, sizing_mode="stretch_width"),
-            sizing_mode="stretch_width")
+            self._export, sizing_mode="stretch_width")
         self._output = pn.Column(self._error_w, self._warning_w, self._status_w, self._working,
                                  self._body,
                                  css_classes=["wb-output"], sizing_mode="stretch_width",
@@ -617,6 +622,14 @@ class EstimatorLab(TwoPaneApp):
             has_data = frame is not None and len(frame) > 0
             shown = convert_columns(frame, lab.VALUE_COLUMNS, self.units) if has_data else None
             show_plot(slot, draw(shown) if has_data else None)
+
+    def curves(self) -> pd.DataFrame | None:
+        """The rows behind the plots, in the chosen units: the n sweep and the knob sweep, one
+        table with a ``plot`` column naming which (None before any plot)."""
+        frames = [convert_columns(frame, lab.VALUE_COLUMNS, self.units).assign(plot=name)
+                  for name, frame in (("n", self.n_curve), ("knob", self.knob_curve))
+                  if frame is not None and len(frame)]
+        return pd.concat(frames, ignore_index=True) if frames else None
 
     def _task_text(self, task) -> str:
         value = lab.task_truth(task, self.quantity)

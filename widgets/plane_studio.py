@@ -46,6 +46,7 @@ from workbench.training import loop as train
 from workbench.training.experiments import checked_arch, default_arch
 
 from .components import (
+    ExportBar,
     TwoPaneApp,
     alert,
     escape,
@@ -525,7 +526,9 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
             pn.Row(self._run_list, pn.Column(self._load_b, self._overlay_b, self._refresh_b),
                    **wide),
             self._overlay_slot, css_classes=["wb-runs"], **wide)
-        self._output = pn.Column(header, self._error_w, plots, runs, css_classes=["wb-output"],
+        self._export = ExportBar("plane_studio", lambda: self._plots.figure(), lambda: self._frame)
+        self._output = pn.Column(header, self._error_w, plots, self._export, runs,
+                                 css_classes=["wb-output"],
                                  sizing_mode="stretch_width", min_width=500)
 
     def _load_selected(self) -> None:

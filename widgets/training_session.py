@@ -31,7 +31,7 @@ import param
 from workbench.training import models
 from workbench.training.session import TrainingGate, TrainingSession
 
-from .components import error_message, param_widget
+from .components import IpywidgetMixin, error_message, param_widget
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ _COUNTER_CSS = """
 """
 
 
-class LiveTraining(pn.viewable.Viewer):
+class LiveTraining(IpywidgetMixin, pn.viewable.Viewer):
     """Base of the live-training apps (see the module docstring)."""
 
     # ----- the network and its training (subclasses set their own defaults) ---------------

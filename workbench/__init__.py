@@ -46,8 +46,8 @@ from .units import Estimate
 
 __version__ = "0.1.0"
 
-#: Names importable from ``workbench`` whose modules import torch or pandas-heavy code; they
-#: load on first use so ``import workbench`` stays light.
+#: Names importable from ``workbench`` whose modules import torch, pandas-heavy code or
+#: ipywidgets (``explore``); they load on first use so ``import workbench`` stays light.
 _LAZY = {
     "attention_entropy": "attention.entropy", "AttentionRecorder": "attention.recorder",
     "decompose": "uncertainty.decomposition", "InformationPlane": "tracking.plane",
@@ -55,6 +55,8 @@ _LAZY = {
     "intrinsic_dimension": "measures.geometry", "local_rank": "measures.geometry",
     "spectrum_slope": "measures.geometry", "condition_number": "measures.geometry",
     "sae_features": "measures.geometry",
+    # a module named after the function would shadow it once imported: hence "explorer"
+    "explore": "explorer", "Explorer": "explorer",
 }
 
 

@@ -158,10 +158,17 @@ def open_and_run(page, url: str, timeout: float = 30.0) -> None:
     run_all_cells(page, timeout=timeout)
 
 
+#: JupyterLab's own kernel-reconnect noise: when the first kernel websocket drops while the
+#: kernel starts (see start_kernel), requests still pending on it are cancelled, e.g. the
+#: subshell that the ipywidgets manager asks for, and JupyterLab leaves the rejection unhandled.
+KERNEL_RECONNECT = re.compile(r"Canceled future for \w+ message before replies were done")
+
+
 def our_console_errors(page) -> list[str]:
     """Console errors from Bokeh, Panel or HoloViews and uncaught exceptions (JupyterLab logs
     its own kernel-reconnect noise while the kernel starts)."""
-    return [e for e in page.console_errors if e.startswith("pageerror")
+    return [e for e in page.console_errors
+            if (e.startswith("pageerror") and not KERNEL_RECONNECT.search(e))
             or re.search(r"bokeh|panel|pyviz|holoviews", e, re.IGNORECASE)]
 
 

@@ -102,6 +102,10 @@ class LiveBoard:
         self.plots.append(dmap)
         return dmap
 
+    def figure(self, cols: int = 2) -> hv.Layout:
+        """Every plot of the board in one layout (what the page's export bar saves)."""
+        return hv.Layout(list(self.plots)).cols(cols)
+
     def data(self, stream: str) -> pd.DataFrame:
         """What ``stream`` holds now (every row sent, or the latest table)."""
         return self._feeds[stream].stream.data
