@@ -9,7 +9,7 @@ import sys
 from ..errors import WorkbenchError
 
 #: Subcommand modules, in help order. A module may register several subcommands.
-SUBCOMMAND_MODULES = ("estimate", "bench", "plane", "runs", "attention", "serve")
+SUBCOMMAND_MODULES = ("estimate", "bench", "plane", "ib", "runs", "attention", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

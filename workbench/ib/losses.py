@@ -269,7 +269,7 @@ class MINEIB(IBLoss):
                 dv = dv_bound(self._scores(x, t))
                 (-dv).backward()
                 self._opt.step()
-                value = float(dv)
+                value = float(dv.detach())
         return value
 
     def compression(self, out):
