@@ -136,8 +136,11 @@ def test_mine_ib_critic_estimates_a_known_mi_and_only_the_encoder_gets_its_gradi
     gen = torch.Generator().manual_seed(100)
     z = torch.randn(1024, 2, generator=gen)
     x, t = z[:, :1], rho * z[:, :1] + math.sqrt(1 - rho ** 2) * z[:, 1:]
+    from workbench.torch_utils import torch_threads
+
     loss = MINEIB(beta=1.0, lr=5e-3, seed=0)
-    loss.fit_critic(x[:512], t[:512], steps=400)
+    with torch_threads(1):  # two threads on a busy 2-core machine are many times slower
+        loss.fit_critic(x[:512], t[:512], steps=400)
     loss._opt.zero_grad(set_to_none=True)
     loss.steps = 0  # no critic step inside this call: check the encoder's gradient alone
     t_new = t[512:].clone().requires_grad_(True)

@@ -45,7 +45,7 @@ def ib_curve(records, x: str = "I_XT", y: str = "I_TY", title: str = "IB curve o
         parts.append(hv.ErrorBars(data, kdims, [ydim, f"{y}_std"]).opts(color=color))
         parts.append(hv.ErrorBars(data, kdims, [ydim, f"{x}_std"], horizontal=True)
                      .opts(color=color))
-        parts.append(hv.Labels(data, kdims, [ydim, "beta_label"]).opts(
+        parts.append(hv.Labels(data, [xdim, ydim], ["beta_label"]).opts(
             text_font_size="8pt", yoffset=0.04 * float(table[y].max() or 1.0),
             text_color=color))
     if not parts:
