@@ -29,8 +29,9 @@ def test_vib_measured_ixt_decreases_with_beta_on_every_seed(tmp_path):
     records = sweep("mnist1d", "vib", betas, seeds, scheduler="sync", out=tmp_path, **CI)
     assert [(r["beta"], r["seed"]) for r in records] == [(b, s) for b in betas for s in seeds]
     assert decreasing_in_beta(records) == {0: True, 1: True}
-    for r in records:  # the VIB term bounds the measured information from above
-        assert r["I_XT_lower"] <= r["I_XT"] <= r["bound_XT"] + 1e-9
+    for r in records:  # VIB's term bounds I(X;T) from above, hence the lower bound too (two
+        # upper bounds, VIB's and the pairwise-KL one, need not be ordered)
+        assert r["I_XT_lower"] <= r["I_XT"] and r["I_XT_lower"] <= r["bound_XT"] + 1e-6
         assert r["units"] == "bits"
     baseline = sweep("mnist1d", "ce", [0.0], seeds, scheduler="sync", **CI)
     table = ib_table(records + baseline)
