@@ -558,6 +558,14 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
 
     @param.depends("objective", watch=True)
     def _on_objective(self) -> None:
+        # the plain default (d-10-7-5-4-3-k) would leave a 3-wide bottleneck behind 4 narrow
+        # layers; an IB objective starts from d-64-8-k instead (either default, not user text)
+        data = self._data()
+        ib_default = f"{data.n_features}-64-8-{data.n_classes}"
+        if self.uses_bottleneck and self.arch == default_arch(data):
+            self.arch = ib_default
+        elif not self.uses_bottleneck and self.arch == ib_default:
+            self.arch = default_arch(data)
         if hasattr(self, "_beta_w"):
             self._beta_w.disabled = not self.uses_bottleneck or self._session.alive
         if not self._session.alive and self.state in ("idle", "finished", "stopped", "failed"):

@@ -18,7 +18,9 @@ def test_vib_objective_trains_the_bottleneck_and_the_plane_shows_it(tmp_path):
     studio = PlaneStudio(dataset="gaussian_mixture", epochs=3, runs_dir=str(tmp_path))
     assert set(OBJECTIVE_CHOICES.values()) >= {"cross_entropy", "vib", "nonlinear_ib", "csib"}
     assert studio._beta_w.disabled  # β means nothing to cross-entropy
-    studio.param.update(objective="vib", beta=0.01, arch="2-16-3-3")
+    studio.objective = "vib"
+    assert studio.arch == "2-64-8-3"  # the IB default: a 64-wide encoder, an 8-wide T
+    studio.param.update(beta=0.01, arch="2-16-3-3")
     assert not studio._beta_w.disabled
     assert studio.ib_kwargs()["hidden"] == "16" and studio.ib_kwargs()["k"] == 3
     studio.start()
