@@ -165,3 +165,30 @@ def test_bad_settings_are_refused():
         CSIB()(_out([[0.0]], [[0.0]]), torch.tensor([0]))  # no inputs x
     with pytest.raises(InputError):
         channel.channel_mi([[0.0], [np.nan]], [[0.0], [0.0]])
+
+
+def test_the_loop_updates_with_the_objective_and_still_reports_the_prediction_loss():
+    from workbench.ib.models import bottleneck_net
+    from workbench.training.datasets import gaussian_mixture
+    from workbench.training.loop import train
+
+    data = gaussian_mixture(n=200, classes=2, dim=2, seed=0)
+    calls = []
+    vib = VIB(beta=0.5)
+
+    def objective(model, x, y):
+        calls.append(len(x))
+        return vib.step_loss(model, x, y)
+
+    net = bottleneck_net("2-8", k=2, n_out=2, seed=0)
+    result = train(net, data, epochs=2, batch_size=64, objective=objective)
+    assert sum(calls) == 2 * len(data.x_train)  # every training row, every epoch
+    assert vib.last["compression"] > 0 and vib.last["loss"] > vib.last["prediction"]
+    # reported losses are the prediction loss (cross-entropy) of the eval-mode network
+    import torch
+
+    net.eval()
+    with torch.no_grad():
+        ce = torch.nn.functional.cross_entropy(net(torch.as_tensor(data.x_test)),
+                                               torch.as_tensor(data.y_test))
+    assert result.history[-1]["test_loss"] == pytest.approx(float(ce), rel=1e-5)
