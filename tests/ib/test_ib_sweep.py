@@ -80,3 +80,16 @@ def test_bottleneck_samples_in_training_and_reads_the_mean_in_eval():
     assert torch.equal(out.t, out.mean)
     again = bottleneck_net("4-8", k=3, n_out=2, seed=0)
     assert all(torch.equal(p, q) for p, q in zip(net.parameters(), again.parameters()))
+
+
+def test_conv_front_takes_signals_and_trains():
+    import torch
+
+    net = bottleneck_net("40-32", k=4, n_out=10, seed=0, conv=8)
+    out = net.forward_ib(torch.zeros(3, 40))
+    assert out.logits.shape == (3, 10) and out.mean.shape == (3, 4)
+    assert net.encoder[0].in_features == 8 * 20  # 8 channels, stride 2 halves 40 samples
+    data = gaussian_mixture(n=200, classes=3, dim=6, seed=2)
+    tracker, result, config = run_ib_experiment(data, "vib", 1e-3, hidden="16", k=2, conv=4,
+                                                epochs=1, subsample=None)
+    assert config["arch"].startswith("conv4:6-16-[2]-3") and result.epochs_completed == 1

@@ -33,6 +33,8 @@ def register(sub) -> None:
     p.add_argument("--hidden", default="128-128", metavar="W-W",
                    help="encoder hidden widths (128-128)")
     p.add_argument("--k", type=int, default=8, help="bottleneck dimensions (8)")
+    p.add_argument("--conv", type=int, default=0, metavar="C",
+                   help="channels of a 1-D convolutional front before the encoder MLP (0: none)")
     p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (1e-3)")
     p.add_argument("--batch-size", type=int, default=128, help="mini-batch size (128)")
     p.add_argument("--rows", type=int, default=2000,
@@ -60,8 +62,8 @@ def _ib(args, extra) -> int:
     out = str(args.out or default_root())
     records = sweep(args.data, args.objective, betas, seeds, scheduler=args.scheduler,
                     n_workers=args.workers, out=out, epochs=args.epochs, hidden=args.hidden,
-                    k=args.k, lr=args.lr, batch_size=args.batch_size, subsample=args.rows,
-                    units=args.units,
+                    k=args.k, conv=args.conv, lr=args.lr, batch_size=args.batch_size,
+                    subsample=args.rows, units=args.units,
                     ty_estimator=None if args.ty_estimator == "channel" else args.ty_estimator)
     if args.json:
         print(json.dumps(records, indent=1))

@@ -47,7 +47,8 @@ def run_ib_experiment(data: Any = None, objective: str | None = None, beta: floa
                       batch_size: int | None = None, optimizer: str = "adam", seed: int = 0,
                       every: Any = 1, units: str = "bits",
                       subsample: int | None = DEFAULT_ROWS, shared_variance: bool | None = None,
-                      loss_options: dict | None = None, lower: bool = False, store=None,
+                      loss_options: dict | None = None, lower: bool = False, conv: int = 0,
+                      store=None,
                       run: str | None = None, callbacks=(), tracker_callbacks=(),
                       stop_event=None, pause_event=None, threads: int | None = 1):
     """Train a bottleneck network with ``objective`` at ``beta`` (loss = prediction + β·C, a
@@ -72,10 +73,10 @@ def run_ib_experiment(data: Any = None, objective: str | None = None, beta: floa
         shared_variance = loss.objective.startswith("nonlinear_ib")
     widths = widths_for(dataset, s["hidden"])
     model = bottleneck_net(widths, k=int(s["k"]), n_out=dataset.n_classes,
-                           shared_variance=shared_variance, seed=seed)
+                           shared_variance=shared_variance, seed=seed, conv=conv)
     config = ib_config(dataset, s, loss, widths=widths, optimizer=optimizer, seed=seed,
                        every=every, units=units, subsample=subsample,
-                       shared_variance=shared_variance)
+                       shared_variance=shared_variance, conv=conv)
     tracker = IBPlane(model, x=dataset.x, y=dataset.y, loss=loss, every=every, units=units,
                       store=store, callbacks=tracker_callbacks, subsample=subsample, seed=seed,
                       run=run, epochs=s["epochs"], config=config, lower=lower)
@@ -97,7 +98,8 @@ def ib_config(dataset, s: dict, loss, **extra) -> dict:
 
     from .. import __version__
 
-    arch = f"{extra['widths']}-[{s['k']}]-{dataset.n_classes}"
+    conv = f"conv{extra['conv']}:" if extra.get("conv") else ""
+    arch = f"{conv}{extra['widths']}-[{s['k']}]-{dataset.n_classes}"
     return {"kind": "ib", "data": dataset.name, "data_info": dataset.info, "arch": arch,
             "objective": loss.objective, "beta": loss.beta, "compression": loss.compression_kind,
             "hidden": s["hidden"], "k": int(s["k"]), "epochs": int(s["epochs"]), "lr": s["lr"],

@@ -1,6 +1,7 @@
 """Networks with a stochastic Gaussian bottleneck whose noise the information plane measures.
 
-``bottleneck_net("40-128-128", k=8, n_out=10)``: an encoder MLP (ReLU) maps x to 2k numbers,
+``bottleneck_net("40-128-128", k=8, n_out=10)``: an encoder MLP (ReLU; ``conv=C`` puts a 1-D
+convolutional front with C channels before it, for signals like MNIST-1D's) maps x to 2k numbers,
 the mean μ(x) and log-variance log σ²(x) of the bottleneck T | x ~ N(μ(x), diag σ²(x)); the
 decoder (one linear layer, as in Alemi et al.'s VIB) maps a sample of T to logits. In training
 mode T is sampled with the reparametrisation t = μ + σ ⊙ ε, ε ~ N(0, I) (Kingma & Welling
@@ -82,26 +83,30 @@ class BottleneckNet(nn.Module):
     tracked_layers = ["bottleneck.stats"]
 
     def __init__(self, widths="40-128-128", k: int = 8, n_out: int = 10,
-                 shared_variance: bool = False, seed: int | None = 0):
+                 shared_variance: bool = False, seed: int | None = 0, conv: int = 0):
         super().__init__()
         self.widths = parse_widths(widths)
-        if k < 1 or n_out < 1:
-            raise InputError(f"need k >= 1 bottleneck dimensions and n_out >= 1, got k={k}, "
-                             f"n_out={n_out}")
-        self.k, self.n_out = int(k), int(n_out)
+        if k < 1 or n_out < 1 or conv < 0:
+            raise InputError(f"need k >= 1 bottleneck dimensions, n_out >= 1 and conv >= 0, "
+                             f"got k={k}, n_out={n_out}, conv={conv}")
+        self.k, self.n_out, self.conv = int(k), int(n_out), int(conv)
         seed = 0 if seed is None else int(seed)
         with INIT_LOCK, torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
+            d = self.widths[0]
+            self.front = _conv_front(d, self.conv) if self.conv else nn.Identity()
+            # the conv front halves the length (stride 2) and has `conv` channels
+            widths = [self.conv * ((d + 1) // 2) if self.conv else d, *self.widths[1:]]
             layers = []
-            for a, b in zip(self.widths[:-1], self.widths[1:]):
+            for a, b in zip(widths[:-1], widths[1:]):
                 layers += [nn.Linear(a, b), nn.ReLU()]
             self.bottleneck = GaussianBottleneck(k, shared_variance, seed=seed)
-            layers.append(nn.Linear(self.widths[-1], self.bottleneck.n_inputs))
+            layers.append(nn.Linear(widths[-1], self.bottleneck.n_inputs))
             self.encoder = nn.Sequential(*layers)
             self.decoder = nn.Linear(self.k, self.n_out)
 
     def forward_ib(self, x: torch.Tensor) -> BottleneckOutput:
-        t, mean, logvar = self.bottleneck(self.encoder(x.reshape(len(x), -1)))
+        t, mean, logvar = self.bottleneck(self.encoder(self.front(x.reshape(len(x), -1))))
         return BottleneckOutput(self.decoder(t), mean, logvar, t, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -109,10 +114,22 @@ class BottleneckNet(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"widths={'-'.join(map(str, self.widths))}, k={self.k}, n_out={self.n_out}, "
-                f"shared_variance={self.bottleneck.shared_variance}")
+                f"shared_variance={self.bottleneck.shared_variance}, conv={self.conv}")
+
+
+def _conv_front(length: int, channels: int) -> nn.Sequential:
+    """A 1-D convolutional front for signals such as MNIST-1D's (rows of ``length`` samples):
+    two convolutions of width 5 (the second with stride 2), ReLU, flattened."""
+    return nn.Sequential(nn.Unflatten(1, (1, length)),
+                         nn.Conv1d(1, channels, 5, padding=2), nn.ReLU(),
+                         nn.Conv1d(channels, channels, 5, stride=2, padding=2), nn.ReLU(),
+                         nn.Flatten())
 
 
 def bottleneck_net(widths="40-128-128", k: int = 8, n_out: int = 10,
-                   shared_variance: bool = False, seed: int | None = 0) -> BottleneckNet:
-    """A :class:`BottleneckNet`; ``widths`` are the encoder's (input first)."""
-    return BottleneckNet(widths, k=k, n_out=n_out, shared_variance=shared_variance, seed=seed)
+                   shared_variance: bool = False, seed: int | None = 0,
+                   conv: int = 0) -> BottleneckNet:
+    """A :class:`BottleneckNet`; ``widths`` are the encoder's (input first); ``conv`` > 0
+    puts a 1-D convolutional front with that many channels before the MLP."""
+    return BottleneckNet(widths, k=k, n_out=n_out, shared_variance=shared_variance, seed=seed,
+                         conv=conv)
