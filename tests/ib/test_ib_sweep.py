@@ -14,13 +14,13 @@ from workbench.ib.sweep import decreasing_in_beta, ib_table, sweep  # noqa: E402
 from workbench.runs import RunStore  # noqa: E402
 from workbench.training.datasets import gaussian_mixture  # noqa: E402
 
-#: CI scale: small encoder, few epochs, 1000 measured rows (X uniform over them, so
+#: CI scale (the β test took 22 s here with the machine lightly loaded, so it is not marked
+#: slow): small encoder, few epochs, 1000 measured rows (X uniform over them, so
 #: I(X;T) ≤ log2 1000 ≈ 9.97 bits)
 CI = {"epochs": 6, "hidden": "64", "k": 8, "lr": 3e-3, "subsample": 1000,
       "ty_estimator": None}
 
 
-@pytest.mark.slow
 def test_vib_measured_ixt_decreases_with_beta_on_every_seed(tmp_path):
     # three βs over two decades; the CE baseline beside the smallest β. The measured I(X;T)
     # is the trained channel's pairwise-KL bound, a deterministic function of the weights, so
