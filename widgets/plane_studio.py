@@ -9,6 +9,12 @@ streams into the plots of :class:`workbench.plots.live.LivePlane` (the data chan
 does not), so Start / Pause / Resume / Stop / Reset always answer. The counter shows the last
 epoch the plots show.
 
+The *objective* is plain cross-entropy (the MLP above, every layer tracked) or an
+information-bottleneck loss (VIB, nonlinear IB, CS-IB at a chosen β; loss = prediction + β·C,
+so a larger β compresses more): then the last hidden width becomes a Gaussian bottleneck T
+(:mod:`workbench.ib.models`) and the plane shows T measured from its own noise
+(:mod:`workbench.ib.tracker`, estimator ``channel``), live.
+
 Every Start saves a run (``config.json`` + ``metrics.parquet``) in the run store
 (``workbench serve --runs-dir``); the runs list loads a saved run into the plots, or overlays
 several in one plane (tanh against ReLU, say).
@@ -22,6 +28,7 @@ script, a test) nothing polls by itself: call :meth:`PlaneStudio.poll`.
 from __future__ import annotations
 
 import functools
+import math
 
 import pandas as pd
 import panel as pn
@@ -68,6 +75,11 @@ PLANE_METHODS = ("binning", "adaptive_binning", "kde")
 _KNOB_DEFAULTS = {"kde": {"max_samples": 512}}
 #: binning knobs the bin rule sets (shown as the rule, not as raw numbers).
 _RULE_KNOBS = ("range_min", "range_max", "bin_width")
+#: Objectives offered: the plain network, or a bottleneck trained with an IB loss at β.
+OBJECTIVE_CHOICES = {"cross-entropy (all layers)": "cross_entropy", "VIB(β)": "vib",
+                     "nonlinear IB(β)": "nonlinear_ib", "CS-IB(β)": "csib"}
+#: The bottleneck plane's rows are measured on this many rows (pairwise bounds: O(n²)).
+_IB_ROWS = 1000
 EVERY = {"every epoch": 1, "every 2nd epoch": 2, "every 5th epoch": 5, "every 10th epoch": 10,
          "log-spaced epochs": "log"}
 class PlaneStudio(LiveTraining, TwoPaneApp):
@@ -83,7 +95,12 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
     # ----- network and training -------------------------------------------------------------
     dataset = param.Selector(default="tishby12", objects={
         "12-bit task (Tishby)": "tishby12", "digits (8×8 images)": "digits",
-        "Gaussian mixture": "gaussian_mixture"})
+        "Gaussian mixture": "gaussian_mixture", "MNIST-1D (40-sample signals)": "mnist1d"})
+    objective = param.Selector(default="cross_entropy", objects=OBJECTIVE_CHOICES, doc=(
+        "Training objective. IB objectives: loss = prediction + β·C (C bounds I(X;T)); the "
+        "last hidden width becomes a Gaussian bottleneck T, whose plane is shown."))
+    beta = param.Number(default=1e-3, bounds=(0, None), doc=(
+        "β of the IB objective: larger compresses more (ignored by cross-entropy)."))
     arch = param.String(default="12-10-7-5-4-3-2")
     optimizer = param.Selector(default="adam", objects=list(train.OPTIMIZERS), doc="Optimizer.")
     lr = param.Number(default=0.002, doc=(
@@ -206,6 +223,24 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         self._seed_overlay.close()
         super().close()
 
+    @property
+    def uses_bottleneck(self) -> bool:
+        """Whether the objective trains a Gaussian-bottleneck network (not the plain MLP)."""
+        return self.objective != "cross_entropy"
+
+    def ib_kwargs(self) -> dict:
+        """Arguments of :func:`workbench.ib.experiment.run_ib_experiment`: the arch's hidden
+        widths but the last form the encoder, the last hidden width is the bottleneck T."""
+        widths = models.parse_widths(self.arch)
+        if len(widths) < 3:
+            raise InputError("an IB objective needs at least one hidden width (the "
+                             "bottleneck), e.g. 40-64-8-10")
+        return {"data": self._data(), "objective": self.objective, "beta": float(self.beta),
+                "hidden": "-".join(map(str, widths[1:-2])), "k": widths[-2],
+                "epochs": self.epochs, "lr": self.lr, "optimizer": self.optimizer,
+                "batch_size": self.batch_size, "seed": self.seed, "every": self.every,
+                "subsample": _IB_ROWS}
+
     # ----- control ----------------------------------------------------------------------
     def start(self) -> None:
         """Validate the settings and start a run on the background thread (saved in
@@ -216,15 +251,20 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         try:
             if not self._check_arch():
                 return
-            if not self.estimators:
-                raise InputError("choose at least one estimator")
-            kwargs = self.experiment_kwargs()  # a bad bin rule fails here, not on the thread
+            if self.uses_bottleneck:
+                kwargs, target = self.ib_kwargs(), _ib_target()
+            else:
+                if not self.estimators:
+                    raise InputError("choose at least one estimator")
+                # a bad bin rule fails here, not on the thread
+                kwargs, target = self.experiment_kwargs(), None
         except WorkbenchError as exc:
             self.error = str(exc)
             return
-        run_id = RunStore.new_id(f"{kwargs['data'].name}-{self.activation}")
+        tag = self.objective if self.uses_bottleneck else self.activation
+        run_id = RunStore.new_id(f"{kwargs['data'].name}-{tag}")
         # training first: drawing the empty plots can take a moment, the thread need not wait
-        self._session.start(store=RunStore(self.runs_dir), run=run_id, **kwargs)
+        self._session.start(target=target, store=RunStore(self.runs_dir), run=run_id, **kwargs)
         self._reset_view()
         self._planned_epochs = self.epochs
         self._show_plots(*self._planned_plots())
@@ -236,6 +276,12 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         sets the plane's axis bounds H(X), H(Y) of the dataset."""
         data = self._data()
         self._bounds = plane_limits(data.x, data.y)
+        if self.uses_bottleneck:  # X uniform over the measured rows: I(X;T) <= log2(rows)
+            from workbench.ib.tracker import ESTIMATOR, LAYER
+
+            rows = min(_IB_ROWS, len(data.x))
+            self._bounds = (min(self._bounds[0], math.log2(rows)), self._bounds[1])
+            return [LAYER], ESTIMATOR
         try:
             return models.layer_names(self.arch), self._label_guess()
         except WorkbenchError:
@@ -436,6 +482,7 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         self._load_b.disabled = self._overlay_b.disabled = alive
         for w in self._settings:
             w.disabled = alive
+        self._beta_w.disabled = alive or not self.uses_bottleneck
 
     @param.depends("error", watch=True)
     def _on_error(self) -> None:
@@ -473,10 +520,17 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         every_w = bound(w.Select, "every", "Measure the plane", "every")
         self._knob_holder = pn.Column(*[self._knob_card(m) for m in self.estimators], **wide)
         optimizer_w = bound(w.Select, "optimizer", "Optimizer", "optimizer")
-        self._settings = [*net.values(), optimizer_w, estimators_w, every_w]
+        objective_w = bound(w.Select, "objective", "Objective", "objective")
+        self._beta_w = bound(w.FloatInput, "beta", "β (IB objectives)", "beta",
+                             format="0.[000000]", disabled=not self.uses_bottleneck)
+        self._settings = [*net.values(), optimizer_w, estimators_w, every_w, objective_w]
         self._controls = pn.Column(
             "#### Data and network", net["dataset"], net["arch"], net["activation"],
-            "#### Training", pn.Row(optimizer_w, net["lr"], **wide),
+            "#### Training", pn.Row(objective_w, self._beta_w, **wide),
+            pn.pane.HTML("<small>IB objectives: the last hidden width is a Gaussian "
+                         "bottleneck T; the plane shows T (estimator <i>channel</i>).</small>",
+                         margin=(0, 10)),
+            pn.Row(optimizer_w, net["lr"], **wide),
             pn.Row(net["batch_size"], net["epochs"], **wide), net["seed"],
             "#### Information plane", pn.pane.Markdown("Estimators", margin=(0, 10)),
             estimators_w, every_w,
@@ -531,6 +585,21 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
                                  css_classes=["wb-output"],
                                  sizing_mode="stretch_width", min_width=500)
 
+    @param.depends("objective", watch=True)
+    def _on_objective(self) -> None:
+        # the plain default (d-10-7-5-4-3-k) would leave a 3-wide bottleneck behind 4 narrow
+        # layers; an IB objective starts from d-64-8-k instead (either default, not user text)
+        data = self._data()
+        ib_default = f"{data.n_features}-64-8-{data.n_classes}"
+        if self.uses_bottleneck and self.arch == default_arch(data):
+            self.arch = ib_default
+        elif not self.uses_bottleneck and self.arch == ib_default:
+            self.arch = default_arch(data)
+        if hasattr(self, "_beta_w"):
+            self._beta_w.disabled = not self.uses_bottleneck or self._session.alive
+        if not self._session.alive and self.state in ("idle", "finished", "stopped", "failed"):
+            self._show_plots(*self._planned_plots())
+
     def _load_selected(self) -> None:
         chosen = list(self._run_list.value)
         if not chosen:
@@ -540,6 +609,12 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
 
     def _overlay_selected(self) -> None:
         self.overlay_runs(self._run_list.value)
+
+def _ib_target():
+    from workbench.ib.experiment import run_ib_experiment
+
+    return run_ib_experiment
+
 
 def page(config=None) -> pn.viewable.Viewable:
     """The ``/plane_studio`` page of ``workbench serve`` (``config``: a

@@ -10,7 +10,7 @@ from ..errors import WorkbenchError
 from ..extras import needs_extras
 
 #: Subcommand modules, in help order. A module may register several subcommands.
-SUBCOMMAND_MODULES = ("estimate", "bench", "plane", "runs", "attention", "serve")
+SUBCOMMAND_MODULES = ("estimate", "bench", "plane", "ib", "runs", "attention", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

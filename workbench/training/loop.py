@@ -19,6 +19,10 @@ own loop for anything bigger and call :meth:`InformationPlane.record` from it.
 * **Loss**: negative log-likelihood of the probabilities for models that set
   ``outputs_probabilities = True`` (:func:`workbench.training.models.mlp`), cross-entropy of logits
   otherwise.
+* **Objective hook**: ``objective(model, x_batch, y_batch) -> loss tensor`` replaces
+  ``loss_fn(model(x), y)`` for the updates only (evaluation still reports ``loss_fn``): an
+  information-bottleneck loss needs more than the outputs
+  (:meth:`workbench.ib.losses.IBLoss.step_loss`).
 """
 from __future__ import annotations
 
@@ -133,7 +137,7 @@ def train(model: torch.nn.Module, dataset, epochs: int = 100, lr: float = 1e-3,
           callbacks: Iterable[Any] = (), stop_event: threading.Event | None = None,
           pause_event: threading.Event | None = None, momentum: float = 0.0,
           weight_decay: float = 0.0, device: str = "cpu", loss_fn=None,
-          threads: int | None = 1) -> TrainResult:
+          threads: int | None = 1, objective: Callable | None = None) -> TrainResult:
     """Train ``model`` on ``dataset`` for ``epochs`` epochs; see the module docstring.
 
     ``threads``: torch CPU threads while training, restored afterwards (default 1: for networks
@@ -145,14 +149,16 @@ def train(model: torch.nn.Module, dataset, epochs: int = 100, lr: float = 1e-3,
                          f"batch_size={batch_size}, lr={lr}")
     with torch_threads(threads):
         return _train(model, dataset, epochs, lr, optimizer, batch_size, seed, callbacks,
-                      stop_event, pause_event, momentum, weight_decay, device, loss_fn)
+                      stop_event, pause_event, momentum, weight_decay, device, loss_fn,
+                      objective)
 
 
 def _train(model, dataset, epochs, lr, optimizer, batch_size, seed, callbacks, stop_event,
-           pause_event, momentum, weight_decay, device, loss_fn) -> TrainResult:
+           pause_event, momentum, weight_decay, device, loss_fn, objective=None) -> TrainResult:
     model.to(device)
     x_tr, y_tr, x_te, y_te = _as_tensors(dataset, device)
     loss_fn = loss_fn or loss_function(model)
+    step_loss = objective or (lambda m, xb, yb: loss_fn(m(xb), yb))
     callbacks = list(callbacks)
     result = TrainResult()
     start_all = time.perf_counter()
@@ -187,7 +193,7 @@ def _train(model, dataset, epochs, lr, optimizer, batch_size, seed, callbacks, s
                     break
                 idx = order[start:start + batch_size]
                 opt.zero_grad(set_to_none=True)
-                loss = loss_fn(model(x_tr[idx]), y_tr[idx])
+                loss = step_loss(model, x_tr[idx], y_tr[idx])
                 loss.backward()
                 opt.step()
             if result.stopped:  # an interrupted epoch is not reported as complete

@@ -171,8 +171,10 @@ class TrainingSession:
         self.plane = self.result = self.config = None
 
     # ----- control --------------------------------------------------------------------------
-    def start(self, **kwargs: Any) -> None:
-        """Start ``target(**kwargs)`` on a new thread (rows from an earlier run are dropped)."""
+    def start(self, target: Callable | None = None, **kwargs: Any) -> None:
+        """Start ``target(**kwargs)`` on a new thread (rows from an earlier run are dropped);
+        ``target`` (same convention as the session's own) overrides it for this run, e.g.
+        :func:`workbench.ib.experiment.run_ib_experiment`."""
         if self.alive:
             raise WorkbenchError("a run is still going: stop it (or wait for it) before "
                                  "starting another")
@@ -180,6 +182,7 @@ class TrainingSession:
         # fresh events per run: a late set() aimed at the previous run cannot touch this one
         self._stop, self._pause = threading.Event(), threading.Event()
         kwargs = dict(kwargs)
+        self._run_target = target or self._target
         self.run_id = kwargs.get("run")
         self._generation += 1
         # in line now, so that position is right as soon as start() returns
@@ -299,7 +302,8 @@ class TrainingSession:
         kwargs["callbacks"] = [*kwargs.get("callbacks", ()), on_epoch]
         final, error, outcome = "failed", None, (None, None, None)
         try:
-            outcome = self._target(stop_event=stop, pause_event=pause, **kwargs)
+            target = getattr(self, "_run_target", None) or self._target
+            outcome = target(stop_event=stop, pause_event=pause, **kwargs)
             final = "stopped" if outcome[1].stopped else "finished"
         except BaseException as exc:  # the UI reports it; a thread has nobody else to tell
             error = exc

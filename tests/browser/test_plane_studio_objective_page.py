@@ -1,0 +1,74 @@
+"""The Plane Studio's objective and MNIST-1D in a real headless Chromium: choose MNIST-1D and
+VIB(β), Start, and the plane shows the bottleneck layer measured from its noise (estimator
+``channel``) until the run finishes and is saved.
+
+One ``workbench serve`` with its own ``--runs-dir`` (in tmp_path)."""
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+expect = pytest.importorskip("playwright.sync_api").expect
+
+#: bounds on a hang, not the speed: MNIST-1D is generated on first use (seconds)
+WAIT_MS = 180_000
+ANSWER = 20_000
+
+#: Layers present in the plane's point data (the scatter source has ixt, layer, colour).
+PLANE_LAYERS_JS = """() => {
+  const layers = new Set();
+  for (const doc of Bokeh.documents) for (const m of doc.all_models) {
+    const d = m.type === 'ColumnDataSource' ? m.data : null;
+    if (!d) continue;
+    const get = (k) => (d instanceof Map ? d.get(k) : d[k]);
+    if (get('ixt') && get('color') && get('layer') && get('ixt').length)
+      for (const l of get('layer')) layers.add(l);
+  }
+  return [...layers].sort();
+}"""
+
+
+@pytest.fixture
+def studio_url(launch, port, tmp_path, artifacts_dir, server_tracebacks):
+    log = artifacts_dir / "plane-studio-objective-serve.log"
+    url = f"http://127.0.0.1:{port}/"
+    launch([sys.executable, "-m", "workbench", "serve", "--port", str(port), "--runs-dir",
+            str(tmp_path / "runs")], url, log)
+    yield url + "plane_studio"
+    frames = server_tracebacks(log)
+    assert frames == [], f"server tracebacks through our code (see {log}): {frames[:6]}"
+
+
+def test_vib_on_mnist1d_shows_the_bottleneck_plane(page, studio_url, tmp_path, artifacts_dir):
+    with page.expect_console_message(lambda m: "rendered successfully" in m.text,
+                                     timeout=30_000):
+        page.goto(studio_url)
+    expect(page.locator(".wb-start button")).to_be_enabled(timeout=ANSWER)
+    beta = page.locator(".wb-beta input")
+    expect(beta).to_be_disabled(timeout=ANSWER)  # cross-entropy has no β
+
+    page.locator(".wb-dataset select").select_option(label="MNIST-1D (40-sample signals)")
+    expect(page.locator(".wb-arch input")).to_have_value("40-10-7-5-4-3-10", timeout=WAIT_MS)
+    page.locator(".wb-objective select").select_option(label="VIB(β)")
+    expect(beta).to_be_enabled(timeout=ANSWER)
+    beta.fill("0.01")
+    beta.press("Enter")
+    epochs = page.locator(".wb-epochs input")
+    epochs.fill("3")
+    epochs.press("Enter")
+    page.wait_for_timeout(500)
+    page.locator(".wb-start button").click()
+
+    expect(page.locator(".wb-status-text")).to_contain_text("Finished", timeout=WAIT_MS)
+    expect(page.locator(".wb-shown-estimator select")).to_have_value("channel",
+                                                                     timeout=ANSWER)
+    assert page.evaluate(PLANE_LAYERS_JS) == ["bottleneck"]
+    runs = list((tmp_path / "runs").iterdir())
+    assert len(runs) == 1
+    config = json.loads((runs[0] / "config.json").read_text())
+    assert (config["objective"], config["beta"], config["data"]) == ("vib", 0.01, "mnist1d")
+    page.screenshot(path=artifacts_dir / "plane_studio_vib_mnist1d.png")
+    assert page.console_errors == []
