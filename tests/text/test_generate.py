@@ -3,6 +3,7 @@ entropy band, saving and safely loading the model, and the semantic-entropy demo
 workbench.text.semantic (closed forms: one cluster -> 0, k equiprobable clusters -> log k)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import pickle
@@ -214,3 +215,10 @@ def test_session_plot_has_units_and_both_curves(lm):
     assert len(curves) == 2 and all(len(c) == 5 for c in curves)
     assert overlay.opts.get().kwargs["ylabel"] == "entropy (nats)"
     assert len(s.plot(band=None).traverse(lambda el: el, [hv.Area])) == 0
+    # a band computed once is drawn as given (its edges are the Area's), in matching units only
+    band = gen.StableBand(1.0, 0.25, 2.0, "nats", "human", 10)
+    area = s.plot(band=band).traverse(lambda el: el, [hv.Area])[0]
+    assert area.dframe().iloc[:, 1:].min().min() == pytest.approx(band.low)
+    assert area.dframe().iloc[:, 1:].max().max() == pytest.approx(band.high)
+    with pytest.raises(InputError, match="bits"):
+        s.plot(band=dataclasses.replace(band, units="bits"))

@@ -471,12 +471,18 @@ class DecodingSession(param.Parameterized):
     def stable_band(self, source: str = "human", k: float = 1.0) -> StableBand:
         return stable_band(self._model(), source, k, self.units)
 
-    def plot(self, band: str | None = "human", k: float = 1.0):
+    def plot(self, band: str | StableBand | None = "human", k: float = 1.0):
         """HoloViews plot of H(p) and H(q) per generated character over the stable band from
-        ``band`` (``None``: no band); units on the axis."""
+        ``band`` (a source, ``"human"`` or ``"greedy"``; a :class:`StableBand` already
+        computed, in the session's units; ``None``: no band); units on the axis."""
         from ..plots.decoding import entropy_trace
 
-        shown = None if band is None else self.stable_band(band, k)
+        if isinstance(band, StableBand):
+            if band.units != self.units:
+                raise InputError(f"the band is in {band.units}, the session in {self.units}")
+            shown = band
+        else:
+            shown = None if band is None else self.stable_band(band, k)
         return entropy_trace(self.table(), shown, self.units)
 
     # ----- semantic entropy -------------------------------------------------------------
