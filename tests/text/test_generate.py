@@ -152,6 +152,11 @@ def test_semantic_tables_weight_distinct_sequences_and_normalise():
         -(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25)))
     assert list(demo.clusters["cluster"]) == ["a", "b"]
     assert demo.clusters["p_weighted"].tolist() == pytest.approx([0.8, 0.2])
+    # a repeat whose log-probability differs in the last bits (batched float32 rows) is still
+    # the same sequence: it counts once
+    jitter = gen.semantic_tables(["a x", "a x", "a y", "b z"],
+                                 np.log([0.2, 0.2 * (1 + 1e-7), 0.2, 0.1]))
+    assert jitter.entropy_weighted == pytest.approx(demo.entropy_weighted)
     # log-probabilities far below 0 still normalise (log-sum-exp), and none exceeds 1
     far = gen.semantic_tables(["a", "b"], [-900.0, -900.0])
     assert far.entropy_weighted == pytest.approx(1.0)

@@ -328,7 +328,13 @@ def semantic_tables(texts: Sequence[str], log_probs: Any,
     """
     units = check_units(units)
     texts = list(texts)
-    lp = np.asarray(log_probs, dtype=np.float64)
+    lp = np.asarray(log_probs, dtype=np.float64).ravel()
+    if lp.size == len(texts):
+        # a character sequence has one probability: rows of a batched forward pass may differ
+        # in the last float32 bits, which would make a repeat look like another sequence (and
+        # count twice) when semantic_entropy looks for repeated (text, log p) pairs
+        first: dict[str, float] = {}
+        lp = np.array([first.setdefault(t, v) for t, v in zip(texts, lp)])
     ids = cluster_answers(texts, equivalent)
     labels = _cluster_labels(texts, ids)
     weighted = dict(cluster_ids=ids, log_probs=lp, variant="weighted", units=units)
