@@ -268,5 +268,6 @@ def test_package_exports_decoding_eagerly_and_generation_lazily():
     assert out.stdout.split("\n")[:2] == ["[]", "True True"]
     import workbench.text as text
 
+    assert {"DecodingSession", "load_or_train", "decode"} <= set(dir(text))
     with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
         text.nonsense  # noqa: B018

@@ -72,6 +72,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    # tab completion lists the lazy names too, without importing them
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
     "RULES", "Truncation", "auto_order", "cluster_answers", "cluster_distribution",
     "conditional_entropies", "cross_entropy", "decode", "entropy_nats", "entropy_rate", "eta",
