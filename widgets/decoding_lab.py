@@ -3,9 +3,10 @@ tiny character transformer one character at a time, watching per character the e
 model's distribution H(p), the entropy of the truncated distribution actually sampled H(q) and
 the "stable entropy" band of the model on human (held-out) text or its own greedy decoding. A
 semantic-entropy panel samples several continuations, groups them by their first word and
-shows the entropy over the groups.
+shows the entropy over the groups with bootstrap intervals.
 
-Every number comes from :mod:`workbench.text.generate` / :mod:`workbench.text.decoding`, every
+Every number comes from :mod:`workbench.text.generate` / :mod:`workbench.text.decoding` /
+:mod:`workbench.text.semantic`, every
 picture from :mod:`workbench.plots.decoding`; this module wires widgets to them. The model is
 loaded (or, the first time, trained for a few seconds and saved in the runs folder) on a
 background thread, through the server's training line; the buttons wait for it. In JupyterLab::
@@ -17,6 +18,7 @@ background thread, through the server's training line; the buttons wait for it. 
 from __future__ import annotations
 
 import dataclasses
+import html
 import threading
 
 import numpy as np
@@ -46,6 +48,18 @@ KNOB_LABELS = {"top_k": "k", "top_p": "p", "epsilon": "ε", "typical_mass": "typ
                "min_p": "p_base"}
 #: Colours of generated characters by where the model's entropy falls against the band.
 BELOW, INSIDE, ABOVE = "#cfe2f3", "#d9ead3", "#f4cccc"
+#: Bootstrap resamples behind the semantic panel's intervals (a few ms for 10 answers).
+BOOTSTRAP_RESAMPLES = 200
+
+
+def _interval(ci) -> str:
+    """'(95% bootstrap [low, high])', flagged when the resampling bias exceeds the spread."""
+    text = f"(95% bootstrap [{ci.low:.3f}, {ci.high:.3f}]"
+    if ci.excludes_estimate:
+        text += ", biased low: too few samples"
+    return html.escape(text + ")")
+
+
 TEXT_CSS = """
 .wb-dl-text { font-family: monospace; white-space: pre-wrap; line-height: 1.7; }
 .wb-dl-text .wb-dl-prompt { color: #777; }
@@ -265,15 +279,17 @@ class DecodingLab(TwoPaneApp):
         return dataclasses.replace(self._bands[key], k=float(self.band_k))
 
     def sample(self) -> None:
-        demo = self.session.semantic_demo(self.n_samples, self.sample_length)
+        demo = self.session.semantic_demo(self.n_samples, self.sample_length,
+                                          n_resamples=BOOTSTRAP_RESAMPLES)
         u = demo.units
         top = np.log(len(demo.samples)) / (np.log(2) if u == "bits" else 1.0)
         self._se_result.object = (
             f"<b>Semantic entropy</b> over {len(demo.clusters)} first-word clusters of "
             f"{len(demo.samples)} continuations: <b>{demo.entropy_counts:.3f} {u}</b> from "
-            f"counts, <b>{demo.entropy_weighted:.3f} {u}</b> from the model's sequence "
-            f"probabilities (normalised over the distinct samples; at most log "
-            f"{len(demo.samples)} = {top:.3f} {u}, when every sample is its own cluster).")
+            f"counts {_interval(demo.ci_counts)}, <b>{demo.entropy_weighted:.3f} {u}</b> from "
+            f"the model's sequence probabilities {_interval(demo.ci_weighted)} (normalised "
+            f"over the distinct samples; at most log {len(demo.samples)} = {top:.3f} {u}, "
+            "when every sample is its own cluster).")
         show_plot(self._se_plot, plots.cluster_bars(demo.clusters, u))
         shown = demo.samples.assign(continuation=demo.samples["continuation"].str.replace(
             "\n", "⏎"))

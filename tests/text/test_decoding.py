@@ -248,3 +248,26 @@ def test_decoding_imports_no_torch_or_ui():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_package_exports_decoding_eagerly_and_generation_lazily():
+    import subprocess
+    import sys
+
+    # workbench.text re-exports the rules at once, but DecodingSession / load_or_train only on
+    # first use: generate needs torch, which `import workbench.text` must not pay for
+    code = ("import sys, workbench.text as t; "
+            "assert t.decode is t.decoding.decode and t.Truncation is t.decoding.Truncation; "
+            "print(sorted(m for m in ('torch', 'workbench.text.generate', 'panel') "
+            "if m in sys.modules)); "
+            "from workbench.text import DecodingSession, load_or_train; "
+            "from workbench.text.generate import DecodingSession as D; "
+            "print(DecodingSession is D, callable(load_or_train))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split("\n")[:2] == ["[]", "True True"]
+    import workbench.text as text
+
+    assert {"DecodingSession", "load_or_train", "decode"} <= set(dir(text))
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        text.nonsense  # noqa: B018

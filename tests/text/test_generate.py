@@ -1,8 +1,9 @@
 """Step-by-step generation with the tiny character transformer: per-token entropies, the stable
-entropy band, saving and safely loading the model, and the semantic-entropy demo (closed forms:
-one cluster -> 0, k equiprobable clusters -> log k)."""
+entropy band, saving and safely loading the model, and the semantic-entropy demo built on
+workbench.text.semantic (closed forms: one cluster -> 0, k equiprobable clusters -> log k)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import pickle
@@ -125,54 +126,88 @@ def test_stable_band_is_mean_plus_minus_k_std(lm):
         gen.stable_band(lm, k=-1)
 
 
-def test_semantic_entropy_closed_forms():
+def test_semantic_tables_closed_forms():
     # all answers in one cluster: 0 both ways
-    h_counts, h_weighted, _ = gen._semantic_entropy_demo(["a"] * 5, [-1, -2, -3, -4, -5])
-    assert h_counts == 0.0 and h_weighted == 0.0
+    texts = [f"a{i}" for i in range(5)]
+    one = gen.semantic_tables(texts, [-1, -2, -3, -4, -5], lambda a, b: True)
+    assert one.entropy_counts == 0.0 and one.entropy_weighted == 0.0
+    assert one.entropy_counts.units == "bits"
     # k clusters, equally often and equally probable: log k
     for k in (2, 3, 7):
-        clusters = [i % k for i in range(4 * k)]
-        h_counts, h_weighted, table = gen._semantic_entropy_demo(clusters, [-2.0] * (4 * k))
-        assert h_counts == pytest.approx(math.log2(k))
-        assert h_weighted == pytest.approx(math.log2(k))
-    _, h_nats, _ = gen._semantic_entropy_demo([0, 1, 2], [0.0, 0.0, 0.0], units="nats")
-    assert h_nats == pytest.approx(math.log(3))
+        texts = [f"{i % k} answer {i}" for i in range(4 * k)]
+        demo = gen.semantic_tables(texts, [-2.0] * (4 * k))   # same first word = same cluster
+        assert demo.entropy_counts == pytest.approx(math.log2(k))
+        assert demo.entropy_weighted == pytest.approx(math.log2(k))
+        assert list(demo.clusters["n"]) == [4] * k
+    nats = gen.semantic_tables(["x", "y", "z"], [0.0, 0.0, 0.0], units="nats")
+    assert nats.entropy_weighted == pytest.approx(math.log(3))
 
 
-def test_semantic_entropy_weights_distinct_sequences_and_normalises():
+def test_semantic_tables_weight_distinct_sequences_and_normalise():
     # distinct sequences with p = .2, .2, .1 (cluster a, a, b): p(a) = .8, p(b) = .2; the
-    # repeated "x" counts once in the weighted version, twice in the counts
-    h_counts, h_weighted, table = gen._semantic_entropy_demo(
-        ["a", "a", "a", "b"], np.log([0.2, 0.2, 0.2, 0.1]), keys=["x", "x", "y", "z"])
-    assert h_weighted == pytest.approx(-(0.8 * math.log2(0.8) + 0.2 * math.log2(0.2)))
-    assert h_counts == pytest.approx(-(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25)))
-    # log-probabilities far from 0 (or even positive, as from a bad scorer) still normalise
-    _, h, table = gen._semantic_entropy_demo([0, 1], [900.0, 900.0])
-    assert h == pytest.approx(1.0)
-    assert table["p_weighted"].sum() == pytest.approx(1.0) and table["p_weighted"].max() <= 1
-    with pytest.raises(InputError, match="finite"):
-        gen._semantic_entropy_demo([0], [np.nan])
+    # repeated "a x" counts once in the weighted version, twice in the counts
+    demo = gen.semantic_tables(["a x", "a x", "a y", "b z"], np.log([0.2, 0.2, 0.2, 0.1]))
+    assert demo.entropy_weighted == pytest.approx(-(0.8 * math.log2(0.8) + 0.2 * math.log2(0.2)))
+    assert demo.entropy_counts == pytest.approx(
+        -(0.75 * math.log2(0.75) + 0.25 * math.log2(0.25)))
+    assert list(demo.clusters["cluster"]) == ["a", "b"]
+    assert demo.clusters["p_weighted"].tolist() == pytest.approx([0.8, 0.2])
+    # a repeat whose log-probability differs in the last bits (batched float32 rows) is still
+    # the same sequence: it counts once
+    jitter = gen.semantic_tables(["a x", "a x", "a y", "b z"],
+                                 np.log([0.2, 0.2 * (1 + 1e-7), 0.2, 0.1]))
+    assert jitter.entropy_weighted == pytest.approx(demo.entropy_weighted)
+    # log-probabilities far below 0 still normalise (log-sum-exp), and none exceeds 1
+    far = gen.semantic_tables(["a", "b"], [-900.0, -900.0])
+    assert far.entropy_weighted == pytest.approx(1.0)
+    assert far.clusters["p_weighted"].sum() == pytest.approx(1.0)
+    assert far.clusters["p_weighted"].max() <= 1
+    with pytest.raises(InputError, match="NaN"):
+        gen.semantic_tables(["a"], [np.nan])
+    with pytest.raises(InputError, match="> 1"):   # a score, not a log-probability
+        gen.semantic_tables(["a", "b"], [900.0, 900.0])
+
+
+def test_semantic_tables_label_clusters_and_give_intervals():
+    # a custom equivalence that puts two first words together, and one that splits a word
+    texts = ["cat sat", "dog ran", "cat ate", "cow mooed"]
+    animals = {"cat": 0, "dog": 0, "cow": 1}
+    demo = gen.semantic_tables(texts, [-1.0] * 4,
+                               lambda a, b: animals[a.split()[0]] == animals[b.split()[0]],
+                               n_resamples=50)
+    assert list(demo.clusters["n"]) == [3, 1]
+    assert list(demo.clusters["cluster"]) == ["cat", "cow"]
+    assert demo.samples["cluster"].tolist() == ["cat", "cat", "cat", "cow"]
+    split = gen.semantic_tables(texts, [-1.0] * 4, lambda a, b: a == b)
+    assert list(split.clusters["cluster"]) == ["0: cat", "1: dog", "2: cat", "3: cow"]
+    for ci, point in ((demo.ci_counts, demo.entropy_counts),
+                      (demo.ci_weighted, demo.entropy_weighted)):
+        assert ci.n_resamples == 50 and ci.units == "bits" and ci.estimate == point
+        # a resample has at most 2 classes: every replicate lies in [0, 1] bit
+        assert 0 <= ci.low <= ci.high <= 1 + 1e-12
+    assert split.ci_counts is None
 
 
 def test_semantic_demo_on_sampled_continuations(lm):
     s = gen.DecodingSession(lm, prompt="Alice ", rule="top_p", top_p=0.95, seed=1)
-    demo = s.semantic_demo(n_samples=6, length=8)
+    demo = s.semantic_demo(n_samples=6, length=8, n_resamples=20)
     assert len(demo.samples) == 6 and (demo.samples["continuation"].str.len() == 8).all()
     assert demo.clusters["n"].sum() == 6
     assert demo.clusters["p_counts"].sum() == pytest.approx(1.0)
     assert demo.clusters["p_weighted"].sum() == pytest.approx(1.0)
     assert 0 <= demo.entropy_counts <= math.log2(6) + 1e-12
     assert (demo.samples["log_prob"] < 0).all()
-    one = s.semantic_demo(n_samples=4, length=4, equivalence=lambda _t: "same")
+    assert demo.ci_counts.low <= demo.ci_counts.high
+    # the log-probabilities are the model's own: recompute the first sample's by hand
+    ids = lm.encode("Alice " + demo.samples["continuation"][0])
+    p = np.stack([lm.next_probs(ids[:6 + t])[0] for t in range(8)])
+    assert demo.samples["log_prob"][0] == pytest.approx(np.log(p[np.arange(8), ids[6:]]).sum())
+    one = s.semantic_demo(n_samples=4, length=4, equivalent=lambda a, b: True)
     assert one.entropy_counts == 0.0 and one.entropy_weighted == 0.0
     with pytest.raises(KnobError, match="n_samples"):
         s.semantic_demo(n_samples=0)
-
-
-@pytest.mark.parametrize("text, word", [(" the cat", "the"), ("Alice's hat", "alice's"),
-                                        ("  ,.!", ""), ("\nWhy?", "why")])
-def test_first_word(text, word):
-    assert gen.first_word(text) == word
+    with pytest.raises(KnobError, match="n_resamples"):
+        s.semantic_demo(n_resamples=-1)
 
 
 def test_session_plot_has_units_and_both_curves(lm):
@@ -185,3 +220,10 @@ def test_session_plot_has_units_and_both_curves(lm):
     assert len(curves) == 2 and all(len(c) == 5 for c in curves)
     assert overlay.opts.get().kwargs["ylabel"] == "entropy (nats)"
     assert len(s.plot(band=None).traverse(lambda el: el, [hv.Area])) == 0
+    # a band computed once is drawn as given (its edges are the Area's), in matching units only
+    band = gen.StableBand(1.0, 0.25, 2.0, "nats", "human", 10)
+    area = s.plot(band=band).traverse(lambda el: el, [hv.Area])[0]
+    assert area.dframe().iloc[:, 1:].min().min() == pytest.approx(band.low)
+    assert area.dframe().iloc[:, 1:].max().max() == pytest.approx(band.high)
+    with pytest.raises(InputError, match="bits"):
+        s.plot(band=dataclasses.replace(band, units="bits"))

@@ -36,6 +36,7 @@ import numpy as np
 
 from ..errors import InputError, KnobError
 from ..units import LN2, check_units
+from .tokens import entropy_nats
 
 #: How far a row of probabilities may sum from 1 (float32 softmax over a few thousand tokens
 #: is well inside; anything further is a bug upstream, not rounding).
@@ -158,19 +159,13 @@ def softmax(logits: Any, temperature: float = 1.0) -> np.ndarray:
 
 
 # ----- the rules ----------------------------------------------------------------------------
-def _entropy_nats(q: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(q > 0, -q * np.log(q), 0.0)
-    return terms.sum(axis=-1)
-
-
 def _finish(p: np.ndarray, kept: np.ndarray, rule: str, knobs: dict,
             units: str) -> Truncation:
     """Renormalise ``p`` on ``kept`` and measure it; scalars for a single distribution."""
     masked = np.where(kept, p, 0.0)
     mass = masked.sum(axis=-1)
     q = masked / mass[..., None]
-    h = _entropy_nats(q)
+    h = entropy_nats(q)
     if units == "bits":
         h = h / LN2
     if p.ndim == 1:
@@ -234,7 +229,7 @@ def eta(p: Any, epsilon: float = 3e-4, units: str = "bits") -> Truncation:
     epsilon = check_knob("eta", epsilon)
     units = check_units(units)
     p = as_probabilities(p)
-    threshold = np.minimum(epsilon, math.sqrt(epsilon) * np.exp(-_entropy_nats(p)))
+    threshold = np.minimum(epsilon, math.sqrt(epsilon) * np.exp(-entropy_nats(p)))
     kept = p > threshold[..., None]
     kept |= np.arange(p.shape[-1]) == np.argmax(p, axis=-1)[..., None]  # rounding guard
     return _finish(p, kept, "eta", {"epsilon": epsilon}, units)
@@ -248,7 +243,7 @@ def typical(p: Any, mass: float = 0.9, units: str = "bits") -> Truncation:
     units = check_units(units)
     p = as_probabilities(p)
     with np.errstate(divide="ignore"):
-        deviation = np.abs(-np.log(p) - _entropy_nats(p)[..., None])
+        deviation = np.abs(-np.log(p) - entropy_nats(p)[..., None])
     order = np.argsort(deviation, axis=-1, kind="stable")
     return _finish(p, _prefix_mask(p, order, mass) & (p > 0), "typical", {"mass": mass},
                    units)

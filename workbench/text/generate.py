@@ -16,9 +16,9 @@ taken from it (``"greedy"``).
 
 **Semantic entropy** (Kuhn, Gal & Farquhar 2023, "Semantic uncertainty", ICLR):
 :meth:`DecodingSession.semantic_demo` samples several continuations, groups them by an
-equivalence (by default their first word) and computes, with the small local
-:func:`_semantic_entropy_demo`, the entropy over clusters from counts and from the model's
-sequence probabilities normalised over the distinct samples.
+equivalence (by default the same first word) and computes, with :mod:`workbench.text.semantic`,
+the entropy over clusters from counts and from the model's sequence probabilities normalised over
+the distinct samples, optionally with bootstrap intervals.
 
 The model: :func:`load_or_train` loads a saved run (``model.pt`` read with
 ``torch.load(weights_only=True)`` beside its ``config.json`` in :class:`workbench.runs.RunStore`)
@@ -31,12 +31,12 @@ import hashlib
 import json
 import math
 import os
-import re
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -44,8 +44,20 @@ import param
 
 from ..errors import EstimationError, FileLoadError, InputError, KnobError, WorkbenchError
 from ..runs import RunStore
-from ..units import LN2, UNITS, check_units
+from ..units import LN2, UNITS, Estimate, check_units
 from . import decoding
+from .semantic import (
+    cluster_answers,
+    cluster_distribution,
+    first_word,
+    same_first_word,
+    semantic_entropy,
+    semantic_entropy_ci,
+)
+from .tokens import entropy_nats, sequence_log_prob
+
+if TYPE_CHECKING:
+    from ..measures.stats import BootstrapResult
 
 #: Training settings of the Lab's model: about 5 s on one CPU core, held-out loss about
 #: 2.1 nats per character (a uniform guess over the ~60 characters is 4.1).
@@ -223,7 +235,7 @@ class StableBand:
 
 
 def _entropy(p: np.ndarray, units: str) -> np.ndarray:
-    h = decoding._entropy_nats(p)
+    h = entropy_nats(p)
     return h / LN2 if units == "bits" else h
 
 
@@ -279,55 +291,70 @@ def stable_band(lm: CharLM, source: str = "human", k: float = 1.0, units: str = 
                       values.size)
 
 
-# ----- semantic entropy, the demo version ---------------------------------------------------
-def first_word(text: str) -> str:
-    """The first run of letters (lower-cased), '' if there is none: the demo's equivalence."""
-    match = re.search(r"[A-Za-z]+(?:'[A-Za-z]+)?", text)
-    return match.group(0).lower() if match else ""
-
-
-def _semantic_entropy_demo(clusters: Sequence[Any], log_probs: Sequence[float],
-                           keys: Sequence[Any] | None = None,
-                           units: str = "bits") -> tuple[float, float, pd.DataFrame]:
-    """Semantic entropy over clusters C (Kuhn et al. 2023), two ways:
-
-    * counts: ``p(c) = n_c / n``, ``SE = -Σ_c p(c) log p(c)``;
-    * weighted: ``p(c) = Σ_{s∈c} p(s) / Σ_s p(s)`` over *distinct* samples s (``keys``; a
-      sequence drawn twice counts once), from their log-probabilities by log-sum-exp, so the
-      cluster probabilities sum to 1 and none exceeds it.
-
-    Returns (counts SE, weighted SE, one row per cluster). (Tiny on purpose:
-    ``workbench.text.semantic`` is the full version.)"""
-    units = check_units(units)
-    frame = pd.DataFrame({"cluster": list(clusters), "log_prob": np.asarray(log_probs, float),
-                          "key": list(keys) if keys is not None else range(len(clusters))})
-    if frame.empty or not np.isfinite(frame["log_prob"]).all():
-        raise InputError("semantic entropy needs samples with finite log-probabilities")
-    counts = frame["cluster"].value_counts(sort=False) / len(frame)
-    distinct = frame.drop_duplicates("key")
-    w = np.exp(distinct["log_prob"] - distinct["log_prob"].max())
-    weighted = (w / w.sum()).groupby(distinct["cluster"]).sum()
-    table = pd.DataFrame({"p_counts": counts, "p_weighted": weighted}).fillna(0.0)
-    scale = 1 / LN2 if units == "bits" else 1.0
-
-    def h(p):
-        p = np.asarray(p)[np.asarray(p) > 0]
-        return float(-(p * np.log(p)).sum() * scale) + 0.0
-
-    table = table.rename_axis("cluster").reset_index()
-    table.insert(1, "n", table["cluster"].map(frame["cluster"].value_counts()))
-    return h(table["p_counts"]), h(table["p_weighted"]), table
-
-
+# ----- semantic entropy of sampled continuations ------------------------------------------
 @dataclass
 class SemanticDemo:
-    """Sampled continuations, their clusters and the semantic entropies."""
+    """Sampled continuations, their clusters and the semantic entropies (Kuhn et al. 2023),
+    computed by :mod:`workbench.text.semantic`."""
 
     samples: pd.DataFrame       # continuation, cluster, log_prob (model, nats)
     clusters: pd.DataFrame      # cluster, n, p_counts, p_weighted
-    entropy_counts: float
-    entropy_weighted: float
+    entropy_counts: Estimate    # discrete SE, p(c) = n_c / n
+    entropy_weighted: Estimate  # SE from sequence probabilities renormalised over the samples
     units: str
+    ci_counts: BootstrapResult | None = None     # bootstrap over the samples (None: not asked)
+    ci_weighted: BootstrapResult | None = None
+
+
+def _cluster_labels(texts: Sequence[str], ids: np.ndarray) -> list[str]:
+    """A readable name per class: the first word of its first member (with the class number
+    when a custom equivalence gives two classes the same first word)."""
+    reps = [texts[int(np.flatnonzero(ids == c)[0])] for c in range(int(ids.max()) + 1)]
+    words = [first_word(r) for r in reps]
+    if len(set(words)) < len(words):
+        words = [f"{c}: {w}" for c, w in enumerate(words)]
+    return words
+
+
+def semantic_tables(texts: Sequence[str], log_probs: Any,
+                    equivalent: Callable[[str, str], bool] = same_first_word,
+                    units: str = "bits", n_resamples: int = 0,
+                    seed: int | None = 0) -> SemanticDemo:
+    """Cluster sampled ``texts`` with ``equivalent`` (:func:`~workbench.text.semantic.
+    cluster_answers`) and compute semantic entropy from counts and from the sequence
+    log-probabilities ``log_probs`` (nats, ≤ 0; renormalised over the distinct samples by
+    :func:`~workbench.text.semantic.semantic_entropy`); with ``n_resamples`` > 0 also percentile
+    bootstrap intervals over the samples (:func:`~workbench.text.semantic.semantic_entropy_ci`).
+    """
+    units = check_units(units)
+    texts = list(texts)
+    lp = np.asarray(log_probs, dtype=np.float64).ravel()
+    if lp.size == len(texts):
+        # a character sequence has one probability: rows of a batched forward pass may differ
+        # in the last float32 bits, which would make a repeat look like another sequence (and
+        # count twice) when semantic_entropy looks for repeated (text, log p) pairs
+        first: dict[str, float] = {}
+        lp = np.array([first.setdefault(t, v) for t, v in zip(texts, lp)])
+    ids = cluster_answers(texts, equivalent)
+    labels = _cluster_labels(texts, ids)
+    weighted = dict(cluster_ids=ids, log_probs=lp, variant="weighted", units=units)
+    clusters = pd.DataFrame({
+        "cluster": labels, "n": np.bincount(ids),
+        "p_counts": cluster_distribution(cluster_ids=ids),
+        "p_weighted": cluster_distribution(texts, cluster_ids=ids, log_probs=lp,
+                                           variant="weighted")})
+    samples = pd.DataFrame({"continuation": texts, "cluster": [labels[i] for i in ids],
+                            "log_prob": lp})
+    cis = (None, None)
+    if n_resamples:
+        with warnings.catch_warnings():
+            # a biased-low interval is reported by its excludes_estimate flag, not a warning
+            warnings.simplefilter("ignore", UserWarning)
+            cis = (semantic_entropy_ci(cluster_ids=ids, units=units, n_resamples=n_resamples,
+                                       seed=seed),
+                   semantic_entropy_ci(texts, n_resamples=n_resamples, seed=seed, **weighted))
+    return SemanticDemo(samples, clusters, semantic_entropy(cluster_ids=ids, units=units),
+                        semantic_entropy(texts, **weighted), units, *cis)
 
 
 # ----- the session --------------------------------------------------------------------------
@@ -450,35 +477,43 @@ class DecodingSession(param.Parameterized):
     def stable_band(self, source: str = "human", k: float = 1.0) -> StableBand:
         return stable_band(self._model(), source, k, self.units)
 
-    def plot(self, band: str | None = "human", k: float = 1.0):
+    def plot(self, band: str | StableBand | None = "human", k: float = 1.0):
         """HoloViews plot of H(p) and H(q) per generated character over the stable band from
-        ``band`` (``None``: no band); units on the axis."""
+        ``band`` (a source, ``"human"`` or ``"greedy"``; a :class:`StableBand` already
+        computed, in the session's units; ``None``: no band); units on the axis."""
         from ..plots.decoding import entropy_trace
 
-        shown = None if band is None else self.stable_band(band, k)
+        if isinstance(band, StableBand):
+            if band.units != self.units:
+                raise InputError(f"the band is in {band.units}, the session in {self.units}")
+            shown = band
+        else:
+            shown = None if band is None else self.stable_band(band, k)
         return entropy_trace(self.table(), shown, self.units)
 
     # ----- semantic entropy -------------------------------------------------------------
     def semantic_demo(self, n_samples: int = 10, length: int = 16,
-                      equivalence: Callable[[str], Any] = first_word) -> SemanticDemo:
+                      equivalent: Callable[[str, str], bool] = same_first_word,
+                      n_resamples: int = 0) -> SemanticDemo:
         """Sample ``n_samples`` continuations of ``length`` characters of the current text
-        with the current rule, cluster them by ``equivalence`` (first word by default) and
-        compute semantic entropy from counts and from the model's sequence probabilities
-        ``log p(s | x) = Σ_t log p_t(s_t)`` (the model's own p, not the truncated q)."""
-        for name, value, top in (("n_samples", n_samples, 200), ("length", length, 200)):
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
-                raise KnobError(f"{name} must be an integer in [1, {top}], got {value!r}")
+        with the current rule, cluster them by ``equivalent`` (same first word by default) and
+        compute semantic entropy (:func:`semantic_tables`) from counts and from the model's
+        sequence probabilities ``log p(s | x) = Σ_t log p_t(s_t)`` (the model's own p, not the
+        truncated q); ``n_resamples`` > 0 adds bootstrap intervals."""
+        for name, value, low, top in (("n_samples", n_samples, 1, 200),
+                                      ("length", length, 1, 200),
+                                      ("n_resamples", n_resamples, 0, 10_000)):
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= top:
+                raise KnobError(f"{name} must be an integer in [{low}, {top}], got {value!r}")
         lm = self._model()
         rng = np.random.default_rng([self.seed, len(self._ids)])
         ids = np.repeat(self._ids[None, :], n_samples, axis=0)
-        log_p = np.zeros(n_samples)
+        steps = []
         for _ in range(length):
             p = lm.next_probs(ids)
             tokens = decoding.sample(self.truncate(p), rng)
-            log_p += np.log(p[np.arange(n_samples), tokens])
+            steps.append(p)
             ids = np.concatenate([ids, tokens[:, None]], axis=1)
+        log_p = sequence_log_prob(ids[:, -length:], np.stack(steps, axis=1))
         texts = [lm.vocab.decode(row[-length:]) for row in ids]
-        clusters = [equivalence(t) for t in texts]
-        counts, weighted, table = _semantic_entropy_demo(clusters, log_p, texts, self.units)
-        samples = pd.DataFrame({"continuation": texts, "cluster": clusters, "log_prob": log_p})
-        return SemanticDemo(samples, table, counts, weighted, self.units)
+        return semantic_tables(texts, log_p, equivalent, self.units, n_resamples, self.seed)

@@ -15,11 +15,11 @@ from bisect import bisect_right
 from typing import Any
 
 import numpy as np
-from scipy.special import xlogy
 
 from ..errors import InputError
 from ..units import Estimate, from_nats
 from ..validation import check_seed
+from .tokens import entropy_nats
 
 
 def _check_transition(transition: Any) -> np.ndarray:
@@ -68,7 +68,7 @@ def markov_entropy_rate(transition: Any, units: str = "bits") -> Estimate:
     p = _check_transition(transition)
     a, k = p.shape[0], p.ndim - 1
     rows = p.reshape(a ** k, a)
-    h = float(stationary_contexts(p) @ -xlogy(rows, rows).sum(axis=1))
+    h = float(stationary_contexts(p) @ entropy_nats(rows))
     return Estimate(from_nats(h, units), units, f"exact(order={k})", "h")
 
 

@@ -46,11 +46,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from scipy.special import logsumexp, xlogy
+from scipy.special import logsumexp
 
 from ..errors import InputError
 from ..units import Estimate, check_units, from_nats
 from ..validation import to_numpy
+from .tokens import entropy_nats
 
 VARIANTS = ("discrete", "weighted")
 
@@ -195,10 +196,6 @@ def cluster_distribution(answers: Sequence[Any] | None = None, *, cluster_ids: A
     return _distribution(codes, lp, keep)
 
 
-def _entropy_nats(p: np.ndarray) -> float:
-    return float(-xlogy(p, p).sum()) + 0.0   # + 0.0: a single class reads 0, not −0
-
-
 def semantic_entropy(answers: Sequence[Any] | None = None, *, cluster_ids: Any = None,
                      equivalent: Callable | None = None, log_probs: Any = None,
                      lengths: Any = None, variant: str = "discrete", dedupe: bool = True,
@@ -216,7 +213,7 @@ def semantic_entropy(answers: Sequence[Any] | None = None, *, cluster_ids: Any =
     p = cluster_distribution(answers, cluster_ids=cluster_ids, equivalent=equivalent,
                              log_probs=log_probs, lengths=lengths, variant=variant,
                              dedupe=dedupe, bidirectional=bidirectional)
-    return Estimate(from_nats(_entropy_nats(p), units), units, f"semantic_entropy({variant})",
+    return Estimate(from_nats(float(entropy_nats(p)), units), units, f"semantic_entropy({variant})",
                     "SE")
 
 
@@ -318,7 +315,7 @@ def semantic_entropy_ci(answers: Sequence[Any] | None = None, *, cluster_ids: An
         keep = (_keep_distinct([ident[i] for i in idx], lp[idx], dedupe)
                 if lp is not None else np.arange(len(idx)))
         p = _distribution(codes[idx], None if lp is None else lp[idx], keep)
-        return from_nats(_entropy_nats(p), units)
+        return from_nats(float(entropy_nats(p)), units)
 
     point = stat(np.arange(len(codes)))
     return _bootstrap(stat, len(codes), point, units, f"semantic_entropy({variant})", "SE",

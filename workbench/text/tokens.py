@@ -73,15 +73,21 @@ def log_probs(probs: Any = None, *, logits: Any = None, name: str = "probs") -> 
         return np.log(p)
 
 
+def entropy_nats(p: np.ndarray) -> np.ndarray:
+    """H(p) = −Σ_v p(v) ln p(v) in nats along the last axis of already-checked probabilities
+    (0 · log 0 = 0), without validation: the one entropy kernel that
+    :func:`token_entropy`, :mod:`~workbench.text.decoding`, :mod:`~workbench.text.semantic`
+    and :mod:`~workbench.text.generate` share. ``+ 0.0`` turns the −0 of a one-hot row into 0."""
+    return -xlogy(p, p).sum(axis=-1) + 0.0
+
+
 def token_entropy(probs: Any = None, *, logits: Any = None, units: str = "bits") -> np.ndarray:
     """Entropy H_t = −Σ_v p_t(v) log p_t(v) of each predictive distribution (last axis).
 
     ``probs`` (rows summing to 1) or ``logits`` of shape (..., vocab); returns shape (...) in
     ``units``. 0 for a one-hot row, log V for a uniform one.
     """
-    lp = log_probs(probs, logits=logits)
-    p = np.exp(lp)
-    return -xlogy(p, p).sum(axis=-1) * _scale(units)
+    return entropy_nats(np.exp(log_probs(probs, logits=logits))) * _scale(units)
 
 
 def _targets(targets: Any, lead_shape: tuple, vocab: int) -> np.ndarray:
