@@ -1,0 +1,68 @@
+"""The sorted (galloping) 1-D counter and the leaf-order tree queries give exactly the counts
+and distances of the O(n²) definition: ties, duplicates, radii equal to real distances, radii
+of 0 and values whose sums v ± r round badly are all decided by the float64 difference."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workbench.estimators import knn, sorted_counts
+
+
+def definition_counts(v, radii, strict):
+    d = np.abs(v[:, None] - v[None, :])
+    inside = d < radii[:, None] if strict else d <= radii[:, None]
+    return inside.sum(axis=1) - np.diag(inside)
+
+
+@pytest.mark.parametrize("decimals,offset", [(0, 0.0), (1, 0.0), (8, 0.0), (8, 1e6),
+                                             (3, 1e15)])
+@pytest.mark.parametrize("strict", [True, False])
+def test_count_1d_equals_definition(decimals, offset, strict):
+    rng = np.random.default_rng(decimals)
+    v = np.round(rng.standard_normal(700), decimals) + offset
+    v[:50] = v[0]  # an atom: 50 exact duplicates
+    d = np.abs(v[:, None] - v[None, :])
+    radii = d[np.arange(v.size), rng.integers(0, v.size, v.size)]  # real distances, some 0
+    radii[::7] = 0.0
+    np.testing.assert_array_equal(sorted_counts.count_1d(v, radii, strict),
+                                  definition_counts(v, radii, strict))
+
+
+def test_count_1d_random_and_with_given_order():
+    rng = np.random.default_rng(3)
+    v = rng.standard_normal(2000)
+    radii = rng.uniform(0, 0.5, v.size)
+    expected = definition_counts(v, radii, True)
+    np.testing.assert_array_equal(sorted_counts.count_1d(v, radii, True), expected)
+    np.testing.assert_array_equal(
+        sorted_counts.count_1d(v, radii, True, order=np.argsort(v)), expected)
+
+
+def test_count_1d_extremes():
+    # everything inside, nothing inside, and two points
+    v = np.arange(10.0)
+    np.testing.assert_array_equal(sorted_counts.count_1d(v, np.full(10, 100.0), True),
+                                  np.full(10, 9))
+    np.testing.assert_array_equal(sorted_counts.count_1d(v, np.full(10, 0.5), False),
+                                  np.zeros(10))
+    np.testing.assert_array_equal(sorted_counts.count_1d(np.array([0.0, 1.0]),
+                                                         np.array([1.0, 1.0]), False), [1, 1])
+
+
+@pytest.mark.parametrize("d", [2, 3, 4])
+def test_leaf_order_tree_queries_equal_brute_force(d):
+    # large enough for trees of many leaves; rounded coordinates tie at the k-th distance
+    rng = np.random.default_rng(d)
+    p = np.round(rng.standard_normal((3000, d)), 1)
+    p[:40] = p[0]
+    eps_tree, idx_tree = knn.kth_neighbour(p, 3, algorithm="tree")
+    eps_brute, _ = knn.kth_neighbour(p, 3, algorithm="brute")
+    np.testing.assert_array_equal(eps_tree, eps_brute)
+    # the indices returned by the tree are the row's own k + 1 nearest, in the row's place
+    far = np.abs(p[idx_tree] - p[:, None, :]).max(axis=2).max(axis=1)
+    np.testing.assert_array_equal(far, eps_tree)
+    for strict in (True, False):
+        np.testing.assert_array_equal(
+            knn.count_neighbours(p, eps_tree, strict=strict, algorithm="tree"),
+            knn.count_neighbours(p, eps_tree, strict=strict, algorithm="brute"))
