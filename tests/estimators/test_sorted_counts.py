@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from workbench.errors import InputError
 from workbench.estimators import knn, sorted_counts
 
 
@@ -66,3 +67,28 @@ def test_leaf_order_tree_queries_equal_brute_force(d):
         np.testing.assert_array_equal(
             knn.count_neighbours(p, eps_tree, strict=strict, algorithm="tree"),
             knn.count_neighbours(p, eps_tree, strict=strict, algorithm="brute"))
+
+
+@pytest.mark.parametrize("d", [1, 2, 4])
+def test_atom_check_counts_exactly_the_repeated_rows(d):
+    # the projection sort only finds suspects; the verdict and the message's counts come from
+    # the exact row comparison: 8 copies of one row and 5 of another (> k = 3) are atoms,
+    # 3 copies of a third row are not, and rows that share a projection but differ are not
+    rng = np.random.default_rng(d)
+    x = rng.standard_normal((400, d))
+    x[:7], x[7:11], x[11:13] = x[100], x[101], x[102]
+    with pytest.raises(InputError, match="13 of 400 rows are copies of 2 value"):
+        knn._reject_atoms(x, 3)
+    x = rng.standard_normal((400, d))
+    x[:3] = x[3]  # 4 copies = k + 1 > k: an atom
+    with pytest.raises(InputError, match="4 of 400 rows"):
+        knn._reject_atoms(x, 3)
+    x[0] = rng.standard_normal(d)  # now 3 copies: fine
+    knn._reject_atoms(x, 3)
+    if d > 1:  # distinct rows with the same projection fl(w1 c) + fl(w1 (−c)) = 0 exactly
+        w1 = np.random.default_rng(0).uniform(1.0, 2.0, d)[1]
+        y = rng.standard_normal((400, d))
+        y[:6] = 0.0
+        for c in range(1, 6):
+            y[c, 0], y[c, 1] = w1 * c, -float(c)
+        knn._reject_atoms(y, 3)  # six suspects, all different rows: no error

@@ -115,8 +115,17 @@ def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf,
         return eps, idx
     tree = _tree(points)
     order = tree.indices  # query in the tree's leaf order: see _unpermute
-    dist, idx = tree.query(points[order], k=k + 1, p=p, workers=-1)
+    dist, idx = tree.query(points[order], k=k + 1, p=p, workers=_workers(len(points)))
     return _unpermute(order, dist[:, k]), _unpermute(order, idx)
+
+
+#: Below this many points a tree query runs on the calling thread: starting worker threads
+#: costs more than they save (and much more on a busy machine).
+_THREADED_QUERY_MIN_N = 20_000
+
+
+def _workers(n: int) -> int:
+    return -1 if n >= _THREADED_QUERY_MIN_N else 1
 
 
 def _unpermute(order: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -152,7 +161,8 @@ def count_neighbours(points: np.ndarray, radii: np.ndarray, *, strict: bool,
     tree = _tree(points, leafsize=64)
     order = tree.indices  # query in the tree's leaf order: see _unpermute
     inside = _unpermute(order, tree.query_ball_point(
-        points[order], r=np.maximum(r[order], 0), p=np.inf, return_length=True, workers=-1))
+        points[order], r=np.maximum(r[order], 0), p=np.inf, return_length=True,
+        workers=_workers(len(points))))
     # nextafter(0, 0) is 0, which would count duplicates as "strictly closer" than 0
     inside = np.where(strict & (radii <= 0), 0, inside)
     return np.asarray(inside, dtype=np.int64) - brute_force.self_inside(radii, strict)
@@ -361,8 +371,25 @@ def whiten(z: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def _reject_atoms(x: np.ndarray, k: int) -> None:
-    """Raise :class:`InputError` when rows repeat more than ``k`` times (atoms)."""
-    _, counts = np.unique(x, axis=0, return_counts=True)
+    """Raise :class:`InputError` when rows repeat more than ``k`` times (atoms).
+
+    Equal rows have equal projections p = Σ_j w_j x_j (computed column by column, so every
+    row's sum is rounded the same way), so only rows whose projection occurs more than k times
+    in the sorted projections can be atoms; those few are checked exactly with ``np.unique``
+    on rows. One 1-D sort instead of a lexicographic sort of all rows."""
+    n, d = x.shape
+    if n <= k:
+        return
+    proj = x[:, 0].copy()
+    weights = np.random.default_rng(0).uniform(1.0, 2.0, d)  # fixed: no global RNG use
+    for j in range(1, d):
+        proj += weights[j] * x[:, j]
+    s = np.sort(proj)
+    repeated = s[k:] == s[:-k]  # a value occupying k + 1 consecutive sorted places
+    if not repeated.any():
+        return
+    suspects = x[np.isin(proj, s[k:][repeated])]
+    _, counts = np.unique(suspects, axis=0, return_counts=True)
     heavy = counts > k
     if heavy.any():
         rows = int(counts[heavy].sum())

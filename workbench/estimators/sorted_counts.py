@@ -21,6 +21,9 @@ import numpy as np
 
 from .brute_force import _split_rows, self_inside
 
+#: Fewest points for which the counts are shared out to one thread per core.
+_THREADED_MIN_N = 50_000
+
 _JIT = dict(nogil=True, cache=True, boundscheck=False, error_model="numpy")
 
 
@@ -93,7 +96,10 @@ def count_1d(v: np.ndarray, radii: np.ndarray, strict: bool,
     s = v[order]
     r = np.ascontiguousarray(radii[order])
     inside = np.empty(v.size, dtype=np.int64)
-    _split_rows(v.size, lambda a, b: _gallop_counts(s, r, bool(strict), a, b, inside))
+    if v.size < _THREADED_MIN_N:  # O(n log c) work: threads only pay off for large n
+        _gallop_counts(s, r, bool(strict), 0, v.size, inside)
+    else:
+        _split_rows(v.size, lambda a, b: _gallop_counts(s, r, bool(strict), a, b, inside))
     out = np.empty_like(inside)
     out[order] = inside
     return out - self_inside(radii, strict)
