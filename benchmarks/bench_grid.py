@@ -13,9 +13,11 @@ the definitions npeet-plus and infomeasure implement (max-norm, no per-column sc
 values agree to the peers' own tie-breaking noise; KL differs a little where we whiten
 correlated columns (documented in ``workbench.estimators.knn``).
 
-Caps: *our* cells are never skipped. ``WORKBENCH_BENCH_GRID_MAX_N`` caps n for a quick run
-(the README says which cells were measured). Peers are slow on large cells, so each runs
-only up to ``PEER_MAX_N`` (printed with the grid).
+Caps: *our* cells are never skipped by default. For partial runs, environment variables pick
+cells: ``WORKBENCH_BENCH_GRID_MAX_N`` (largest n), ``WORKBENCH_BENCH_GRID_DIMS`` (e.g. "1,2")
+and ``WORKBENCH_BENCH_GRID_ONLY`` (sections: discrete, binning, diffusion, knn, neural, rss);
+the README says which cells were measured. Peers are slow on large cells, so each runs only
+up to ``PEER_MAX_N`` (printed with the grid).
 
 The grid runs in a child process with ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` unset
 (they slow a current OpenBLAS on this machine's processors; the DSE cells are BLAS-bound), so
@@ -134,8 +136,9 @@ def knn_cells(grid: Grid, max_n: int) -> None:
         return d in caps and n <= caps[d]
 
     print(f"\nKSG (k = {K}) and KL, n x dims; peer caps (largest n): {PEER_MAX_N}")
+    dims = [int(v) for v in os.environ.get("WORKBENCH_BENCH_GRID_DIMS", "1,2,5,10").split(",")]
     for n in N_GRID:  # every dimension at one n before the next n: the cheap cells first
-        for d in DIMS:
+        for d in dims:
             if n > max_n:
                 print(f"KSG/KL {d}+{d} n = {n}: not run (WORKBENCH_BENCH_GRID_MAX_N={max_n})")
                 continue
@@ -315,14 +318,18 @@ def run_grid() -> None:
     brute_force.warm_up()  # compiled kernels loaded before any timing
     counting.warm_up()
     max_n = int(float(os.environ.get("WORKBENCH_BENCH_GRID_MAX_N", N_GRID[-1])))
+    only = os.environ.get("WORKBENCH_BENCH_GRID_ONLY",
+                          "discrete,binning,diffusion,knn,neural,rss").split(",")
     grid = Grid()
-    discrete_cells(grid)
-    binning_cells(grid)
-    diffusion_cells(grid)
-    knn_cells(grid, max_n)
-    neural_cells(grid)
+    for name, section in (("discrete", discrete_cells), ("binning", binning_cells),
+                          ("diffusion", diffusion_cells), ("neural", neural_cells)):
+        if name in only:
+            section(grid)
+    if "knn" in only:
+        knn_cells(grid, max_n)
     grid.summary()
-    peak_rss_ksg_1e6()
+    if "rss" in only:
+        peak_rss_ksg_1e6()
 
 
 def main() -> None:
