@@ -92,3 +92,21 @@ def test_atom_check_counts_exactly_the_repeated_rows(d):
         for c in range(1, 6):
             y[c, 0], y[c, 1] = w1 * c, -float(c)
         knn._reject_atoms(y, 3)  # six suspects, all different rows: no error
+
+
+@pytest.mark.parametrize("decimals", [0, 1, 8])
+@pytest.mark.parametrize("k", [1, 3, 10])
+def test_kth_neighbour_1d_equals_definition_and_the_tree(decimals, k):
+    rng = np.random.default_rng(k + decimals)
+    v = np.round(rng.standard_normal(600), decimals)
+    v[:20] = v[0]  # duplicates: k-th distances of 0
+    d = np.abs(v[:, None] - v[None, :])
+    expected = np.sort(d, axis=1)[:, k]  # column 0: the row itself (or a copy, also 0)
+    eps, idx = sorted_counts.kth_neighbour_1d(v, k)
+    np.testing.assert_array_equal(eps, expected)
+    assert (idx[:, 0] == np.arange(v.size)).all()
+    np.testing.assert_array_equal(d[np.arange(v.size)[:, None], idx].max(axis=1), expected)
+    assert all(len(set(row)) == k + 1 for row in idx.tolist())
+    for p in (np.inf, 2):
+        tree_eps, _ = knn.kth_neighbour(v[:, None], k, p=p, algorithm="tree")
+        np.testing.assert_array_equal(knn.kth_neighbour(v[:, None], k, p=p)[0], tree_eps)

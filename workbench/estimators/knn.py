@@ -110,6 +110,8 @@ def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf,
     brute = p == np.inf and (
         algorithm == "brute" or (algorithm == "auto"
                                  and use_brute_force(*points.shape, task="knn")))
+    if points.shape[1] == 1 and algorithm == "auto":  # every p-norm is |v_j − v_i| in 1-D
+        return sorted_counts.kth_neighbour_1d(points[:, 0], k)
     if brute:
         eps, idx, _ = brute_force.neighbour_rows([points], k, (), "below_eps")
         return eps, idx

@@ -110,3 +110,48 @@ def warm_up() -> None:
     v = np.random.default_rng(0).standard_normal(64)
     count_1d(v, np.full(v.size, 0.5), True)
     count_1d(v, np.full(v.size, 0.5), False)
+
+
+@numba.njit(**_JIT)
+def _kth_rows(s, k, start, stop, eps, nearest):
+    """For sorted s and p in start..stop: eps[p], the k-th smallest |s[j] − s[p]| over j ≠ p,
+    and nearest[p] = p followed by the positions of the k nearest (ties: either side)."""
+    n = s.size
+    for p in range(start, stop):
+        v = s[p]
+        left, right = p - 1, p + 1
+        nearest[p, 0] = p
+        d = 0.0
+        for m in range(1, k + 1):
+            # distances grow (never shrink) away from p on either side: merge the two runs
+            if right >= n or (left >= 0 and v - s[left] <= s[right] - v):
+                d = v - s[left]
+                nearest[p, m] = left
+                left -= 1
+            else:
+                d = s[right] - v
+                nearest[p, m] = right
+                right += 1
+        eps[p] = d
+
+
+def kth_neighbour_1d(v: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from every v_i to its k-th nearest *other* value (float64 differences, as the
+    trees compute them) and the indices of the k + 1 nearest, the row itself first: one sort
+    and O(k) per row, merging the runs to the left and to the right of the row's place."""
+    v = np.ascontiguousarray(v, dtype=np.float64)
+    if not 1 <= k < v.size:
+        raise ValueError(f"k must be in 1..n-1 = {v.size - 1}, got {k}")
+    order = np.argsort(v)
+    s = v[order]
+    eps = np.empty(v.size)
+    nearest = np.empty((v.size, k + 1), dtype=np.int64)
+    if v.size < _THREADED_MIN_N:
+        _kth_rows(s, int(k), 0, v.size, eps, nearest)
+    else:
+        _split_rows(v.size, lambda a, b: _kth_rows(s, int(k), a, b, eps, nearest))
+    out_eps = np.empty_like(eps)
+    out_eps[order] = eps
+    out_idx = np.empty_like(nearest)
+    out_idx[order] = order[nearest]
+    return out_eps, out_idx
