@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from workbench.errors import InputError
-from workbench.estimators import knn, sorted_counts
+from workbench.estimators import box_tree, knn, sorted_counts
 
 
 def definition_counts(v, radii, strict):
@@ -110,3 +110,22 @@ def test_kth_neighbour_1d_equals_definition_and_the_tree(decimals, k):
     for p in (np.inf, 2):
         tree_eps, _ = knn.kth_neighbour(v[:, None], k, p=p, algorithm="tree")
         np.testing.assert_array_equal(knn.kth_neighbour(v[:, None], k, p=p)[0], tree_eps)
+
+
+@pytest.mark.parametrize("d", [2, 3, 4])
+@pytest.mark.parametrize("decimals,offset", [(1, 0.0), (8, 0.0), (8, 1e6)])
+def test_box_tree_counts_equal_definition(d, decimals, offset):
+    # ties at the radii (rounded data, radii equal to real distances), radii of 0, an atom of
+    # 40 copies (a node of identical points is never split), and values whose differences
+    # round badly far from 0
+    rng = np.random.default_rng(d * 10 + decimals)
+    p = np.round(rng.standard_normal((900, d)), decimals) + offset
+    p[:40] = p[0]
+    dist = np.abs(p[:, None, :] - p[None, :, :]).max(axis=2)
+    radii = dist[np.arange(900), rng.integers(0, 900, 900)]
+    radii[::11] = 0.0
+    for strict in (True, False):
+        inside = dist < radii[:, None] if strict else dist <= radii[:, None]
+        expected = inside.sum(axis=1) - np.diag(inside)
+        np.testing.assert_array_equal(box_tree.count_rows(p, radii, strict), expected)
+        np.testing.assert_array_equal(knn.count_neighbours(p, radii, strict=strict), expected)

@@ -321,9 +321,11 @@ def warm_up() -> None:
     points = np.random.default_rng(0).standard_normal((4 * _CHUNK, 2))
     neighbour_rows([points[:, :1], points[:, 1:]], 3, [(0,), (1,)], "below_eps")
     count_rows(points, np.ones(len(points)), True)
-    from . import sorted_counts  # it imports this module's thread helpers
+    from . import box_tree, counting, sorted_counts  # they import this module's helpers
 
     sorted_counts.warm_up()
+    box_tree.warm_up()
+    counting.warm_up()
 
 
 # ----- threads -------------------------------------------------------------------------------
