@@ -105,3 +105,13 @@ def test_plugin_entropy_alphabet_10_against_closed_form():
     assert PluginEstimator().entropy(x, units="nats") == pytest.approx(np.log(10), abs=1e-12)
     np.testing.assert_array_equal(joint_counts(x), np.full(10, 1000))
     assert plugin_entropy_from_counts(np.full(10, 1000)) == pytest.approx(np.log(10))
+
+
+@pytest.mark.parametrize("sizes", [[70_000], [300, 300], [50, 50, 50]])
+def test_count_keys_large_tables(sizes):
+    # past _PARTIAL_ROWS_MAX_CELLS the loops keep one count row: same counts
+    rng = np.random.default_rng(len(sizes))
+    keys = [rng.integers(0, s, 5001) for s in sizes]
+    flat = np.ravel_multi_index(tuple(keys[::-1]), sizes[::-1])
+    np.testing.assert_array_equal(counting.count_keys(keys, sizes),
+                                  np.bincount(flat, minlength=int(np.prod(sizes))))

@@ -28,8 +28,23 @@ def _range(col):
     return lo, hi
 
 
+#: Tables up to this many cells keep four partial count rows; larger ones have few repeats
+#: of a cell in a row and would pay for zeroing and adding four big rows.
+_PARTIAL_ROWS_MAX_CELLS = 1 << 16
+
+
+@numba.njit(**_JIT)
+def _count1_large(k0, cells):
+    c = np.zeros(cells, np.int64)
+    for i in range(k0.size):
+        c[k0[i]] += 1
+    return c
+
+
 @numba.njit(**_JIT)
 def _count1(k0, cells):
+    if cells > _PARTIAL_ROWS_MAX_CELLS:
+        return _count1_large(k0, cells)
     c = np.zeros((4, cells), np.int64)
     n = k0.size
     m = n - n % 4
@@ -45,6 +60,11 @@ def _count1(k0, cells):
 
 @numba.njit(**_JIT)
 def _count2(k0, k1, s0, cells):
+    if cells > _PARTIAL_ROWS_MAX_CELLS:
+        c1 = np.zeros(cells, np.int64)
+        for i in range(k0.size):
+            c1[k0[i] + s0 * k1[i]] += 1
+        return c1
     c = np.zeros((4, cells), np.int64)
     n = k0.size
     m = n - n % 4
@@ -60,6 +80,11 @@ def _count2(k0, k1, s0, cells):
 
 @numba.njit(**_JIT)
 def _count3(k0, k1, k2, s0, s1, cells):
+    if cells > _PARTIAL_ROWS_MAX_CELLS:
+        c1 = np.zeros(cells, np.int64)
+        for i in range(k0.size):
+            c1[k0[i] + s0 * (k1[i] + s1 * k2[i])] += 1
+        return c1
     c = np.zeros((2, cells), np.int64)
     n = k0.size
     m = n - n % 2

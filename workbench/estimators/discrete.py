@@ -28,14 +28,16 @@ from .encoding import encode_rows, row_keys
 
 
 def _occupied(counts: np.ndarray) -> np.ndarray:
-    counts = np.asarray(counts, dtype=np.float64).ravel()
-    return counts[counts > 0]
+    """The non-zero counts as float64 (selected before converting: tables are mostly 0)."""
+    counts = np.asarray(counts).ravel()
+    return counts[counts > 0].astype(np.float64)
 
 
 def plugin_entropy_from_counts(counts: np.ndarray) -> float:
-    """Maximum-likelihood entropy −Σ p̂ log p̂ (nats) of an occupancy count vector."""
-    counts = np.asarray(counts, dtype=np.float64)
-    if np.count_nonzero(counts) <= 1:
+    """Maximum-likelihood entropy −Σ p̂ log p̂ = log n − (1/n) Σ n_k log n_k (nats) of an
+    occupancy count vector (or table: every cell is a symbol)."""
+    counts = _occupied(counts)  # a joint table is mostly empty cells: skip them first
+    if counts.size <= 1:
         return 0.0  # exactly, not log n − n log n / n after rounding
     n = counts.sum()
     return max(0.0, float(np.log(n) - xlogy(counts, counts).sum() / n))
