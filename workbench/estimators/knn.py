@@ -131,7 +131,7 @@ def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf,
 
 #: Below this many points a tree query runs on the calling thread: starting worker threads
 #: costs more than they save (and much more on a busy machine).
-_THREADED_QUERY_MIN_N = 20_000
+_THREADED_QUERY_MIN_N = 50_000
 
 
 def _workers(n: int) -> int:
