@@ -54,14 +54,17 @@ def repeats_for(n: int) -> int:
     return 5 if n <= 20_000 else (2 if n <= 100_000 else 1)
 
 
-def best(fn, repeats: int) -> tuple[float, float]:
-    """Best wall time (s) of ``repeats`` calls and the last value (float)."""
-    walls, value = [], float("nan")
+def best(fn, repeats: int) -> tuple[float, float, float]:
+    """Best wall time (s), best CPU time (s, all threads) of ``repeats`` calls and the last
+    value. CPU time is the robust figure on a shared machine: other processes stretch the
+    wall time of whichever side happens to run while they do."""
+    walls, cpus, value = [], [], float("nan")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         value = float(fn())
+        cpus.append(time.process_time() - cpu)
         walls.append(time.perf_counter() - start)
-    return min(walls), value
+    return min(walls), min(cpus), value
 
 
 class Grid:
@@ -69,13 +72,15 @@ class Grid:
 
     def __init__(self):
         self.ratios: dict[str, list[float]] = defaultdict(list)
+        self.cpu_ratios: dict[str, list[float]] = defaultdict(list)
         self.diffs: dict[str, float] = defaultdict(float)
         self.missing: dict[str, str] = {}
 
     def cell(self, label: str, ours, peers: dict, repeats: int, compare: bool = True,
              truth: float | None = None) -> None:
-        t_ours, v_ours = best(ours, repeats)
-        parts = [f"{label:<34} ours {t_ours * 1e3:9.1f} ms  {v_ours:8.4f}"]
+        t_ours, c_ours, v_ours = best(ours, repeats)
+        parts = [f"{label:<34} ours {t_ours * 1e3:9.1f} ms (cpu {c_ours * 1e3:8.1f})  "
+                 f"{v_ours:8.4f}"]
         if truth is not None:
             parts.append(f"(exact {truth:.4f})")
         for name, fn in peers.items():
@@ -84,23 +89,27 @@ class Grid:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    t, v = best(fn, min(repeats, 3))
+                    t, c, v = best(fn, min(repeats, 3))
             except Exception as exc:  # a peer failing on a cell is reported, not fatal
                 parts.append(f"| {name}: failed ({type(exc).__name__})")
                 continue
-            ratio = t / t_ours
+            ratio, cpu_ratio = t / t_ours, c / max(c_ours, 1e-9)
             self.ratios[name].append(ratio)
+            self.cpu_ratios[name].append(cpu_ratio)
             if compare:
                 self.diffs[name] = max(self.diffs[name], abs(v - v_ours))
-            parts.append(f"| {name} {t * 1e3:9.1f} ms {ratio:6.1f}x  {v:8.4f}")
+            parts.append(f"| {name} {t * 1e3:9.1f} ms {ratio:6.1f}x (cpu {cpu_ratio:5.1f}x) "
+                         f"{v:8.4f}")
         print("  ".join(parts), flush=True)
 
     def summary(self) -> None:
-        print("\nper peer: cells compared, slowest ratio (peer time / ours), median ratio, "
-              "largest |value difference| (nats)")
+        print("\nper peer: cells compared, slowest and median ratio (peer time / ours) in wall "
+              "and in CPU time, largest |value difference| (nats)")
         for name, ratios in self.ratios.items():
-            print(f"  {name:<26} {len(ratios):3d} cells  min {min(ratios):6.1f}x  median "
-                  f"{float(np.median(ratios)):7.1f}x  max |diff| {self.diffs[name]:.2e}")
+            cpu = self.cpu_ratios[name]
+            print(f"  {name:<26} {len(ratios):3d} cells  wall min {min(ratios):6.1f}x  median "
+                  f"{float(np.median(ratios)):7.1f}x  cpu min {min(cpu):6.1f}x  median "
+                  f"{float(np.median(cpu)):7.1f}x  max |diff| {self.diffs[name]:.2e}")
         for name, why in self.missing.items():
             print(f"  {name:<26} skipped: {why}")
 
