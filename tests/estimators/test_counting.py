@@ -115,3 +115,16 @@ def test_count_keys_large_tables(sizes):
     flat = np.ravel_multi_index(tuple(keys[::-1]), sizes[::-1])
     np.testing.assert_array_equal(counting.count_keys(keys, sizes),
                                   np.bincount(flat, minlength=int(np.prod(sizes))))
+
+
+def test_import_workbench_does_not_load_the_compiled_counters():
+    # discrete is imported by `import workbench`; its numba kernels load on first use only
+    import subprocess
+    import sys
+
+    code = ("import sys, workbench\n"
+            "assert 'numba' not in sys.modules and 'torch' not in sys.modules\n"
+            "print(float(workbench.entropy([0, 1, 0, 1], method='plugin')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert float(out) == pytest.approx(1.0)  # one fair bit

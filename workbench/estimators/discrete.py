@@ -22,7 +22,7 @@ import numpy as np
 from scipy.special import xlogy
 
 from ..errors import InputError
-from . import counting, register
+from . import register
 from .base import Estimator
 from .encoding import encode_rows, row_keys
 
@@ -95,9 +95,9 @@ def symbol_counts(codes: np.ndarray) -> np.ndarray:
     codes = np.asarray(codes).ravel()
     if codes.dtype.kind not in "iu":
         codes = encode_rows(codes)[0]  # float or bool labels
-    lo, hi = counting.int_range(codes) if codes.size else (0, -1)
+    lo, hi = _counting().int_range(codes) if codes.size else (0, -1)
     if lo >= 0 and hi < 4 * codes.size + 1024:  # dense enough: O(n), zeros are ignored
-        return counting.count_keys([codes], [hi + 1])
+        return _counting().count_keys([codes], [hi + 1])
     return np.unique(codes, return_counts=True)[1]
 
 
@@ -139,11 +139,19 @@ def table_cells_limit(n: int) -> int:
     return max(4 * n + 1024, _MIN_TABLE_CELLS)
 
 
+def _counting():
+    """The compiled counting kernels, imported on first use: ``import workbench`` imports
+    this module and should not load numba."""
+    from . import counting
+
+    return counting
+
+
 def key_counts(key: np.ndarray, size: int) -> np.ndarray:
     """Occupancy counts of keys in 0..size−1 (zeros for unseen keys are harmless: every
     entropy from counts ignores them)."""
     if size <= table_cells_limit(key.size):
-        return counting.count_keys([key], [size])
+        return _counting().count_keys([key], [size])
     return np.unique(key, return_counts=True)[1]
 
 
@@ -164,7 +172,7 @@ def count_table(*keyed: tuple[np.ndarray, int]) -> np.ndarray | None:
         cells *= s
     if cells > table_cells_limit(n):
         return None
-    return counting.count_keys([k for k, _ in keyed], sizes).reshape(sizes[::-1])
+    return _counting().count_keys([k for k, _ in keyed], sizes).reshape(sizes[::-1])
 
 
 class CountingEstimator(Estimator):
@@ -256,7 +264,7 @@ class DiscreteEstimator(CountingEstimator):
         # no sort; anything else gets a mixed-radix key (row_keys: one pass per column)
         if a.shape[1] == 1 and a.dtype.kind in "iu" and a.size:
             col = a[:, 0]
-            lo, hi = counting.int_range(col)
+            lo, hi = _counting().int_range(col)
             if lo >= 0 and hi < table_cells_limit(col.size):
                 return col.astype(np.intp, copy=False), hi + 1
         return row_keys(a)
