@@ -86,3 +86,25 @@ def test_dse_bad_knobs(rng):
     cls = get_estimator_class("dse")
     assert cls.supports("entropy") and cls.supports("mutual_info")
     assert not cls.supports("conditional_mutual_info")
+
+
+@pytest.mark.parametrize("matched", [True, False])
+@pytest.mark.parametrize("threads", [None, 2])
+def test_dsmi_from_one_gram_matrix_equals_per_class_recomputation(matched, threads):
+    # the definition: every class (and every matched subset) gets its own Gram matrix from its
+    # own rows, with the width σ of all of Z; taking submatrices of Z's Gram matrix instead
+    # changes only the rounding of the distances
+    rng = np.random.default_rng(11)
+    labels = rng.integers(0, 4, 300)
+    z = rng.normal(size=(300, 6)) + 0.5 * labels[:, None]
+    est = get_estimator_class("dse")(matched=matched, repeats=3, seed=2, threads=threads)
+    sigma = est._width(z)
+    draw = np.random.default_rng(2)
+    total = 0.0
+    for c in range(4):
+        members = z[labels == c]
+        h_all = (np.mean([est.dse(z[draw.choice(300, len(members), replace=False)], sigma)
+                          for _ in range(3)]) if matched else est.dse(z, sigma))
+        total += len(members) / 300 * (h_all - est.dse(members, sigma))
+    assert est.mutual_info(z, labels, units="nats") == pytest.approx(total, rel=1e-9,
+                                                                     abs=1e-12)

@@ -44,7 +44,7 @@ from .discrete import (
     plugin_entropy_from_counts,
     symbol_counts,
 )
-from .encoding import encode_rows
+from .encoding import encode_rows, row_keys
 
 #: Entropy of a count vector (nats) for each value of the ``correction`` knob.
 CORRECTIONS = {"none": plugin_entropy_from_counts, "miller_madow": miller_madow_entropy_from_counts}
@@ -220,6 +220,13 @@ class _BinningBase(CountingEstimator):
         if self.discrete_as_symbols and is_discrete(a):
             return encode_rows(a)[0]
         return encode_rows(self._bin(a.astype(np.float64, copy=False)))[0]
+
+    def _keys(self, a):
+        # bin indices (or symbols) as a mixed-radix key: no sort unless the key range is too
+        # large to count in a table, where the counting falls back to np.unique by itself
+        if self.discrete_as_symbols and is_discrete(a):
+            return row_keys(a)
+        return row_keys(self._bin(a.astype(np.float64, copy=False)))
 
     def _entropy_counts(self, counts):
         return CORRECTIONS[self.correction](counts)

@@ -321,13 +321,18 @@ def warm_up() -> None:
     points = np.random.default_rng(0).standard_normal((4 * _CHUNK, 2))
     neighbour_rows([points[:, :1], points[:, 1:]], 3, [(0,), (1,)], "below_eps")
     count_rows(points, np.ones(len(points)), True)
+    from . import box_tree, counting, sorted_counts  # they import this module's helpers
+
+    sorted_counts.warm_up()
+    box_tree.warm_up()
+    counting.warm_up()
 
 
 # ----- threads -------------------------------------------------------------------------------
 _POOL: tuple[int, ThreadPoolExecutor] | None = None
 _POOL_LOCK = threading.Lock()
 #: Below this many pairs one thread does the work: handing rows to the pool costs more.
-_THREAD_MIN_PAIRS = 1 << 18
+_THREAD_MIN_PAIRS = 1 << 20
 
 
 def cores() -> int:
@@ -343,9 +348,14 @@ def _split_rows(n: int, work: Callable[[int, int], None]) -> None:
         work(0, n)
         return
     edges = np.linspace(0, n, parts + 1).astype(int)
-    futures = [_pool().submit(work, a, b) for a, b in zip(edges[:-1], edges[1:])]
-    for f in futures:
-        f.result()
+    # the calling thread takes the first range itself instead of idling until a worker is
+    # scheduled: on a busy machine a hand-off can cost milliseconds
+    futures = [_pool().submit(work, a, b) for a, b in zip(edges[1:-1], edges[2:])]
+    try:
+        work(edges[0], edges[1])
+    finally:
+        for f in futures:
+            f.result()
 
 
 def _pool() -> ThreadPoolExecutor:

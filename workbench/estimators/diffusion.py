@@ -35,6 +35,7 @@ import param
 
 from ..errors import InputError
 from ..measures.representation import spectral_entropy
+from ..torch_utils import limit_threads
 from ..validation import check_seed, is_discrete
 from . import register
 from .base import Estimator
@@ -76,7 +77,12 @@ class DiffusionSpectralEntropy(KernelKnobs, Estimator):
         no subsampling)."""
         if len(z) == 1:
             return 0.0
-        k = self._gram(z, sigma)
+        return self._dse_of_gram(self._gram(z, sigma))
+
+    def _dse_of_gram(self, k) -> float:
+        """DSE (nats) from a Gaussian Gram matrix (numpy array or torch tensor)."""
+        if k.shape[0] == 1:
+            return 0.0
         root = 1.0 / k.sum(1) ** 0.5
         lam = abs(self._eigvalsh(root[:, None] * k * root[None, :]))
         # spectral_entropy zeroes weights at rounding level; for integer t >= 1 a rounding-level
@@ -91,20 +97,45 @@ class DiffusionSpectralEntropy(KernelKnobs, Estimator):
         z, labels = _split_labels(x, y)
         z, labels = self._subsample(z, labels)
         codes, m = encode_rows(labels)
-        sigma = self._width(z)  # one kernel width for Z and all of its class subsets
         n = len(z)
         counts = np.bincount(codes, minlength=m)
+        # One Gram matrix of all rows, one kernel width: every class's and every matched
+        # subset's Gram matrix is a submatrix of it (the same entries to float rounding as
+        # recomputing them from the subset's rows), so no distance is computed twice.
+        gram = self._gram(z)
         rng = check_seed(self.seed)
-        if not self.matched:
-            h_all = self.dse(z, sigma)
-        total = 0.0
-        for c in range(m):  # loop over classes, not samples
-            h_c = self.dse(z[codes == c], sigma)
-            if self.matched:
-                h_all = np.mean([self.dse(z[rng.choice(n, counts[c], replace=False)], sigma)
-                                 for _ in range(self.repeats)])
-            total += counts[c] / n * (h_all - h_c)
+        # Each class costs 1 + repeats eigensolves of n_c × n_c matrices. Below a few hundred
+        # rows several BLAS threads only wait for each other (on a busy 2-core machine a
+        # 200 × 200 eigensolve takes 1 ms on one thread and 100 ms on two), so unless the
+        # caller chose a thread count these small solves run on one thread.
+        small = self.threads is None and int(counts.max()) <= _SMALL_SOLVE
+        with limit_threads(1 if small else None):
+            if not self.matched:
+                h_all = self._dse_of_gram(gram)
+            total = 0.0
+            for c in range(m):  # loop over classes, not samples
+                h_c = self._dse_of_gram(_submatrix(gram, np.flatnonzero(codes == c)))
+                if self.matched:
+                    h_all = np.mean([
+                        self._dse_of_gram(_submatrix(gram, rng.choice(n, counts[c],
+                                                                      replace=False)))
+                        for _ in range(self.repeats)])
+                total += counts[c] / n * (h_all - h_c)
         return total
+
+
+#: Largest class (rows) whose eigensolves DSMI runs on one BLAS thread (see _mutual_info).
+_SMALL_SOLVE = 512
+
+
+def _submatrix(gram, rows: np.ndarray):
+    """``gram[rows][:, rows]`` for a numpy array or a torch tensor."""
+    if isinstance(gram, np.ndarray):
+        return gram[np.ix_(rows, rows)]
+    import torch
+
+    idx = torch.as_tensor(rows, device=gram.device)
+    return gram.index_select(0, idx).index_select(1, idx)
 
 
 def _split_labels(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -28,14 +28,16 @@ from .encoding import encode_rows, row_keys
 
 
 def _occupied(counts: np.ndarray) -> np.ndarray:
-    counts = np.asarray(counts, dtype=np.float64).ravel()
-    return counts[counts > 0]
+    """The non-zero counts as float64 (selected before converting: tables are mostly 0)."""
+    counts = np.asarray(counts).ravel()
+    return counts[counts > 0].astype(np.float64)
 
 
 def plugin_entropy_from_counts(counts: np.ndarray) -> float:
-    """Maximum-likelihood entropy −Σ p̂ log p̂ (nats) of an occupancy count vector."""
-    counts = np.asarray(counts, dtype=np.float64)
-    if np.count_nonzero(counts) <= 1:
+    """Maximum-likelihood entropy −Σ p̂ log p̂ = log n − (1/n) Σ n_k log n_k (nats) of an
+    occupancy count vector (or table: every cell is a symbol)."""
+    counts = _occupied(counts)  # a joint table is mostly empty cells: skip them first
+    if counts.size <= 1:
         return 0.0  # exactly, not log n − n log n / n after rounding
     n = counts.sum()
     return max(0.0, float(np.log(n) - xlogy(counts, counts).sum() / n))
@@ -93,8 +95,9 @@ def symbol_counts(codes: np.ndarray) -> np.ndarray:
     codes = np.asarray(codes).ravel()
     if codes.dtype.kind not in "iu":
         codes = encode_rows(codes)[0]  # float or bool labels
-    if codes.min() >= 0 and codes.max() < 4 * codes.size + 1024:
-        return np.bincount(codes)  # dense enough: O(n), zeros are ignored by every estimator
+    lo, hi = _counting().int_range(codes) if codes.size else (0, -1)
+    if lo >= 0 and hi < 4 * codes.size + 1024:  # dense enough: O(n), zeros are ignored
+        return _counting().count_keys([codes], [hi + 1])
     return np.unique(codes, return_counts=True)[1]
 
 
@@ -124,13 +127,67 @@ def _as_int64(codes: np.ndarray) -> np.ndarray:
     return encode_rows(codes)[0]
 
 
+#: Smallest cap on the cells of a count table (see :func:`table_cells_limit`).
+_MIN_TABLE_CELLS = 1 << 16
+
+
+def table_cells_limit(n: int) -> int:
+    """Most cells a count table of n samples may have: 4n + 1024 (at least 2**16). Up to
+    there one pass over the samples' keys counts every symbol and the
+    table costs at most about as much memory as the samples; beyond it most cells would be
+    empty and ``np.unique`` (a sort) counts the occupied ones instead."""
+    return max(4 * n + 1024, _MIN_TABLE_CELLS)
+
+
+def _counting():
+    """The compiled counting kernels, imported on first use: ``import workbench`` imports
+    this module and should not load numba."""
+    from . import counting
+
+    return counting
+
+
+def key_counts(key: np.ndarray, size: int) -> np.ndarray:
+    """Occupancy counts of keys in 0..size−1 (zeros for unseen keys are harmless: every
+    entropy from counts ignores them)."""
+    if size <= table_cells_limit(key.size):
+        return _counting().count_keys([key], [size])
+    return np.unique(key, return_counts=True)[1]
+
+
+def count_table(*keyed: tuple[np.ndarray, int]) -> np.ndarray | None:
+    """The joint count table of several variables given as ``(key, size)`` pairs (keys in
+    0..size−1, one per sample), or None when it would exceed :func:`table_cells_limit`.
+
+    One pass: the combined code key_0 + s_0 (key_1 + s_1 (key_2 + ...)) (last variable
+    outermost) is counted by one compiled loop over the samples
+    (:func:`.counting.count_keys`); no sort, no ``np.unique``, no loop over symbols. Axis
+    ``i`` of the result is variable ``len(keyed) − 1 − i``, so every marginal (and every
+    joint of a subset) is a sum over the other axes, exactly the counts a separate pass would
+    give."""
+    sizes = [int(s) for _, s in keyed]
+    n = keyed[0][0].size
+    cells = 1
+    for s in sizes:
+        cells *= s
+    if cells > table_cells_limit(n):
+        return None
+    return _counting().count_keys([k for k, _ in keyed], sizes).reshape(sizes[::-1])
+
+
 class CountingEstimator(Estimator):
     """Entropy from symbol counts, MI and CMI by the chain rule on joint counts.
 
     Subclasses give ``_codes(a)`` (one int64 symbol per row of a validated array) and
-    ``_entropy_counts(counts)`` (nats). :meth:`symbols` validates and encodes once and
-    :meth:`entropy_of_codes` gives the entropy of a joint symbol of already-encoded variables,
-    for code that needs many entropies of the same data (:mod:`workbench.measures.multivariate`).
+    ``_entropy_counts(counts)`` (nats); ``_keys(a)`` may give cheaper keys (any one-to-one
+    labels in 0..size−1, not necessarily all used). :meth:`symbols` validates and encodes
+    once and :meth:`entropy_of_codes` gives the entropy of a joint symbol of already-encoded
+    variables, for code that needs many entropies of the same data
+    (:mod:`workbench.measures.multivariate`).
+
+    MI and CMI count the joint table once (:func:`count_table`) and take every marginal as
+    a sum of it, when the table is small enough; otherwise each joint symbol is counted on
+    its own.
     """
 
     def _codes(self, a: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
@@ -138,6 +195,12 @@ class CountingEstimator(Estimator):
 
     def _entropy_counts(self, counts: np.ndarray) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _keys(self, a: np.ndarray) -> tuple[np.ndarray, int]:
+        """``(key, size)``: one label per row, equal exactly when the rows are, in
+        0..size−1."""
+        codes = self._codes(a)
+        return codes, int(codes.max()) + 1 if codes.size else 0
 
     def symbols(self, x, name: str = "x") -> np.ndarray:
         """Validate ``x`` (rows are samples) and return one int64 symbol code per row."""
@@ -148,16 +211,26 @@ class CountingEstimator(Estimator):
         return self._entropy_counts(joint_counts(*codes))
 
     def _entropy(self, x):
-        return self.entropy_of_codes(self._codes(x))
+        return self._entropy_counts(key_counts(*self._keys(x)))
 
     def _mutual_info(self, x, y):
-        cx, cy = self._codes(x), self._codes(y)
+        kx, ky = self._keys(x), self._keys(y)
+        h = self._entropy_counts
+        table = count_table(kx, ky)  # axes (y, x)
+        if table is not None:
+            return h(table.sum(axis=0)) + h(table.sum(axis=1)) - h(table.ravel())
         h = self.entropy_of_codes
-        return h(cx) + h(cy) - h(cx, cy)
+        return h(kx[0]) + h(ky[0]) - h(kx[0], ky[0])
 
     def _conditional_mutual_info(self, x, y, z):
-        cx, cy, cz = self._codes(x), self._codes(y), self._codes(z)
+        kx, ky, kz = self._keys(x), self._keys(y), self._keys(z)
+        h = self._entropy_counts
+        table = count_table(kx, ky, kz)  # axes (z, y, x)
+        if table is not None:
+            return (h(table.sum(axis=1).ravel()) + h(table.sum(axis=2).ravel())
+                    - h(table.ravel()) - h(table.sum(axis=(1, 2))))
         h = self.entropy_of_codes
+        cx, cy, cz = kx[0], ky[0], kz[0]
         return h(cx, cz) + h(cy, cz) - h(cx, cy, cz) - h(cz)
 
 
@@ -185,6 +258,16 @@ class DiscreteEstimator(CountingEstimator):
 
     def _codes(self, a):
         return encode_rows(a)[0]
+
+    def _keys(self, a):
+        # one column of small non-negative integers (labels, symbols) is its own key: no copy,
+        # no sort; anything else gets a mixed-radix key (row_keys: one pass per column)
+        if a.shape[1] == 1 and a.dtype.kind in "iu" and a.size:
+            col = a[:, 0]
+            lo, hi = _counting().int_range(col)
+            if lo >= 0 and hi < table_cells_limit(col.size):
+                return col.astype(np.intp, copy=False), hi + 1
+        return row_keys(a)
 
 
 @register
