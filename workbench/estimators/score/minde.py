@@ -64,8 +64,9 @@ class MINDE(ScoreEstimator, Estimator):
         d = x.shape[1]
         pairs = [((DIFFUSED,), "gaussian", list(range(d)))]
         kl = self._fit_and_integrate(data, [d], [(DIFFUSED,)], pairs)[0]
-        valid, _ = self._split(len(data))
-        second = float((data[valid] ** 2).sum(1).mean())
+        # E‖z‖² over every row (= d after standardising): the 20 % held out would add
+        # sampling noise of ~0.1 nat at n = 2000 that the integral does not cancel
+        second = float((data ** 2).sum(1).mean())
         return -kl + 0.5 * d * math.log(2 * math.pi) + 0.5 * second + log_scale
 
 
