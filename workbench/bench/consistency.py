@@ -35,17 +35,19 @@ def _pair(n: int, dim: int, rho: float, rng: np.random.Generator):
     return x, rho * x + math.sqrt(1 - rho * rho) * rng.standard_normal((n, dim))
 
 
-def _estimate(label: str, x, y, seed: int) -> float:
-    method, knobs = label, {}
+def _estimate(label: str, x, y, knobs: dict) -> float:
+    method, knobs = label, dict(knobs)
     if label.startswith("auto:"):
-        method, knobs = "auto", {"budget": label[len("auto:"):]}
+        method, knobs = "auto", {"budget": label[len("auto:"):], **knobs}
     return float(api.mutual_info(x, y, method=method, units="nats", **knobs))
 
 
 def self_consistency(methods: Sequence[str] = ("ksg", "gaussian"), n: int = 2000, dim: int = 1,
-                     rho: float = 0.8, seed: int = 0) -> pd.DataFrame:
+                     rho: float = 0.8, seed: int = 0,
+                     knobs: dict | None = None) -> pd.DataFrame:
     """One row per (method, test): estimates (nats), the ratio, its target, whether it passes
-    and the seconds spent. ``methods``: registered names, ``"auto"`` or ``"auto:thorough"``."""
+    and the seconds spent. ``methods``: registered names, ``"auto"`` or ``"auto:thorough"``;
+    ``knobs``: ``{method: {knob: value}}``."""
     if n < 20 or dim < 1 or not 0 < rho < 1:
         raise InputError(f"need n >= 20, dim >= 1 and 0 < rho < 1; got n={n}, dim={dim}, "
                          f"rho={rho}")
@@ -56,12 +58,13 @@ def self_consistency(methods: Sequence[str] = ("ksg", "gaussian"), n: int = 2000
     truth = -0.5 * dim * math.log(1 - rho * rho)
     rows = []
     for label in methods:
+        kn = (knobs or {}).get(label, {})
         start = time.perf_counter()
-        base = _estimate(label, x1, y1, seed)
+        base = _estimate(label, x1, y1, kn)
         values = {
-            "independence": (_estimate(label, x1, y_indep, seed), None),
-            "data_processing": (_estimate(label, x1, np.hstack([y1, y1 ** 3]), seed), base),
-            "additivity": (_estimate(label, np.hstack([x1, x2]), np.hstack([y1, y2]), seed),
+            "independence": (_estimate(label, x1, y_indep, kn), None),
+            "data_processing": (_estimate(label, x1, np.hstack([y1, y1 ** 3]), kn), base),
+            "additivity": (_estimate(label, np.hstack([x1, x2]), np.hstack([y1, y2]), kn),
                            base),
         }
         seconds = time.perf_counter() - start
