@@ -43,9 +43,10 @@ def test_minde_gaussian_reference_matches_the_closed_form(variant):
     est = wb.mutual_info(x, y, method="minde", variant=variant, units="nats", **QUICK)
     # truth 1.022 nats. Error sources: the sample correlation (sd of the Gaussian MI at
     # n = 2000 is about 0.02 nat), the Monte Carlo λ-integral over 400 held-out rows × 32
-    # strata and the briefly trained residual network; over seeds 0-4 the errors were within
-    # ±0.04 (measured). 0.1 nat (the suite's tolerance) is > 2.5× the worst.
-    assert est == pytest.approx(_truth(2), abs=0.1)
+    # strata and the briefly trained residual network. Measured on 4 other data seeds:
+    # C −0.014, −0.003, +0.053, −0.015; J −0.011, −0.010, +0.087, −0.008 nats. 0.15 nat is
+    # 1.7× the worst of the eight.
+    assert est == pytest.approx(_truth(2), abs=0.15)
     assert est.units == "nats" and est.method.startswith("minde")
 
 
@@ -64,9 +65,10 @@ def test_minde_entropy_of_a_gaussian():
     x = rng.multivariate_normal([3.0, -1.0], cov, size=2000)
     truth = 0.5 * math.log(np.linalg.det(2 * math.pi * math.e * cov))
     est = wb.entropy(x, method="minde", units="nats", **QUICK)
-    # the scales (log 2 + 0) come back through the standardisation's log-Jacobian; sample
-    # covariance error at n = 2000 is ~0.03 nat; 0.1 nat leaves room for the MC integral
-    assert est == pytest.approx(truth, abs=0.1)
+    # the scales (log 2 + 0) come back through the standardisation's log-Jacobian. Measured
+    # on 4 other data seeds: −0.024, −0.051, −0.063, −0.038 nats (the short training adds
+    # noise to ε̂, which can only raise the KL term, hence low); 0.12 is 1.9× the worst.
+    assert est == pytest.approx(truth, abs=0.12)
 
 
 def test_minde_same_seed_same_number_and_units():
@@ -125,7 +127,8 @@ def test_soi_matches_gaussian_o_information_for_five_variables():
 def test_soi_two_variables_is_mutual_information():
     x, y = _pair(1500, 1, seed=9)
     est = wb.mutual_info(x, y, method="soi", units="nats", **QUICK)
-    assert est == pytest.approx(_truth(1), abs=0.08)  # 0.511 nats; errors ±0.03 over seeds
+    # 0.511 nats; measured on 4 other data seeds: +0.055, −0.023, −0.017, +0.067 nats
+    assert est == pytest.approx(_truth(1), abs=0.12)
     with pytest.raises(InputError, match="variables"):
         wb.o_information(np.random.default_rng(0).normal(size=(100, 11)), method="soi",
                          steps=1)
