@@ -3,7 +3,8 @@ MINDE-J) on the 5 × 5 Gaussian and the 3 × 3 Student-t tasks of the suite, soi
 Gaussian variables against the closed-form O-information. Prints estimate, truth, relative
 error, CPU seconds and wall seconds (wall / CPU shows how contended the machine was).
 
-Default: seed 0; WORKBENCH_BENCH_SEEDS="0,1,2" for a spread; WORKBENCH_BENCH_N for n.
+Default: seed 0; WORKBENCH_BENCH_SEEDS="0,1,2" for a spread; WORKBENCH_BENCH_N for n;
+WORKBENCH_BENCH_TASKS ("multinormal-dense-5-5,student-t-dof2-3-3") for the tasks.
 """
 from __future__ import annotations
 
@@ -29,10 +30,11 @@ def _timed(fn):
 def main() -> None:
     n = int(os.environ.get("WORKBENCH_BENCH_N", 5000))
     seeds = [int(s) for s in os.environ.get("WORKBENCH_BENCH_SEEDS", "0").split(",")]
+    names = os.environ.get("WORKBENCH_BENCH_TASKS", ",".join(TASKS)).split(",")
     print(f"{'task':<24} {'method':<9} {'seed':>4} {'estimate':>9} {'truth':>7} "
           f"{'rel.err':>8} {'cpu s':>6} {'wall s':>7}")
-    for name in TASKS:
-        task = get(name)
+    for name in names:
+        task = get(name.strip())
         for seed in seeds:
             x, y = runner.job_data(task, n, seed)
             for variant in ("c", "j"):
