@@ -60,8 +60,9 @@ def choose_method(x: Any, y: Any = None, z: Any = None,
     dimension ≤ AUTO_HYBRID_MAX_DIM goes to ``score_max``, the larger of ``copula_max`` and a
     trained MINDE score network (:class:`workbench.estimators.hybrid.ScoreMax`; 12–27 s of
     one CPU core at n = 5000, measured). On the 40-task suite at n = 5000 (seed 0) it is
-    within tolerance on 36 tasks, against 30 for the fast rule. That is where the fast rule misses (Student-t tails, spirals) and
-    where all three estimators are biased low, so their maximum is the better estimate.
+    within tolerance on 36 tasks, against 30 for the fast rule. That dimension range is
+    where the fast rule misses (Student-t tails, spirals) and where all three estimators are
+    biased low, so their maximum is the better estimate.
     Below it kNN is already accurate; above it a network is too slow for the budget. Every
     other case is the fast rule, unchanged.
     """
