@@ -48,8 +48,8 @@ class ScoreMax(Seeded, Estimator):
     The first two are biased *low* there: kNN loses MI with the dimension, and the Gaussian
     copula misses dependence a Gaussian copula cannot express (the tail dependence of a
     Student-t, the curvature of a spiral). MINDE-C (early stopped on held-out denoising
-    loss) learns that dependence but was also low on the Student-t tasks (−15 to −29 %) and
-    at most 7 % high on the Gaussian ones (measured at n = 5000; MINDE-J was 15 % high on
+    loss) learns that dependence but was low or right on the Student-t tasks (−29 % to +1 %)
+    and at most 7 % high on the Gaussian ones (n = 5000; MINDE-J was 15 % high on
     the 5×5 Gaussian, so it is not used here). The larger of estimates that err low is the
     better one, and a max only loses when one part is high by more than the tolerance."""
 
