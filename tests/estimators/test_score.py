@@ -150,7 +150,7 @@ def test_minde_plain_network_learns_a_gaussian(variant):
                                            ("student-t-dof2-3-3", "j")])
 def test_minde_within_ten_percent_on_suite_tasks(task, variant):
     # measured (benchmarks/bench_score.py, seeds 0 and 1): MINDE-C +5.9 %, +6.9 % on the
-    # Gaussian; MINDE-J +1.2 % (seed 0) on the Student-t. The other pairings miss 10 %
+    # Gaussian; MINDE-J +1.2 %, +8.1 % on the Student-t. The other pairings miss 10 %
     # (C −18.5 %, −14.8 % on the Student-t; J +15 % on the Gaussian): see README.
     from workbench.bench import runner
     from workbench.bench.tasks import get
