@@ -28,8 +28,10 @@ FUZZ = settings.get_profile("workbench-fuzz")
 
 #: Knobs that keep each example fast; everything else stays at its default.
 NEURAL = dict(steps=3, eval_every=1, patience=1, batch_size=8, hidden="4", embed_dim=2)
+SCORE = dict(steps=3, eval_every=1, patience=1, batch_size=8, hidden="4", n_lambda=2)
 TINY = {"mine": NEURAL, "nwj": NEURAL, "infonce": NEURAL, "smile": NEURAL,
-        "compressed_ksg": {"dim": 1}, "dse": {"repeats": 1}}
+        "compressed_ksg": {"dim": 1}, "dse": {"repeats": 1}, "minde": SCORE, "soi": SCORE,
+        "score_max": {"steps": 3}}
 
 CASES = [(name, q) for name, cls in registry().items() for q in cls.quantities()]
 

@@ -24,6 +24,9 @@ from .validation import as_samples, is_discrete
 AUTO_KNN_MAX_DIM = 4
 #: Up to this total dimension, MI uses ``copula_max``; above it the Gaussian copula.
 AUTO_HYBRID_MAX_DIM = 10
+#: ``budget`` values of ``method="auto"``: "fast" (the default: closed-form and kNN
+#: estimators, seconds for the whole 40-task suite) or "thorough" (may train a score network).
+BUDGETS = ("fast", "thorough")
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class AutoChoice:
 
 
 def choose_method(x: Any, y: Any = None, z: Any = None,
-                  quantity: str = "mutual_info") -> AutoChoice:
+                  quantity: str = "mutual_info", budget: str = "fast") -> AutoChoice:
     """The documented rule behind ``method="auto"``.
 
     * all inputs discrete (integer/bool dtype or few whole-number values, see
@@ -52,7 +55,19 @@ def choose_method(x: Any, y: Any = None, z: Any = None,
 
     On the 40-task suite of Czyż et al. (2023) at n = 5000 this rule is within
     max(0.1 nat, 10 %) of the truth on 30 tasks (seed 0); see README.
+
+    ``budget="thorough"`` changes one case: continuous MI with AUTO_KNN_MAX_DIM < total
+    dimension ≤ AUTO_HYBRID_MAX_DIM goes to ``score_max``, the larger of ``copula_max`` and a
+    trained MINDE score network (:class:`workbench.estimators.hybrid.ScoreMax`; 12–27 s of
+    one CPU core at n = 5000, measured). On the 40-task suite at n = 5000 (seed 0) it is
+    within tolerance on 36 tasks, against 30 for the fast rule. That dimension range is
+    where the fast rule misses (Student-t tails, spirals) and where all three estimators are
+    biased low, so their maximum is the better estimate.
+    Below it kNN is already accurate; above it a network is too slow for the budget. Every
+    other case is the fast rule, unchanged.
     """
+    if budget not in BUDGETS:
+        raise KnobError(f"budget must be one of {BUDGETS}, got {budget!r}")
     parts = [p for p in (x, y, z) if p is not None]
     arrays = [as_samples(p, n, dtype=None) for p, n in zip(parts, "xyz")]
     discrete = [is_discrete(a) for a in arrays]
@@ -75,6 +90,9 @@ def choose_method(x: Any, y: Any = None, z: Any = None,
     if dim <= AUTO_KNN_MAX_DIM:
         return AutoChoice("ksg", f"continuous, {dim} dimension(s) <= {AUTO_KNN_MAX_DIM}: KSG on "
                           "copula-normalised columns", {"copula": True})
+    if dim <= AUTO_HYBRID_MAX_DIM and budget == "thorough":
+        return AutoChoice("score_max", f"continuous, {dim} dimensions <= {AUTO_HYBRID_MAX_DIM}, "
+                          "thorough budget: larger of copula_max and a MINDE score network")
     if dim <= AUTO_HYBRID_MAX_DIM:
         return AutoChoice("copula_max", f"continuous, {dim} dimensions <= {AUTO_HYBRID_MAX_DIM}: "
                           "larger of copula KSG and bias-corrected Gaussian copula")
@@ -88,10 +106,10 @@ def make_estimator(method: str, **knobs: Any) -> Estimator:
     return cls(**knobs)
 
 
-def auto_choice(quantity: str, knobs: dict, *data) -> AutoChoice:
+def auto_choice(quantity: str, knobs: dict, *data, budget: str = "fast") -> AutoChoice:
     """:func:`choose_method` for ``data`` with the caller's ``knobs`` merged into the rule's
     (``choice.knobs``); a knob the chosen estimator does not have is an error."""
-    choice = choose_method(*data, quantity=quantity)
+    choice = choose_method(*data, quantity=quantity, budget=budget)
     cls = get_estimator_class(choice.method)
     # knobs the chosen estimator does not have would be silently meaningless
     unknown = set(knobs) - set(cls.knob_names()) - set(cls.setting_names())
@@ -101,10 +119,13 @@ def auto_choice(quantity: str, knobs: dict, *data) -> AutoChoice:
     return replace(choice, knobs={**choice.knobs, **knobs})
 
 
-def _resolve(method: str, quantity: str, knobs: dict, *data) -> Estimator:
+def _resolve(method: str, quantity: str, knobs: dict, *data, budget: str = "fast") -> Estimator:
     if method == "auto":
-        choice = auto_choice(quantity, knobs, *data)
+        choice = auto_choice(quantity, knobs, *data, budget=budget)
         return make_estimator(choice.method, **choice.knobs)
+    if budget != "fast":
+        raise KnobError(f"budget={budget!r} applies to method='auto' only; method {method!r} "
+                        "runs as its knobs say")
     return make_estimator(method, **knobs)
 
 
@@ -120,9 +141,13 @@ def entropy(x: Any, method: str = "auto", units: str = DEFAULT_UNITS, **knobs: A
 
 
 def mutual_info(x: Any, y: Any, method: str = "auto", units: str = DEFAULT_UNITS,
-                **knobs: Any) -> Estimate:
-    """Mutual information I(X;Y) between paired samples ``x`` and ``y``, in ``units``."""
-    return _resolve(method, "mutual_info", knobs, x, y).mutual_info(x, y, units=units)
+                budget: str = "fast", **knobs: Any) -> Estimate:
+    """Mutual information I(X;Y) between paired samples ``x`` and ``y``, in ``units``.
+
+    ``budget`` (``method="auto"`` only): ``"fast"`` (default) or ``"thorough"``, which may
+    train a score network where the fast rule is weak (see :func:`choose_method`)."""
+    est = _resolve(method, "mutual_info", knobs, x, y, budget=budget)
+    return est.mutual_info(x, y, units=units)
 
 
 def conditional_mutual_info(x: Any, y: Any, z: Any, method: str = "auto",

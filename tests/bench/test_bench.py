@@ -167,3 +167,23 @@ def test_cli_bench_text_summary(capsys):
                    "--scheduler", "sync", "--units", "bits"])
     text = capsys.readouterr().out
     assert rc == 0 and "plugin" in text and "bits" in text and "tolerance" in text
+
+
+def test_both_budgets_of_auto_side_by_side():
+    # 1+1 dimensions: the thorough rule is the fast one, so the same number
+    res = bench.run(["1v1-normal-0.75"], estimators=["auto", "auto:thorough"], ns=(500,),
+                    seeds=(0,), scheduler="sync")
+    assert set(res.summary()["estimator"]) == {"auto", "auto:thorough"}
+    one = res.table.set_index("estimator")
+    assert one.loc["auto", "estimate"] == one.loc["auto:thorough", "estimate"]
+    # 3+3: score_max (a 20-step MINDE keeps this quick), never below the copula_max it holds
+    res = bench.run(["multinormal-dense-3-3"], estimators=["auto", "auto:thorough"],
+                    ns=(500,), seeds=(0,), scheduler="sync",
+                    knobs={"auto:thorough": {"steps": 20}})
+    three = res.table.set_index("estimator")
+    assert three.loc["auto", "method"] == "copula_max"
+    assert three.loc["auto:thorough", "method"] == "score_max"
+    assert three.loc["auto:thorough", "error"] == ""
+    assert three.loc["auto:thorough", "estimate"] >= three.loc["auto", "estimate"] - 1e-12
+    with pytest.raises(InputError, match="budget"):
+        bench.run(["1v1-normal-0.75"], estimators=["auto:slow"], scheduler="sync")

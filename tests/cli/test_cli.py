@@ -66,3 +66,16 @@ def test_knob_flags_carry_typed_settings_but_no_callback():
         "steps": 20, "threads": 2, "device": "cpu"}
     with pytest.raises(KnobError, match="unknown option.*execution settings: --device"):
         parse_knobs(mine, ["--callback", "print"])
+
+
+def test_mi_budget_flag(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 3))
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", x + rng.normal(size=(300, 3)))
+    files = [str(tmp_path / "x.npy"), str(tmp_path / "y.npy")]
+    assert main(["mi", *files, "--budget", "thorough", "--steps", "5", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["method"].startswith("score_max")
+    assert main(["mi", *files, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["method"] == "copula_max"
+    assert main(["mi", *files, "--method", "ksg", "--budget", "thorough"]) == 2  # auto only

@@ -41,6 +41,8 @@ from .tasks import get as get_task
 
 #: Estimators run by default (those not registered are skipped).
 DEFAULT_ESTIMATORS = ("auto", "ksg", "ksg2", "gaussian", "gaussian_copula", "kde", "binning")
+#: ``auto:BUDGET`` labels run ``method="auto"`` with that budget (plain ``auto`` is "fast").
+AUTO_BUDGET_PREFIX = "auto:"
 #: Tolerance of Czyż et al. (2023): max(ABS_TOL nats, REL_TOL × truth).
 ABS_TOL = 0.1
 REL_TOL = 0.1
@@ -76,6 +78,11 @@ def _specs(estimators, knobs: dict | None) -> tuple[list[EstimatorSpec], list[st
     for entry in estimators:
         if isinstance(entry, EstimatorSpec):
             spec = entry
+        elif isinstance(entry, str) and entry.startswith(AUTO_BUDGET_PREFIX):
+            budget = entry[len(AUTO_BUDGET_PREFIX):]
+            if budget not in api.BUDGETS:
+                raise InputError(f"{entry!r}: the budget must be one of {api.BUDGETS}")
+            spec = EstimatorSpec(entry, "auto", {"budget": budget, **knobs.get(entry, {})})
         elif isinstance(entry, str):
             spec = EstimatorSpec(entry, entry, dict(knobs.get(entry, {})))
         else:
@@ -133,7 +140,7 @@ def run_job(task: Task, spec: EstimatorSpec, n: int, seed: int,
         method, knobs = spec.method, dict(spec.knobs)
         if method == "auto":
             # resolve here so the table records the choice (and any knobs the rule sets)
-            choice = api.choose_method(x, y)
+            choice = api.choose_method(x, y, budget=knobs.pop("budget", "fast"))
             method, knobs = choice.method, {**getattr(choice, "knobs", {}), **knobs}
         row["method"] = method
         if "seed" in get_estimator_class(method).knob_names():

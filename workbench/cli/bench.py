@@ -24,7 +24,9 @@ def register(sub) -> None:
     p.add_argument("--tasks", default=None, metavar="PATTERN",
                    help="comma-separated name patterns, e.g. '1v1-*,student' (default: all)")
     p.add_argument("--estimators", default=None, metavar="A,B,C",
-                   help="comma-separated method names, 'auto' allowed (default: the registered "
+                   help="comma-separated method names; 'auto' (fast budget) and "
+                        "'auto:thorough' (may train a MINDE score network) report the two "
+                        "budgets of method='auto' side by side (default: the registered "
                         "ones of workbench.bench.runner.DEFAULT_ESTIMATORS)")
     p.add_argument("--n", default="5000", metavar="N[,N...]", help="sample size(s) (5000)")
     p.add_argument("--seeds", default="0", metavar="S[,S...]", help="seeds (0)")

@@ -32,6 +32,10 @@ def register(sub) -> None:
         p.add_argument("--method", default="auto", help="estimator name or 'auto' (default)")
         p.add_argument("--units", default="bits", choices=UNITS, help="bits (default) or nats")
         p.add_argument("--json", action="store_true", help="print JSON")
+        if cmd == "mi":
+            p.add_argument("--budget", default="fast", choices=api.BUDGETS,
+                           help="with --method auto: 'fast' (default) or 'thorough' (may "
+                                "train a MINDE score network in 5-10 dimensions)")
         p.set_defaults(func=_estimate, accepts_extra=True, cmd=cmd)
 
 
@@ -54,12 +58,13 @@ def _estimate(args, extra) -> int:
     knobs = {}
     if args.method != "auto":
         knobs = parse_knobs(get_estimator_class(args.method), extra)
-    elif extra:
-        choice = api.choose_method(*data, quantity=quantity)
+    budget = {"budget": args.budget} if getattr(args, "budget", "fast") != "fast" else {}
+    if args.method == "auto" and extra:
+        choice = api.choose_method(*data, quantity=quantity, **budget)
         knobs = parse_knobs(get_estimator_class(choice.method), extra)
     func = getattr(api, quantity)
     start = time.perf_counter()
-    value = func(*data, method=args.method, units=args.units, **knobs)
+    value = func(*data, method=args.method, units=args.units, **budget, **knobs)
     seconds = time.perf_counter() - start
     if args.json:
         print(json.dumps({"value": float(value), "units": value.units, "method": value.method,

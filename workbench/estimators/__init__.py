@@ -10,7 +10,7 @@ from .base import Estimator
 
 #: Modules that hold estimator families, in the order methods() lists them.
 FAMILY_MODULES = ("discrete", "binning", "knn", "kernel", "gaussian", "matrix", "diffusion",
-                  "neural", "compressed", "hybrid")
+                  "neural", "compressed", "hybrid", "score")
 
 _REGISTRY: dict[str, type[Estimator]] = {}
 _loaded = False

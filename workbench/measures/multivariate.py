@@ -151,6 +151,9 @@ def _measure(data, method, knobs, units, which: str) -> Estimate:
         h_all = h(*codes)
         tc = _tc_nats(h, codes, h_all) if which != "dtc" else 0.0
         dtc = _dtc_nats(h, codes, h_all) if which != "tc" else 0.0
+    elif hasattr(est, "terms_nats"):  # score-based (soi): every term from one network
+        terms = est.terms_nats(_continuous_variables(data))
+        tc, dtc = terms["tc"], terms["dtc"]
     else:
         tc, s = _mi_path(est, _continuous_variables(data), need_s=which != "tc")
         dtc = s - tc

@@ -1,0 +1,171 @@
+"""Score-based estimators: minde (MINDE-C, MINDE-J, entropy) and soi (O-/S-information).
+
+Ground truths are closed forms for Gaussians: I = −(d/2) log(1 − ρ²) for d coordinate pairs
+with correlation ρ; H = ½ log det(2πe Σ); Ω and S of a Gaussian from log-determinants of its
+covariance (workbench.measures.multivariate._gaussian_terms).
+
+The fast tests use the Gaussian reference (the network learns the residual to the exact
+Gaussian denoiser) and train briefly, so the estimate is the Monte Carlo λ-integral of
+score differences plus what the network adds: they fail if the integral, the masks, the
+conditional solves or the units are wrong. The heavy ones (a plain network learning the
+whole score; the issue's 10 % claims at n = 5000) run with WORKBENCH_FULL=1.
+"""
+import math
+import os
+
+import numpy as np
+import pytest
+
+import workbench as wb
+from workbench.errors import InputError, KnobError
+from workbench.estimators.hybrid import THOROUGH_MINDE_KNOBS
+from workbench.measures.multivariate import _gaussian_terms
+
+FULL = os.environ.get("WORKBENCH_FULL") == "1"
+slow = pytest.mark.skipif(not FULL, reason="heavy score-network training; WORKBENCH_FULL=1")
+RHO = 0.8
+QUICK = {"steps": 60, "eval_every": 30, "n_lambda": 32, "reference": "gaussian"}
+
+
+def _pair(n, d, seed, rho=RHO):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d))
+    return x, rho * x + math.sqrt(1 - rho**2) * rng.normal(size=(n, d))
+
+
+def _truth(d, rho=RHO):
+    return -d / 2 * math.log(1 - rho**2)
+
+
+@pytest.mark.parametrize("variant", ["c", "j"])
+def test_minde_gaussian_reference_matches_the_closed_form(variant):
+    x, y = _pair(2000, 2, seed=11)
+    est = wb.mutual_info(x, y, method="minde", variant=variant, units="nats", **QUICK)
+    # truth 1.022 nats. Error sources: the sample correlation (sd of the Gaussian MI at
+    # n = 2000 is about 0.02 nat), the Monte Carlo λ-integral over 400 held-out rows × 32
+    # strata and the briefly trained residual network. Measured on 4 other data seeds:
+    # C −0.014, −0.003, +0.053, −0.015; J −0.011, −0.010, +0.087, −0.008 nats. 0.15 nat is
+    # 1.7× the worst of the eight.
+    assert est == pytest.approx(_truth(2), abs=0.15)
+    assert est.units == "nats" and est.method.startswith("minde")
+
+
+def test_minde_independent_is_near_zero_and_never_negative():
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(1500, 2)), rng.normal(size=(1500, 2))
+    est = wb.mutual_info(x, y, method="minde", units="nats", **QUICK)
+    # a mean of squares: ≥ 0 always; with |sample correlation| ~ 1/√n the Gaussian MI is
+    # ~ d²/(2n) ≈ 0.001 nat, so 0.05 leaves room for the network's residual only
+    assert 0.0 <= est < 0.05
+
+
+def test_minde_entropy_of_a_gaussian():
+    rng = np.random.default_rng(5)
+    cov = np.array([[4.0, 1.2], [1.2, 1.0]])
+    x = rng.multivariate_normal([3.0, -1.0], cov, size=2000)
+    truth = 0.5 * math.log(np.linalg.det(2 * math.pi * math.e * cov))
+    est = wb.entropy(x, method="minde", units="nats", **QUICK)
+    # the scales (log 2 + 0) come back through the standardisation's log-Jacobian. Measured
+    # on 4 other data seeds: −0.024, −0.051, −0.063, −0.038 nats (the short training adds
+    # noise to ε̂, which can only raise the KL term, hence low); 0.12 is 1.9× the worst.
+    assert est == pytest.approx(truth, abs=0.12)
+
+
+def test_minde_same_seed_same_number_and_units():
+    x, y = _pair(300, 1, seed=2)
+    knobs = {**QUICK, "steps": 20, "seed": 4}
+    a = wb.mutual_info(x, y, method="minde", units="nats", **knobs)
+    b = wb.mutual_info(x, y, method="minde", units="bits", **knobs)
+    assert float(b) == pytest.approx(float(a) / math.log(2), rel=1e-12)
+
+
+def test_minde_knobs_and_settings():
+    cls = wb.estimators.get_estimator_class("minde")
+    assert {"device", "threads", "progress", "callback"} <= set(cls.setting_names())
+    assert "device" not in cls.knob_names() and "variant" in cls.knob_names()
+    x, y = _pair(200, 1, seed=0)
+    with pytest.raises(KnobError, match="lambda_min"):
+        wb.mutual_info(x, y, method="minde", lambda_min=0, lambda_max=0, steps=1)
+    with pytest.raises(KnobError):
+        wb.mutual_info(x, y, method="minde", variant="x")
+    with pytest.raises(InputError, match="constant"):
+        wb.mutual_info(np.column_stack([x, np.ones(200)]), y, method="minde", steps=1,
+                       marginals="standardize")
+    seen = []
+    wb.mutual_info(x, y, method="minde", steps=40, eval_every=20,
+                   callback=lambda step, total, value: seen.append((step, total)))
+    assert seen and seen[-1][1] == 40 and all(s <= 40 for s, _ in seen)
+
+
+def _gaussian_five(n, seed):
+    """Five variables: a shared factor (redundancy) and one that sums the others."""
+    rng = np.random.default_rng(seed)
+    load = np.array([0.8, 0.7, 0.6, 0.5])
+    cov4 = np.outer(load, load) + np.diag(1 - load**2)
+    w = np.full(4, 0.4)
+    cov = np.zeros((5, 5))
+    cov[:4, :4] = cov4
+    cov[4, :4] = cov[:4, 4] = cov4 @ w
+    cov[4, 4] = w @ cov4 @ w + 0.3
+    x = rng.multivariate_normal(np.zeros(5), cov, size=n)
+    sd = np.sqrt(np.diag(cov))
+    tc, dtc = _gaussian_terms(cov / np.outer(sd, sd), np.arange(5)[None, :])
+    return x, float(tc[0] - dtc[0]), float(tc[0] + dtc[0])
+
+
+def test_soi_matches_gaussian_o_information_for_five_variables():
+    x, omega, s_info = _gaussian_five(2000, seed=8)
+    est = wb.o_information(x, method="soi", units="nats", **QUICK)
+    # closed form Ω = 0.395 nats. Ω = 2 TC − S combines 11 integrals, each with its
+    # sample-correlation error and Monte Carlo noise. Measured on 4 other data seeds:
+    # +0.073, −0.098, +0.091, −0.009 nats (and +0.075, −0.069, +0.075, +0.025 with 4× the λ
+    # draws: the error is the data's and the training's, not the integral's). 0.15 nat is
+    # 1.5× the worst.
+    assert est == pytest.approx(omega, abs=0.15)
+    s_est = wb.s_information(x, method="soi", units="nats", **QUICK)
+    assert s_est == pytest.approx(s_info, rel=0.1)
+
+
+def test_soi_two_variables_is_mutual_information():
+    x, y = _pair(1500, 1, seed=9)
+    est = wb.mutual_info(x, y, method="soi", units="nats", **QUICK)
+    # 0.511 nats; measured on 4 other data seeds: +0.055, −0.023, −0.017, +0.067 nats
+    assert est == pytest.approx(_truth(1), abs=0.12)
+    with pytest.raises(InputError, match="variables"):
+        wb.o_information(np.random.default_rng(0).normal(size=(100, 11)), method="soi",
+                         steps=1)
+
+
+@slow
+def test_minde_plain_network_learns_a_gaussian():
+    # MINDE-J within 10 % here; MINDE-C stops at 0.864 of 1.022 nats (−15 %, measured; it
+    # errs low on this task, which the thorough auto's max tolerates), so it is not asserted
+    x, y = _pair(5000, 2, seed=21)
+    est = wb.mutual_info(x, y, method="minde", variant="j", reference="none", units="nats")
+    assert est == pytest.approx(_truth(2), rel=0.1)
+
+
+@slow
+@pytest.mark.parametrize("task, variant", [("multinormal-dense-5-5", "c"),
+                                           ("student-t-dof2-3-3", "j")])
+def test_minde_within_ten_percent_on_suite_tasks(task, variant):
+    # measured (benchmarks/bench_score.py, seeds 0 and 1): MINDE-C +5.9 %, +6.9 % on the
+    # Gaussian; MINDE-J +1.2 %, +8.1 % on the Student-t. The other pairings miss 10 %
+    # (C −18.5 %, −14.8 % on the Student-t; J +15 % on the Gaussian): see README.
+    from workbench.bench import runner
+    from workbench.bench.tasks import get
+
+    t = get(task)
+    x, y = runner.job_data(t, 5000, 0)
+    est = wb.mutual_info(x, y, method="minde", units="nats",
+                         **{**THOROUGH_MINDE_KNOBS, "variant": variant})
+    assert est == pytest.approx(t.mutual_info, rel=0.1)
+
+
+@slow
+def test_soi_on_five_gaussians_as_shipped():
+    # default knobs (Gaussian reference, up to 5000 steps), n = 5000; see
+    # benchmarks/bench_score.py and README for the measured errors
+    x, omega, _ = _gaussian_five(5000, seed=8)
+    est = wb.o_information(x, method="soi", units="nats")
+    assert est == pytest.approx(omega, abs=0.1)
