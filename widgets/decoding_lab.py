@@ -32,6 +32,7 @@ from workbench.text.generate import RULE_KNOBS, DecodingSession, load_or_train
 
 from .components import (
     APP_CSS,
+    ExportBar,
     TwoPaneApp,
     alert,
     error_message,
@@ -40,6 +41,7 @@ from .components import (
     plot_slot,
     set_alert,
     show_plot,
+    slot_figure,
 )
 
 RULE_LABELS = {"temperature": "temperature only", "top_k": "top-k", "top_p": "top-p",
@@ -121,8 +123,12 @@ class DecodingLab(TwoPaneApp):
         self._buttons["reset"].on_click(lambda _e: self._act(self.reset))
         self._buttons["sample"].on_click(lambda _e: self._act(self.sample))
         self._controls = self._build_controls()
+        # the trace as shown (PNG/HTML) and its per-character rows (CSV/Parquet)
+        self._export = ExportBar("decoding_lab", lambda: slot_figure(self._plot, self._se_plot),
+                                 self._export_rows)
         self._output = pn.Column(
             self._error, self._status, self._summary, self._text, self._plot, self._table,
+            self._export,
             pn.pane.Markdown("### Semantic entropy of sampled continuations\n"
                              "Continuations of the text so far, sampled with the rule on the "
                              "left and grouped by their first word (Kuhn et al. 2023).",
@@ -295,6 +301,10 @@ class DecodingLab(TwoPaneApp):
             "\n", "⏎"))
         self._se_table.object = shown.rename(columns={"log_prob": "log p (nats)"}).round(3)
         self._se_table.visible = True
+
+    def _export_rows(self):
+        """The generated characters' rows (None before a model and a first step)."""
+        return None if self.session.lm is None else self.session.table()
 
     # ----- drawing ----------------------------------------------------------------------
     def _redraw_empty(self) -> None:

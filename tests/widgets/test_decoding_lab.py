@@ -110,3 +110,21 @@ def test_model_waits_for_a_training_slot(monkeypatch, tmp_path):
     gate.leave(busy)
     assert app.load_model()
     assert "Model:" in app._status.object and gate.running == 0
+
+
+def test_exports_the_trace_and_its_rows(lab):
+    import io
+
+    import pandas as pd
+
+    from workbench.errors import WorkbenchError
+
+    with pytest.raises(WorkbenchError, match="Nothing to export"):
+        lab._export.export("csv")
+    lab.n_tokens = 5
+    lab.generate()
+    rows = pd.read_csv(io.BytesIO(lab._export.export("csv").getvalue()))
+    assert len(rows) == 5 and {"model_entropy", "truncated_entropy"} <= set(rows.columns)
+    assert lab._export.export("png").getvalue()[:8] == b"\x89PNG\r\n\x1a\n"
+    html = lab._export.export("html").getvalue().decode()
+    assert "Bokeh" in html and "<script src=" not in html
