@@ -64,10 +64,6 @@ def error_message(exc: BaseException) -> str:
 HEADER_COLOR = "#1f4e79"
 
 
-#: What to install for the ipywidget forms (ipywidgets and jupyter_bokeh).
-NOTEBOOK_EXTRA = "pip install 'workbench[notebooks]'"
-
-
 class IpywidgetMixin:
     """``app.ipywidget()``: the app as an ipywidget, for notebook front ends that speak only
     the Jupyter widget protocol (VS Code, Colab, classic notebook; JupyterLab too).
@@ -81,12 +77,10 @@ class IpywidgetMixin:
     def ipywidget(self, **kwargs):
         """This app as an ipywidget (``jupyter_bokeh.widgets.BokehModel``); ``kwargs`` go to
         :func:`panel.panel`."""
-        try:
-            import ipywidgets  # noqa: F401
-            import jupyter_bokeh  # noqa: F401
-        except ImportError as exc:
-            raise ImportError(f"{type(self).__name__}.ipywidget() needs ipywidgets and "
-                              f"jupyter_bokeh: {NOTEBOOK_EXTRA}") from exc
+        from workbench.extras import require
+
+        for module in ("ipywidgets", "jupyter_bokeh"):
+            require(module, f"{type(self).__name__}.ipywidget()")
         return pn.ipywidget(self, **kwargs)
 
 

@@ -29,6 +29,7 @@ from workbench.plots import decoding as plots
 from workbench.runs import default_root
 from workbench.text import decoding
 from workbench.text.generate import RULE_KNOBS, DecodingSession, load_or_train
+from workbench.units import from_nats
 
 from .components import (
     APP_CSS,
@@ -228,7 +229,8 @@ class DecodingLab(TwoPaneApp):
             set_alert(self._error, f"The model could not be loaded: {error_message(exc)}")
             return False
         self._act(lambda: self.session.attach(lm))
-        self.status = (f"Model: {lm.source}; held-out loss {lm.val_loss / np.log(2):.2f} bits "
+        loss = from_nats(lm.val_loss, "bits")
+        self.status = (f"Model: {lm.source}; held-out loss {loss:.2f} bits "
                        f"per character, {len(lm.vocab)} characters, context {lm.context}.")
         for button in self._buttons.values():
             button.disabled = False
@@ -288,7 +290,7 @@ class DecodingLab(TwoPaneApp):
         demo = self.session.semantic_demo(self.n_samples, self.sample_length,
                                           n_resamples=BOOTSTRAP_RESAMPLES)
         u = demo.units
-        top = np.log(len(demo.samples)) / (np.log(2) if u == "bits" else 1.0)
+        top = from_nats(np.log(len(demo.samples)), u)
         self._se_result.object = (
             f"<b>Semantic entropy</b> over {len(demo.clusters)} first-word clusters of "
             f"{len(demo.samples)} continuations: <b>{demo.entropy_counts:.3f} {u}</b> from "

@@ -34,18 +34,13 @@ from .estimators import get_estimator_class, registry
 from .estimators.base import QUANTITY_SYMBOLS, Estimator
 from .units import UNITS, check_units
 
-#: What to install when ipywidgets is missing.
-INSTALL_HINT = "pip install 'workbench[notebooks]'"
 _QUANTITIES = {1: "entropy", 2: "mutual_info", 3: "conditional_mutual_info"}
 
 
 def _ipywidgets():
-    try:
-        import ipywidgets
-    except ImportError as exc:
-        raise ImportError(f"workbench.explore needs ipywidgets, which is not installed: "
-                          f"{INSTALL_HINT}") from exc
-    return ipywidgets
+    from .extras import require
+
+    return require("ipywidgets", "workbench.explore")
 
 
 def knob_widget(estimator: Estimator, name: str):

@@ -16,7 +16,7 @@ def test_defaults_are_the_reproduction_settings():
     args = build_parser().parse_args(["plane"])
     assert (args.data, args.activation, args.epochs, args.lr, args.optimizer,
             args.batch_size, args.estimator, args.n_bins, args.bin_rule) == (
-        "tishby12", "tanh", 300, 0.004, "adam", 256, "binning", 30, "auto")
+        "tishby12", ["tanh"], 300, 0.004, "adam", 256, "binning", 30, "auto")
     assert args.every == 1
     assert build_parser().parse_args(["plane", "--every", "log"]).every == "log"
     with pytest.raises(SystemExit):

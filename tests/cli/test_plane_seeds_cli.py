@@ -40,7 +40,10 @@ def test_seed_flags():
     args = build_parser().parse_args(["plane", "--seeds", "0-9", "--activation", "tanh,relu",
                                       "--arch", "12-8-2", "12-6-4-2", "--scheduler", "sync"])
     assert (args.seeds, args.activation, args.arch, args.scheduler) == (
-        "0-9", "tanh,relu", ["12-8-2", "12-6-4-2"], "sync")
+        "0-9", ["tanh", "relu"], ["12-8-2", "12-6-4-2"], "sync")
+    # spaces after the commas are dropped before the names reach training
+    assert build_parser().parse_args(["plane", "--activation", "tanh, relu"]).activation == [
+        "tanh", "relu"]
     with pytest.raises(SystemExit):
         build_parser().parse_args(["plane", "--activation", "tanh,nope"])
 

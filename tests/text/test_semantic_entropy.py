@@ -118,10 +118,6 @@ def test_normalisation_property_on_random_cases():
             assert np.all(p >= 0) and np.all(p <= 1) and p.sum() == pytest.approx(1.0)
             se = semantic_entropy(cluster_ids=ids, variant=variant, units="nats", **kw)
             assert -1e-12 <= se <= np.log(len(p)) + 1e-12
-        f = np.clip(indicator(ids) + rng.uniform(-0.5, 0.0, (n, n)), 0, 1)
-        soft = soft_semantic_entropy(f, tau=float(rng.uniform(0.05, 2)), log_probs=lp,
-                                     units="nats")
-        assert soft >= 0
 
 
 def test_soft_variant_matches_the_paper_up_to_its_shift():
@@ -149,7 +145,7 @@ def test_bootstrap_intervals():
         again = semantic_entropy_ci(cluster_ids=ids, n_resamples=300, seed=1)
         weighted = semantic_entropy_ci(answers, cluster_ids=ids, log_probs=lp,
                                        variant="weighted", n_resamples=200)
-        soft = soft_semantic_entropy_ci(indicator(ids), tau=1e-3, n_resamples=200)
+        soft = soft_semantic_entropy_ci(indicator(ids), tau=1e-3, n_resamples=300, seed=1)
     assert res.estimate == pytest.approx(semantic_entropy(cluster_ids=ids))
     assert res.low < res.estimate <= res.high <= np.log2(3) + 1e-12
     assert (res.low, res.high) == (again.low, again.high)
@@ -158,7 +154,8 @@ def test_bootstrap_intervals():
         semantic_entropy(answers, cluster_ids=ids, log_probs=lp, variant="weighted"))
     assert np.all((weighted.replicates >= 0) & (weighted.replicates <= np.log2(3) + 1e-12))
     assert soft.estimate == pytest.approx(res.estimate)
-    assert soft.low == pytest.approx(res.low, abs=0.2)   # same data, other resamples
+    # 0/1 similarity at a tiny τ is the discrete variant, resample for resample
+    assert (soft.low, soft.high) == pytest.approx((res.low, res.high), abs=1e-12)
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -75,4 +75,18 @@ def test_mnist1d_plane_small_run():
     costs = cost_table(tracker, result)
     assert list(costs["epoch"]) == [1, 2]
     assert (costs["train_seconds"] > 0).all() and (costs["tracking_seconds"] > 0).all()
-    assert np.allclose(costs["ratio"], costs["tracking_seconds"] / costs["train_seconds"])
+
+
+def test_cost_table_pairs_each_epoch_with_its_own_training_time():
+    from types import SimpleNamespace
+
+    tracker = SimpleNamespace(costs=[
+        {"epoch": 0, "seconds": 9.0, "capture_seconds": 1.0},   # before training: left out
+        {"epoch": 1, "seconds": 0.5, "capture_seconds": 0.1},
+        {"epoch": 3, "seconds": 1.5, "capture_seconds": 0.2}])
+    result = SimpleNamespace(history=[{"epoch": e, "seconds": s}
+                                      for e, s in ((1, 2.0), (2, 4.0), (3, 3.0))])
+    costs = cost_table(tracker, result)
+    assert list(costs["epoch"]) == [1, 3]
+    assert list(costs["train_seconds"]) == [2.0, 3.0]
+    assert list(costs["ratio"]) == [0.25, 0.5]

@@ -22,6 +22,8 @@ def test_parse_seeds():
     assert parse_seeds("0-9") == list(range(10))
     assert parse_seeds("0, 3,5-7") == [0, 3, 5, 6, 7]
     assert parse_seeds(4) == [4]
+    with pytest.raises(InputError, match=">= 0"):
+        parse_seeds(-1)  # an int took a path that skipped the check
     assert parse_seeds(range(2)) == [0, 1]
     for bad in ("", "a", "3-1", "1,1", "-2", [-1], "1.5"):
         with pytest.raises(InputError):

@@ -55,10 +55,11 @@ def register(sub) -> None:
 
 
 def _ib(args, extra) -> int:
-    from ..ib.sweep import format_table, parse_floats, parse_ints, sweep
+    from ..ib.sweep import format_table, parse_floats, sweep
     from ..runs import default_root
+    from ..training.seeds import parse_seeds
 
-    betas, seeds = parse_floats(args.betas), parse_ints(args.seeds)
+    betas, seeds = parse_floats(args.betas), parse_seeds(args.seeds)
     out = str(args.out or default_root())
     records = sweep(args.data, args.objective, betas, seeds, scheduler=args.scheduler,
                     n_workers=args.workers, out=out, epochs=args.epochs, hidden=args.hidden,

@@ -88,14 +88,15 @@ def register(sub) -> None:
     p.set_defaults(func=_plane)
 
 
-def _activations(text: str) -> str:
+def _activations(text: str) -> list[str]:
+    """The comma-separated activation names, stripped and checked."""
     names = [a.strip() for a in text.split(",")]
     bad = [a for a in names if a not in ACTIVATIONS]
     if bad or len(set(names)) != len(names):
         raise argparse.ArgumentTypeError(
             f"expected activations among {', '.join(ACTIVATIONS)} (comma-separated, each once), "
             f"got {text!r}")
-    return text
+    return names
 
 
 def _every(text: str):
@@ -174,7 +175,7 @@ def _plane(args, extra) -> int:
     # run_experiment puts explicit knobs on top of the binning rule's defaults
     # a bare name takes the defaults above; name(knob=value, ...) gives exactly those knobs
     methods = [name if not k else (name, k) for name, k in specs]
-    activations = args.activation.split(",")
+    activations = args.activation
     archs = args.arch or [None]
     if args.seeds is not None or len(activations) > 1 or len(archs) > 1:
         from .plane_seeds import plane_seeds

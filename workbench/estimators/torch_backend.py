@@ -30,12 +30,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..torch_utils import torch_device
+from .brute_force import RULES, self_counted, self_inside
+from .matrix import pairwise_sq_dists
 
 #: Pairwise distances held at once per device type (float64: 256 MB on a GPU, 32 MB on a CPU).
 _BLOCK_ELEMENTS = {"cpu": 1 << 22}
 _DEFAULT_BLOCK_ELEMENTS = 1 << 25
-
-RULES = ("below_eps", "below_eps_or_atom", "span")
 
 
 def _block_rows(n: int, device, copies: int = 1, block_elements: int | None = None) -> int:
@@ -125,9 +125,7 @@ def neighbour_rows(blocks: Sequence[np.ndarray], k: int, spaces: Sequence[tuple[
                     inside = dist <= torch.gather(dist, 1, idx).amax(dim=1, keepdim=True)
                 counts_out[s, start:stop] = inside.sum(dim=1)
     eps = eps_out.cpu().numpy()
-    # the row's own point: strictly inside only for the strict rule with a positive radius
-    own = (eps > 0) if rule == "below_eps" else np.ones(n, dtype=bool)
-    counts = counts_out.cpu().numpy() - own
+    counts = counts_out.cpu().numpy() - self_counted(rule, eps)
     return eps, idx_out.cpu().numpy(), list(counts)
 
 
@@ -149,9 +147,7 @@ def count_rows(points: np.ndarray, radii: np.ndarray, strict: bool, device: str 
             dist = _maxnorm(pts[start:stop], pts)
             rr = r[start:stop, None]
             out[start:stop] = (dist < rr if strict else dist <= rr).sum(dim=1)
-    radii = np.asarray(radii, dtype=np.float64)
-    own = radii > 0 if strict else radii >= 0
-    return out.cpu().numpy() - own
+    return out.cpu().numpy() - self_inside(np.asarray(radii, dtype=np.float64), strict)
 
 
 def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf, device: str = "cpu",
@@ -174,8 +170,8 @@ def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf, device: str = "
     with torch.no_grad():
         for start in range(0, n, step):
             stop = min(n, start + step)
-            diff = pts[start:stop, None, :] - pts[None, :, :] if pts.shape[1] <= 4 else None
-            if diff is not None:  # few columns: the exact differences, as a tree computes
+            if pts.shape[1] <= 4:  # few columns: the exact differences, as a tree computes
+                diff = pts[start:stop, None, :] - pts[None, :, :]
                 sq = (diff * diff).sum(dim=2)
             else:
                 sq = torch.cdist(pts[start:stop], pts, compute_mode="donot_use_mm_for_euclid_dist")
@@ -197,7 +193,6 @@ def mixture_log_terms(h: np.ndarray, variance: float, groups: np.ndarray | None 
     dev = torch_device(device)
     ht = _tensor(h, dev)
     n = len(ht)
-    norms = (ht * ht).sum(dim=1)
     a = torch.empty(n, dtype=torch.float64, device=dev)
     b = None
     if groups is not None:
@@ -208,9 +203,7 @@ def mixture_log_terms(h: np.ndarray, variance: float, groups: np.ndarray | None 
     with torch.no_grad():
         for start in range(0, n, step):
             stop = min(n, start + step)
-            sq = (norms[start:stop, None] + norms[None, :]
-                  - 2.0 * (ht[start:stop] @ ht.T)).clamp_min_(0.0)
-            logits = sq * (-0.5 / variance)
+            logits = pairwise_sq_dists(ht[start:stop], ht) * (-0.5 / variance)
             rows = torch.arange(stop - start, device=dev)
             logits[rows, rows + start] = 0.0  # the own term is exp(0) exactly
             a[start:stop] = torch.logsumexp(logits, dim=1) - math.log(n)

@@ -119,16 +119,3 @@ def channel_mi(mean, logvar, bound: str = "upper", units: str = "nats") -> float
     return float(convert(max(0.0, -float(a.mean())), "nats", check_units(units)))
 
 
-def channel_label_mi(mean, logvar, y, bound: str = "upper", units: str = "nats") -> float:
-    """I(T;Y) of the same channel with labels ``y`` (one per row), from pairwise estimates of
-    H(T) and H(T|Y=y)."""
-    a, b = pairwise_log_terms(mean, logvar, bound, groups=y)
-    return float(convert(max(0.0, float(np.mean(b - a))), "nats", check_units(units)))
-
-
-def channel_entropy(mean, logvar, bound: str = "upper", units: str = "nats") -> float:
-    """H(T) (differential) of the mixture: mean_i H(p_i) − mean_i a_i."""
-    mean, logvar = check_channel(mean, logvar)
-    a, _ = pairwise_log_terms(mean, logvar, bound)
-    h_cond = 0.5 * float((logvar + math.log(2 * math.pi * math.e)).sum(axis=1).mean())
-    return float(convert(h_cond - float(a.mean()), "nats", check_units(units)))

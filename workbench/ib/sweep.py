@@ -20,9 +20,7 @@ import pandas as pd
 
 from ..cluster import map_jobs
 from ..errors import InputError
-
-#: The keys every record has (``--json`` prints these and more).
-RECORD_KEYS = ("beta", "seed", "I_XT", "I_TY", "bound_XT", "test_accuracy", "units")
+from ..training.seeds import parse_seeds
 
 
 def parse_floats(text, name: str = "betas") -> list[float]:
@@ -34,17 +32,6 @@ def parse_floats(text, name: str = "betas") -> list[float]:
         raise InputError(f"{name} must be numbers separated by commas, got {text!r}") from exc
     if not out or not all(math.isfinite(v) and v >= 0 for v in out):
         raise InputError(f"{name} must be one or more finite numbers >= 0, got {text!r}")
-    return out
-
-
-def parse_ints(text, name: str = "seeds") -> list[int]:
-    items = text.split(",") if isinstance(text, str) else list(text)
-    try:
-        out = [int(v) for v in items if str(v).strip()]
-    except ValueError as exc:
-        raise InputError(f"{name} must be integers separated by commas, got {text!r}") from exc
-    if not out or min(out) < 0:
-        raise InputError(f"{name} must be one or more integers >= 0, got {text!r}")
     return out
 
 
@@ -81,7 +68,7 @@ def sweep(data: str = "mnist1d", objective: str = "vib",
 
     if objective not in OBJECTIVES:
         raise InputError(f"objective must be one of {sorted(OBJECTIVES)}, got {objective!r}")
-    betas, seeds = parse_floats(betas), parse_ints(seeds)
+    betas, seeds = parse_floats(betas), parse_seeds(seeds)
     settings.setdefault("every", [settings.get("epochs", 30)])
     settings["every"] = check_every(settings["every"])
     settings.setdefault("threads", 1)

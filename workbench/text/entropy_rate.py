@@ -45,7 +45,7 @@ import numpy as np
 from scipy.special import digamma, xlogy
 
 from ..errors import InputError
-from ..units import Estimate, check_units, from_nats
+from ..units import Estimate, check_units, convert, from_nats
 from ..validation import to_numpy
 
 CORRECTIONS = ("plugin", "miller_madow", "grassberger")
@@ -251,7 +251,7 @@ def lz_entropy_rate(seq: Any, units: str = "bits") -> Estimate:
         raise InputError("too few positions with an observed match length: the sequence is "
                          "(nearly) a repetition of its beginning; its entropy rate is ~0")
     bits = float(np.mean(np.log2(i[keep] + 1) / (L[keep] + 1)))
-    value = bits if units == "bits" else bits * np.log(2)
+    value = convert(bits, "bits", units)
     return Estimate(value, units, "lz(increasing window)", "h")
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -62,8 +62,8 @@ def parse_seeds(text: Any) -> list[int]:
             items = [int(s) for s in text]
         except (TypeError, ValueError) as exc:
             raise InputError(f"seeds must be integers, got {text!r}") from exc
-        if any(s < 0 for s in items):
-            raise InputError(f"seeds must be >= 0, got {text!r}")
+    if any(s < 0 for s in items):
+        raise InputError(f"seeds must be >= 0, got {text!r}")
     if not items:
         raise InputError("give at least one seed")
     if len(set(items)) != len(items):
@@ -234,11 +234,5 @@ def run_summary(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(runs)
 
 
-def check_grid_frame(frame: pd.DataFrame, columns: Sequence[str] = ("group", "seed")) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise InputError(f"the frame lacks columns {missing}; it should come from run_seeds")
-
-
-__all__ = ["GRID_COLUMNS", "check_grid_frame", "group_label", "parse_seeds", "run_seeds",
+__all__ = ["GRID_COLUMNS", "group_label", "parse_seeds", "run_seeds",
            "requested_names", "run_summary", "seed_job"]

@@ -24,13 +24,12 @@ import numpy as np
 import param
 
 from .. import register
-from ..base import Estimator
 from .base import ScoreEstimator
 from .model_modes import CONDITIONED, DIFFUSED, MARGINAL
 
 
 @register
-class MINDE(ScoreEstimator, Estimator):
+class MINDE(ScoreEstimator):
     """MINDE-C / MINDE-J mutual information and MINDE entropy from one masked score network."""
 
     method_name = "minde"

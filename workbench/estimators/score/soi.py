@@ -21,7 +21,6 @@ import numpy as np
 import param
 
 from .. import register
-from ..base import Estimator
 from .base import ScoreEstimator
 from .model_modes import CONDITIONED, DIFFUSED, MARGINAL
 
@@ -30,7 +29,7 @@ MAX_VARIABLES = 10
 
 
 @register
-class SOI(ScoreEstimator, Estimator):
+class SOI(ScoreEstimator):
     """TC, DTC, S- and O-information of a handful of variables from one score network."""
 
     method_name = "soi"
