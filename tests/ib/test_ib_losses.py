@@ -192,3 +192,35 @@ def test_the_loop_updates_with_the_objective_and_still_reports_the_prediction_lo
         ce = torch.nn.functional.cross_entropy(net(torch.as_tensor(data.x_test)),
                                                torch.as_tensor(data.y_test))
     assert result.history[-1]["test_loss"] == pytest.approx(float(ce), rel=1e-5)
+
+
+def test_cs_ib_default_width_is_the_cauchy_schwarz_estimators_median_rule():
+    # one width rule (σ² = median squared distance, estimators.matrix.kernel_width): CSIB's
+    # compression term with σ = None is the registered cauchy_schwarz estimate on the same
+    # rows (float64; both sum the same Gram matrices, so they agree to rounding)
+    from workbench.api import mutual_info
+
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(300, 3, generator=gen, dtype=torch.float64)
+    t = x[:, :2] + 0.5 * torch.randn(300, 2, generator=gen, dtype=torch.float64)
+    want = float(mutual_info(x.numpy(), t.numpy(), method="cauchy_schwarz", units="nats"))
+    got = float(cs_qmi(x, t))
+    assert want > 0.05  # dependent: not a comparison of two zeros
+    assert got == pytest.approx(want, rel=1e-9, abs=1e-12)
+    # the width is held fixed, the Gram matrix keeps its gradient
+    t.requires_grad_(True)
+    cs_qmi(x, t).backward()
+    assert torch.isfinite(t.grad).all() and float(t.grad.abs().sum()) > 0
+
+
+def test_the_reparameterised_sample_is_mean_plus_sd_times_noise():
+    from workbench.ib.losses import reparameterise
+
+    mean = torch.tensor([[1.0, -2.0]])
+    logvar = torch.log(torch.tensor([[4.0, 0.25]]))
+    eps = torch.tensor([[0.5, 2.0]])
+    assert torch.allclose(reparameterise(mean, logvar, eps), torch.tensor([[2.0, -1.0]]))
+    # seeded: the same draw every time, and the draw torch.randn gives that seed
+    a, b = reparameterise(mean, logvar, seed=7), reparameterise(mean, logvar, seed=7)
+    noise = torch.randn(mean.shape, generator=torch.Generator().manual_seed(7))
+    assert torch.equal(a, b) and torch.allclose(a, mean + noise * torch.tensor([[2.0, 0.5]]))

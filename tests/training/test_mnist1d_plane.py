@@ -90,3 +90,17 @@ def test_cost_table_pairs_each_epoch_with_its_own_training_time():
     assert list(costs["epoch"]) == [1, 3]
     assert list(costs["train_seconds"]) == [2.0, 3.0]
     assert list(costs["ratio"]) == [0.25, 0.5]
+
+
+def test_mlp_and_cnn_share_the_truncated_normal_init():
+    from workbench.training.models import mlp
+
+    for net, layers in ((cnn1d(seed=0), ("conv1", "conv2", "conv3")),
+                        (mlp("40-256-128-10", seed=0), ("layer1", "layer2"))):
+        w = torch.cat([getattr(net, name)[0].weight.detach().ravel()
+                       * math.sqrt(getattr(net, name)[0].weight[0].numel()) for name in layers])
+        # N(0, 1) truncated at ±2 has sd 0.8796; > 1600 weights: sd error < 0.02 (3 se 0.05)
+        assert float(w.abs().max()) <= 2.0
+        assert float(w.std()) == pytest.approx(0.8796, abs=0.05)
+        assert all(float(getattr(net, name)[0].bias.detach().abs().max()) == 0.0
+                   for name in layers)

@@ -43,17 +43,29 @@ def mixture_log_terms(h: np.ndarray, variance: float, groups: np.ndarray | None 
         from . import torch_backend
 
         return torch_backend.mixture_log_terms(h, variance, groups, device)
-    n = len(h)
+
+    def logits(start: int, stop: int) -> np.ndarray:
+        return pairwise_sq_dists(h[start:stop], h) * (-0.5 / variance)
+
+    return blocked_log_means(len(h), logits, max(1, _BLOCK_ELEMENTS // len(h)), groups)
+
+
+def blocked_log_means(n: int, block_logits, step: int, groups: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per row i, a_i = log (1/n) Σ_j e^{L_ij} and, with integer ``groups`` (codes 0..g−1),
+    b_i = log of the same mean over the j in i's group, where ``block_logits(start, stop)``
+    gives the rows start..stop of L (against all n columns), ``step`` rows at a time so that
+    no n × n matrix is held. The diagonal is set to L_ii = 0 exactly (a component's distance
+    to itself), not the rounding error of an expansion: it matters when the kernel is narrow
+    against the spread. The pairwise-distance mixture bounds (Kolchinsky & Tracey 2017) of
+    :func:`mixture_log_terms` and :func:`workbench.ib.channel.pairwise_log_terms` share it."""
     a = np.empty(n)
     b = None if groups is None else np.empty(n)
     if groups is not None:
         log_sizes = np.log(np.bincount(groups))[groups]
-    step = max(1, _BLOCK_ELEMENTS // n)
     for start in range(0, n, step):
         stop = min(n, start + step)
-        logits = pairwise_sq_dists(h[start:stop], h) * (-0.5 / variance)
-        # each row's own term is exp(0) = 1, not the expansion's rounding error: it matters
-        # when the variance is tiny against the spread
+        logits = block_logits(start, stop)
         logits[np.arange(stop - start), np.arange(start, stop)] = 0.0
         a[start:stop] = logsumexp(logits, axis=1) - math.log(n)
         if groups is not None:

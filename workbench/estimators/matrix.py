@@ -247,11 +247,15 @@ def cs_qmi_from_grams(kx, ky) -> float:
     V_C = mean_i[rowmean_i(Kx) · rowmean_i(Ky)] (Principe 2010, §2.7; Yu et al. 2024).
     ≥ 0 by the Cauchy–Schwarz inequality; 0 when the Gram matrices factorise.
     """
-    v_j = float((kx * ky).mean())
-    v_m = float(kx.mean()) * float(ky.mean())
-    v_c = float((kx.mean(1) * ky.mean(1)).mean())
+    v_j, v_m, v_c = (float(v) for v in cs_qmi_terms(kx, ky))
     value = _safe_log(v_j) + _safe_log(v_m) - 2.0 * _safe_log(v_c)
     return max(value, 0.0)
+
+
+def cs_qmi_terms(kx, ky):
+    """``(V_J, V_M, V_C)`` of :func:`cs_qmi_from_grams` as 0-d arrays or tensors (numpy or
+    torch Gram matrices; torch keeps the autograd graph, for the CS-IB loss)."""
+    return (kx * ky).mean(), kx.mean() * ky.mean(), (kx.mean(1) * ky.mean(1)).mean()
 
 
 def cauchy_schwarz_divergence(x: Any, y: Any, sigma: float | None = None,
@@ -319,4 +323,4 @@ class CauchySchwarzMI(KernelKnobs, Estimator):
 
 
 __all__ = ["MatrixRenyi", "VonNeumannEntropy", "CauchySchwarzMI", "cauchy_schwarz_divergence",
-           "cs_qmi_from_grams", "kernel_width", "pairwise_sq_dists", "KernelKnobs"]
+           "cs_qmi_from_grams", "cs_qmi_terms", "kernel_width", "pairwise_sq_dists", "KernelKnobs"]

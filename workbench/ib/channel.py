@@ -25,9 +25,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import logsumexp
 
 from ..errors import InputError
+from ..estimators.kernel import blocked_log_means
 from ..units import check_units, convert
 
 #: Pairwise distance entries (rows × columns × dims) held at once.
@@ -90,26 +90,16 @@ def pairwise_log_terms(mean, logvar, bound: str = "upper", groups=None):
         raise InputError(f"bound must be one of {BOUNDS}, got {bound!r}")
     mean, logvar = check_channel(mean, logvar)
     n, d = mean.shape
-    a = np.empty(n)
-    b = None if groups is None else np.empty(n)
     if groups is not None:
         groups = np.asarray(groups).ravel()
         if len(groups) != n:
             raise InputError(f"groups need one label per row: {len(groups)} for {n} rows")
-        _, groups = np.unique(groups, return_inverse=True)
-        log_sizes = np.log(np.bincount(groups))[groups]
+        groups = np.unique(groups, return_inverse=True)[1].ravel()
     factors = _kl_factors(mean, logvar) if bound == "upper" else None
     step = max(1, _BLOCK_ELEMENTS // (n * (1 if bound == "upper" else d)))
-    for start in range(0, n, step):
-        stop = min(n, start + step)
-        logits = -_distances(mean, logvar, slice(start, stop), bound, factors)
-        logits[np.arange(stop - start), np.arange(start, stop)] = 0.0  # D(p, p) = 0 exactly
-        a[start:stop] = logsumexp(logits, axis=1) - math.log(n)
-        if groups is not None:
-            same = groups[start:stop, None] == groups[None, :]
-            b[start:stop] = (logsumexp(np.where(same, logits, -np.inf), axis=1)
-                             - log_sizes[start:stop])
-    return a, b
+    return blocked_log_means(
+        n, lambda start, stop: -_distances(mean, logvar, slice(start, stop), bound, factors),
+        step, groups)
 
 
 def channel_mi(mean, logvar, bound: str = "upper", units: str = "nats") -> float:

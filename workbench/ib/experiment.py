@@ -115,14 +115,14 @@ def sampled_ty(model, x, y, estimator: str = TY_ESTIMATOR, units: str = "bits",
     import torch
 
     from ..api import mutual_info
+    from .losses import reparameterise
 
     was = model.training
     model.eval()
     try:
         with torch.no_grad():
             out = model.forward_ib(torch.as_tensor(np.asarray(x), dtype=torch.float32))
-            eps = torch.randn(out.mean.shape, generator=torch.Generator().manual_seed(seed))
-            t = out.mean + eps * (0.5 * out.logvar).exp()
+            t = reparameterise(out.mean, out.logvar, seed=seed)
     finally:
         model.train(was)
     return float(mutual_info(t.numpy().astype(np.float64), np.asarray(y).reshape(-1, 1),

@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import InputError
+from ..estimators.matrix import cs_qmi_terms, kernel_width, pairwise_sq_dists
 
 TASKS = ("classification", "regression")
 
@@ -54,6 +55,17 @@ class BottleneckOutput:
     logvar: torch.Tensor
     t: torch.Tensor
     x: torch.Tensor | None = None
+
+
+def reparameterise(mean: torch.Tensor, logvar: torch.Tensor, eps: torch.Tensor | None = None,
+                   seed: int = 0) -> torch.Tensor:
+    """The reparameterised sample t = μ + exp(log σ²/2)·ε, ε ~ N(0, I) (Kingma & Welling 2014,
+    Auto-encoding variational Bayes, ICLR), differentiable in μ and log σ². ``eps``: the noise
+    to use; None draws it from a CPU generator seeded with ``seed`` (a fixed sample for
+    measuring)."""
+    if eps is None:
+        eps = torch.randn(mean.shape, generator=torch.Generator().manual_seed(int(seed)))
+    return mean + eps * (0.5 * logvar).exp()
 
 
 def gaussian_kl_to_standard(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -77,11 +89,13 @@ def kde_mi_upper(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 
 
 def _gram(z: torch.Tensor, sigma: float | None) -> torch.Tensor:
-    sq = torch.cdist(z, z).pow(2)
-    if sigma is None:  # median heuristic on the batch, held fixed for the gradient
-        off = sq.detach()[~torch.eye(len(z), dtype=torch.bool, device=z.device)]
-        s2 = float(off.median()) / 2.0 if len(off) else 1.0
-        s2 = s2 if s2 > 0 else 1.0
+    """Gaussian Gram matrix exp(−‖z_i − z_j‖²/(2σ²)) of the batch rows, differentiable in z.
+    σ = None: the median rule of the ``cauchy_schwarz`` estimator
+    (:func:`workbench.estimators.matrix.kernel_width`, σ² = the median squared pairwise
+    distance), taken on the batch and held fixed for the gradient."""
+    sq = pairwise_sq_dists(z - z.mean(dim=0))  # centred: less cancellation in the expansion
+    if sigma is None:
+        s2 = kernel_width(z.detach().cpu(), "median", sq.detach()) ** 2
     else:
         s2 = float(sigma) ** 2
     return torch.exp(-sq / (2.0 * s2))
@@ -90,13 +104,12 @@ def _gram(z: torch.Tensor, sigma: float | None) -> torch.Tensor:
 def cs_qmi(x: torch.Tensor, t: torch.Tensor, sigma_x: float | None = None,
            sigma_t: float | None = None) -> torch.Tensor:
     """Cauchy–Schwarz quadratic MI I_CS(X;T) = log(V_J V_M / V_C²) from Gaussian Gram matrices
-    Kx, Kt of the batch: V_J = mean(Kx∘Kt), V_M = mean(Kx)·mean(Kt),
-    V_C = mean_i[rowmean_i(Kx)·rowmean_i(Kt)] (Príncipe 2010, §2.7; Yu et al. 2024). σ = None:
-    the median heuristic (σ² = median squared distance / 2). ≥ 0 by Cauchy–Schwarz."""
+    Kx, Kt of the batch, the terms of :func:`workbench.estimators.matrix.cs_qmi_terms`
+    (Príncipe 2010, §2.7; Yu et al. 2024), as a differentiable tensor. σ = None: the median
+    rule (σ² = median squared distance, as the ``cauchy_schwarz`` estimator). ≥ 0 by
+    Cauchy–Schwarz."""
     kx, kt = _gram(x.reshape(len(x), -1), sigma_x), _gram(t.reshape(len(t), -1), sigma_t)
-    v_j = (kx * kt).mean()
-    v_m = kx.mean() * kt.mean()
-    v_c = (kx.mean(dim=1) * kt.mean(dim=1)).mean()
+    v_j, v_m, v_c = cs_qmi_terms(kx, kt)
     return torch.log(v_j) + torch.log(v_m) - 2.0 * torch.log(v_c)
 
 

@@ -26,7 +26,7 @@ from torch import nn
 
 from ..errors import InputError
 from ..training.models import parse_widths
-from .losses import BottleneckOutput
+from .losses import BottleneckOutput, reparameterise
 
 #: Parameter initialisation seeds the global torch RNG inside a fork; threads (a LocalCluster's
 #: workers) take turns so that one's seed never lands in another's draw.
@@ -68,7 +68,7 @@ class GaussianBottleneck(nn.Module):
         logvar = logvar.clamp(*LOGVAR_RANGE)
         self.stats(torch.cat([mean, logvar], dim=1))
         if self.training:
-            t = mean + self.noise(mean) * (0.5 * logvar).exp()
+            t = reparameterise(mean, logvar, self.noise(mean))
         else:
             t = mean
         return t, mean, logvar

@@ -98,13 +98,12 @@ def objective_bound(loss, model, x, mean, logvar, units: str = "bits") -> float:
     a fixed seed, for the losses that read a sample)."""
     import torch
 
-    from .losses import BottleneckOutput
+    from .losses import BottleneckOutput, reparameterise
 
     with torch.no_grad():
         m = torch.as_tensor(mean, dtype=torch.float32)
         lv = torch.as_tensor(logvar, dtype=torch.float32)
-        eps = torch.randn(m.shape, generator=torch.Generator().manual_seed(0))
-        t = m + eps * (0.5 * lv).exp()
+        t = reparameterise(m, lv, seed=0)
         out = BottleneckOutput(None, m, lv, t, torch.as_tensor(np.asarray(x), dtype=torch.float32))
         c = float(loss.compression(out))
     return convert(c, "nats", units)

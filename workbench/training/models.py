@@ -32,6 +32,23 @@ ACTIVATIONS = {
 }
 
 
+def truncated_normal_init(layers, seed: int | None = 0) -> None:
+    """Weights ~ N(0, 1/fan_in) truncated at two standard deviations (resampled beyond, like
+    TensorFlow's ``truncated_normal``; Saxe et al. 2018), biases zero, for each layer in
+    order from one ``torch.Generator`` seeded with ``seed`` (None: 0). fan_in is the number of
+    inputs of one output unit (in_features, or in_channels × kernel size)."""
+    gen = torch.Generator().manual_seed(0 if seed is None else int(seed))
+    with torch.no_grad():
+        for layer in layers:
+            w = torch.randn(layer.weight.shape, generator=gen)
+            bad = w.abs() > 2
+            while bad.any():
+                w[bad] = torch.randn(int(bad.sum()), generator=gen)
+                bad = w.abs() > 2
+            layer.weight.copy_(w * (1.0 / math.sqrt(layer.weight[0].numel())))
+            layer.bias.zero_()
+
+
 def parse_widths(widths) -> list[int]:
     """``"12-10-7-5-4-3-2"`` (or a list of ints) → ``[12, 10, 7, 5, 4, 3, 2]``."""
     if isinstance(widths, str):
@@ -74,19 +91,7 @@ class MLP(nn.Module):
 
     def reset_parameters(self, seed: int | None = 0) -> None:
         """Truncated N(0, 1/fan_in) weights, zero biases (Saxe et al. 2018)."""
-        gen = torch.Generator().manual_seed(0 if seed is None else int(seed))
-        with torch.no_grad():
-            for name in self.tracked_layers:
-                lin = getattr(self, name)[0]
-                std = 1.0 / math.sqrt(lin.in_features)
-                w = torch.randn(lin.weight.shape, generator=gen)
-                # resample beyond two standard deviations, like tf.truncated_normal
-                bad = w.abs() > 2
-                while bad.any():
-                    w[bad] = torch.randn(int(bad.sum()), generator=gen)
-                    bad = w.abs() > 2
-                lin.weight.copy_(w * std)
-                lin.bias.zero_()
+        truncated_normal_init([getattr(self, name)[0] for name in self.tracked_layers], seed)
 
     def forward(self, x):
         for name in self.tracked_layers:
@@ -147,17 +152,7 @@ class CNN1D(nn.Module):
 
     def reset_parameters(self, seed: int | None = 0) -> None:
         """Truncated N(0, 1/fan_in) weights, zero biases, from a seeded generator."""
-        gen = torch.Generator().manual_seed(0 if seed is None else int(seed))
-        with torch.no_grad():
-            for layer in (self.conv1[0], self.conv2[0], self.conv3[0], self.out[1]):
-                w = torch.randn(layer.weight.shape, generator=gen)
-                bad = w.abs() > 2
-                while bad.any():
-                    w[bad] = torch.randn(int(bad.sum()), generator=gen)
-                    bad = w.abs() > 2
-                fan_in = layer.weight[0].numel()
-                layer.weight.copy_(w / math.sqrt(fan_in))
-                layer.bias.zero_()
+        truncated_normal_init([self.conv1[0], self.conv2[0], self.conv3[0], self.out[1]], seed)
 
     def forward(self, x):
         if x.dim() == 2:
