@@ -144,3 +144,16 @@ def test_bad_input_errors():
         wb.pid(x, x, x, units="bans")
     with pytest.raises(wb.InputError, match="gate"):
         get_gate("nand")
+
+
+def test_joint_pmf_is_the_one_pass_joint_count():
+    # the compiled joint count (y first, the last key slowest) gives p[x1, x2, y] exactly as
+    # a direct ravel/bincount would, for unequal alphabet sizes
+    from workbench.measures.pid import _joint_pmf
+
+    rng = np.random.default_rng(0)
+    c1, c2, cy = rng.integers(0, 3, 500), rng.integers(0, 5, 500), rng.integers(0, 2, 500)
+    shape = (3, 5, 2)
+    want = np.bincount(np.ravel_multi_index((c1, c2, cy), shape),
+                       minlength=30).reshape(shape) / 500
+    assert np.array_equal(_joint_pmf(c1, c2, cy), want)

@@ -133,6 +133,44 @@ def test_match_lengths_equal_brute_force():
         assert match_lengths(x).tolist() == brute, x
 
 
+def _match_lengths_python(x):
+    """The former implementation (a Python stack over the suffix array), kept as a reference
+    for the compiled nearest-smaller-value pass."""
+    from workbench.text.entropy_rate import _codes, _doubling_ranks, _lcp
+
+    codes = _codes(x, 1)
+    n = len(codes)
+    levels = _doubling_ranks(codes)
+    sa = np.argsort(levels[-1]).tolist()
+    psv, nsv = [-1] * n, [-1] * n
+    stack = []
+    for p, v in enumerate(sa):
+        while stack and sa[stack[-1]] > v:
+            nsv[stack.pop()] = p
+        psv[p] = stack[-1] if stack else -1
+        stack.append(p)
+    best = np.zeros(n, dtype=np.int64)
+    for side in (np.asarray(psv), np.asarray(nsv)):
+        q = side[levels[-1]]
+        has = q >= 0
+        i = np.flatnonzero(has)
+        best[i] = np.maximum(best[i], _lcp(levels, i, np.asarray(sa)[q[has]]))
+    return best
+
+
+def test_match_lengths_equal_the_former_python_loop():
+    rng = np.random.default_rng(2)
+    block = rng.integers(0, 3, 37)
+    cases = [rng.integers(0, 2, 3000), rng.integers(0, 20, 3000),       # random
+             np.tile(block, 60), np.tile([0, 1], 1000), np.zeros(500, int),  # repetitive
+             np.concatenate([np.tile(block, 20), rng.integers(0, 3, 500), np.tile(block, 20)]),
+             "abracadabra " * 80, [7]]
+    for x in cases:
+        got, want = match_lengths(x), _match_lengths_python(x)
+        assert np.array_equal(got, want)
+    assert match_lengths(np.zeros(500, int)).tolist() == [0] + list(range(499, 0, -1))
+
+
 def test_strings_and_deterministic_sequences():
     text = "ab" * 500
     table = conditional_entropies(text, max_order=2, correction="plugin")

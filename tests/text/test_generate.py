@@ -110,6 +110,19 @@ def test_session_refuses_bad_prompts_and_counts(lm):
     assert empty.step()["position"] == 0
 
 
+def test_each_step_returns_the_row_the_table_shows(lm):
+    # step() builds its own row (O(1)), no longer the whole table: it must be the table's row
+    s = gen.DecodingSession(lm, prompt="Alice ", rule="top_k", top_k=5)
+    for units in ("bits", "nats"):
+        s.units = units
+        rows = [s.step() for _ in range(4)]
+        table = s.table()
+        assert list(rows[0]) == list(table.columns)
+        for row in rows:
+            assert row == table.iloc[row["position"]].to_dict()
+        assert rows[-1]["units"] == units and rows[-1]["position"] == len(table) - 1
+
+
 def test_stable_band_is_mean_plus_minus_k_std(lm):
     values = gen.human_entropies(lm)
     band = gen.stable_band(lm, "human", k=1.5)

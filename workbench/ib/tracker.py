@@ -19,9 +19,8 @@ import math
 
 import numpy as np
 
-from ..tracking.base import EpochTracker
+from ..tracking.base import EpochTracker, labelled_rows
 from ..units import check_units, convert
-from ..validation import check_class_labels, subsample_rows, to_numpy
 from . import channel
 
 LAYER = "bottleneck"
@@ -54,11 +53,7 @@ class IBPlane(EpochTracker):
                  run: str | None = None, epochs: int | None = None, config: dict | None = None,
                  lower: bool = False):
         self.units = check_units(units)
-        x = to_numpy(x, "x")
-        y = check_class_labels(y, len(x))
-        rows = subsample_rows(len(x), subsample, seed)
-        if rows is not None:
-            x, y = x[rows], y[rows]
+        x, y = labelled_rows(x, y, subsample, seed)
         self.y, self.loss, self.lower = y, loss, lower
         super().__init__(model, ["bottleneck.stats"], x, every=every, epochs=epochs, store=store,
                          callbacks=callbacks, run=run, config=config)

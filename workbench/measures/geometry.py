@@ -82,8 +82,9 @@ _KDTREE_MAX_DIM = 12
 def _neighbour_distances(a: np.ndarray, k: int, block: int = 1024) -> np.ndarray:
     """Distances (n, k) from each row to its k nearest other rows (Euclidean), ascending.
 
-    A k-d tree in low dimension; otherwise squared distances ‖a_i‖² + ‖a_j‖² − 2 a_i·a_j by
-    blocks of rows (BLAS, O(block · n) memory) and ``argpartition``. Self-distances are set to
+    A k-d tree in low dimension; otherwise squared distances ‖a_i‖² + ‖a_j‖² − 2 a_i·a_j
+    (:func:`workbench.estimators.matrix.pairwise_sq_dists`) by blocks of rows (BLAS,
+    O(block · n) memory) and ``partition``. Self-distances are set to
     +inf, so a duplicate of a row still counts as its neighbour at distance 0."""
     n = len(a)
     if a.shape[1] <= _KDTREE_MAX_DIM:
@@ -91,14 +92,14 @@ def _neighbour_distances(a: np.ndarray, k: int, block: int = 1024) -> np.ndarray
 
         dist, _ = cKDTree(a).query(a, k=k + 1, workers=1)
         return dist[:, 1:]
-    sq = np.einsum("ij,ij->i", a, a)
+    from ..estimators.matrix import pairwise_sq_dists
+
     out = np.empty((n, k))
     for start in range(0, n, block):
         stop = min(start + block, n)
-        d2 = sq[start:stop, None] + sq[None, :] - 2.0 * (a[start:stop] @ a.T)
+        d2 = pairwise_sq_dists(a[start:stop], a)
         d2[np.arange(stop - start), np.arange(start, stop)] = np.inf
-        part = np.partition(d2, k - 1, axis=1)[:, :k]
-        out[start:stop] = np.sqrt(np.clip(np.sort(part, axis=1), 0.0, None))
+        out[start:stop] = np.sqrt(np.sort(np.partition(d2, k - 1, axis=1)[:, :k], axis=1))
     return out
 
 

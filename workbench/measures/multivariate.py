@@ -140,23 +140,28 @@ def _mi_path(est: Estimator, variables: list[np.ndarray], need_s: bool):
     return tc, s
 
 
+def _tc_dtc_nats(est: Estimator, data: Any, which: str = "both") -> tuple[float, float]:
+    """(TC, DTC) in nats by the counting or the MI path, each computed once; ``which`` =
+    "tc" or "dtc" skips what only the other needs (it is then 0)."""
+    if isinstance(est, CountingEstimator):
+        codes = _variables(data, est)
+        h = est.entropy_of_codes
+        h_all = h(*codes)
+        return (_tc_nats(h, codes, h_all) if which != "dtc" else 0.0,
+                _dtc_nats(h, codes, h_all) if which != "tc" else 0.0)
+    if hasattr(est, "terms_nats"):  # score-based (soi): every term from one network
+        terms = est.terms_nats(_continuous_variables(data))
+        return terms["tc"], terms["dtc"]
+    tc, s = _mi_path(est, _continuous_variables(data), need_s=which != "tc")
+    return tc, s - tc
+
+
 def _measure(data, method, knobs, units, which: str) -> Estimate:
     """TC, DTC, Ω or S ("tc", "dtc", "o", "s") by the counting or the MI path."""
     check_units(units)
     est = _estimator(method, knobs, allow_mi=True)
     symbol = {"tc": "TC(X)", "dtc": "DTC(X)", "o": "Ω(X)", "s": "Σ(X)"}[which]
-    if isinstance(est, CountingEstimator):
-        codes = _variables(data, est)
-        h = est.entropy_of_codes
-        h_all = h(*codes)
-        tc = _tc_nats(h, codes, h_all) if which != "dtc" else 0.0
-        dtc = _dtc_nats(h, codes, h_all) if which != "tc" else 0.0
-    elif hasattr(est, "terms_nats"):  # score-based (soi): every term from one network
-        terms = est.terms_nats(_continuous_variables(data))
-        tc, dtc = terms["tc"], terms["dtc"]
-    else:
-        tc, s = _mi_path(est, _continuous_variables(data), need_s=which != "tc")
-        dtc = s - tc
+    tc, dtc = _tc_dtc_nats(est, data, which if which in ("tc", "dtc") else "both")
     value = {"tc": tc, "dtc": dtc, "o": tc - dtc, "s": tc + dtc}[which]
     return _result(value, units, est, symbol)
 
@@ -279,12 +284,11 @@ def multiplets(data: Any, orders: Any = (3,), method: str = "gaussian_copula",
                      for i in range(0, len(idx), _SWEEP_BATCH)]
             tc = np.concatenate([p[0] for p in parts])
             dtc = np.concatenate([p[1] for p in parts])
-        else:
-            tc = np.array([float(total_correlation(arr[:, m], method, "nats", **knobs))
-                           for m in idx])
-            dtc = np.array([float(dual_total_correlation(arr[:, m], method, "nats", **knobs))
-                            for m in idx])
-            label = _estimator(method, knobs, allow_mi=True).label()
+        else:  # TC and DTC of a multiplet share their terms (TC is part of S = TC + DTC)
+            est = _estimator(method, knobs, allow_mi=True)
+            tc, dtc = np.array([_tc_dtc_nats(est, arr[:, m]) for m in idx],
+                               dtype=np.float64).reshape(-1, 2).T
+            label = est.label()
         tc, dtc = from_nats(1.0, units) * tc, from_nats(1.0, units) * dtc
         frames.append(pd.DataFrame({
             "order": k, "multiplet": [tuple(int(v) for v in m) for m in idx],

@@ -241,10 +241,13 @@ def pid_from_pmf(pmf: Any, measure: str = "broja", units: str = DEFAULT_UNITS) -
 # --- samples --------------------------------------------------------------------------------
 
 def _joint_pmf(c1: np.ndarray, c2: np.ndarray, cy: np.ndarray) -> np.ndarray:
-    """Plug-in pmf p[x1, x2, y] of three integer code arrays (codes 0..k−1)."""
-    shape = (c1.max() + 1, c2.max() + 1, cy.max() + 1)
-    flat = np.ravel_multi_index((c1, c2, cy), shape)
-    return np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape) / len(c1)
+    """Plug-in pmf p[x1, x2, y] of three integer code arrays (codes 0..k−1), counted in one
+    compiled pass over the samples (:func:`workbench.estimators.counting.count_keys`, the
+    joint count of the discrete estimators; the last key varies slowest, so y goes first)."""
+    from ..estimators.counting import count_keys
+
+    shape = (int(c1.max()) + 1, int(c2.max()) + 1, int(cy.max()) + 1)
+    return count_keys([cy, c2, c1], shape[::-1]).reshape(shape) / len(c1)
 
 
 def _mmi_nats(est, x1, x2, y) -> tuple[dict, tuple]:

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import InputError, KnobError
 from ..units import LN2, check_units
-from .tokens import entropy_nats
+from .tokens import check_probabilities, entropy_nats
 
 #: How far a row of probabilities may sum from 1 (float32 softmax over a few thousand tokens
 #: is well inside; anything further is a bug upstream, not rounding).
@@ -127,19 +127,9 @@ def as_probabilities(p: Any) -> np.ndarray:
     if arr.ndim not in (1, 2) or arr.shape[-1] == 0 or arr.size == 0:
         raise InputError(f"probabilities must be a non-empty vector or a 2-D batch of rows, "
                          f"got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise InputError("probabilities must be finite (no NaN or infinity); for logits use "
-                         "workbench.text.decoding.softmax")
-    if (arr < 0).any():
-        raise InputError(f"probabilities must be non-negative (smallest is {arr.min():.3g}); "
-                         "for logits use workbench.text.decoding.softmax")
-    sums = arr.sum(axis=-1, keepdims=True)
-    worst = float(np.max(np.abs(sums - 1.0)))
-    if worst > SUM_TOLERANCE:
-        raise InputError(f"each distribution must sum to 1 (one sums to "
-                         f"{float(sums.flat[np.argmax(np.abs(sums - 1.0))]):.6g}); normalise it "
-                         "or pass logits through workbench.text.decoding.softmax")
-    return arr / sums
+    arr = check_probabilities(arr, "probabilities", SUM_TOLERANCE,
+                              hint="use workbench.text.decoding.softmax")
+    return arr / arr.sum(axis=-1, keepdims=True)
 
 
 def softmax(logits: Any, temperature: float = 1.0) -> np.ndarray:

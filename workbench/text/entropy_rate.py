@@ -35,16 +35,22 @@ converges to h for stationary ergodic sources (positions whose match reaches the
 sequence are left out: their Λ_i is not observed). It needs no order and no block table, but
 converges slowly (bias of order log log n / log n); compare it with the block estimator on
 data of known rate before trusting either (see the tests and notebook 11). Match lengths come
-from a suffix array built by prefix doubling, O(n log² n) in numpy.
+from a suffix array built by prefix doubling, O(n log² n) in numpy, and one compiled
+nearest-smaller-value pass over it.
 """
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-from scipy.special import digamma, xlogy
+from scipy.special import digamma
 
 from ..errors import InputError
+from ..estimators.discrete import (
+    miller_madow_entropy_from_counts,
+    plugin_entropy_from_counts,
+    symbol_counts,
+)
 from ..units import Estimate, check_units, convert, from_nats
 from ..validation import to_numpy
 
@@ -84,18 +90,19 @@ def _extend(ids: np.ndarray, codes: np.ndarray, j: int) -> np.ndarray:
 
 
 def _entropy_from_ids(ids: np.ndarray, correction: str) -> tuple[float, int]:
-    """Entropy (nats) of the empirical distribution of ``ids`` and the number of distinct ids."""
-    counts = np.bincount(ids)
+    """Entropy (nats) of the empirical distribution of ``ids`` and the number of distinct ids:
+    the plug-in and Miller–Madow counts of :mod:`workbench.estimators.discrete`, and
+    Grassberger's (2003) G(n) here."""
+    counts = symbol_counts(ids)
     counts = counts[counts > 0]
-    n, m = int(counts.sum()), len(counts)
     if correction == "grassberger":
+        n, m = int(counts.sum()), len(counts)
         sign = np.where(counts % 2 == 0, 1.0, -1.0)
         g = digamma(counts) + 0.5 * sign * (digamma((counts + 1) / 2) - digamma(counts / 2))
         return float(np.log(n) - (counts * g).sum() / n), m
-    h = float(np.log(n) - xlogy(counts, counts).sum() / n)
-    if correction == "miller_madow":
-        h += (m - 1) / (2 * n)
-    return h, m
+    entropy = (miller_madow_entropy_from_counts if correction == "miller_madow"
+               else plugin_entropy_from_counts)
+    return entropy(counts), len(counts)
 
 
 def _check_correction(correction: str) -> str:
@@ -219,21 +226,18 @@ def match_lengths(seq: Any) -> np.ndarray:
     codes = _codes(seq, 1)
     n = len(codes)
     levels = _doubling_ranks(codes)
-    sa = np.argsort(levels[-1]).tolist()
-    psv, nsv = [-1] * n, [-1] * n  # in suffix-array order: nearest rank with an earlier start
-    stack: list[int] = []
-    for p, v in enumerate(sa):
-        while stack and sa[stack[-1]] > v:
-            nsv[stack.pop()] = p
-        psv[p] = stack[-1] if stack else -1
-        stack.append(p)
+    from ._lz_kernel import nearest_smaller
+
+    sa = np.argsort(levels[-1]).astype(np.int64)
+    # in suffix-array order: the nearest rank on each side with an earlier start
+    psv, nsv = nearest_smaller(sa)
     rank_of = levels[-1]
     best = np.zeros(n, dtype=np.int64)
-    for side in (np.asarray(psv), np.asarray(nsv)):
+    for side in (psv, nsv):
         q = side[rank_of]          # per position i: the neighbour's rank, −1 if none
         has = q >= 0
         i = np.flatnonzero(has)
-        j = np.asarray(sa)[q[has]]
+        j = sa[q[has]]
         best[i] = np.maximum(best[i], _lcp(levels, i, j))
     return best
 

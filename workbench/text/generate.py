@@ -363,6 +363,10 @@ RULE_KNOBS = {"temperature": None, "top_k": "top_k", "top_p": "top_p", "eta": "e
               "typical": "typical_mass", "min_p": "min_p"}
 
 
+_ROW_COLUMNS = ["position", "char", "token", "model_entropy", "truncated_entropy", "kept",
+                "kept_mass", "p_model", "p_sampled", "rule"]
+
+
 class DecodingSession(param.Parameterized):
     """Generate from the character model one token at a time and record entropies::
 
@@ -454,7 +458,7 @@ class DecodingSession(param.Parameterized):
             "model_entropy": float(_entropy(p, "nats")), "truncated_entropy": t.entropy * ln,
             "kept": t.n_kept, "kept_mass": t.kept_mass, "p_model": float(p[token]),
             "p_sampled": float(t.probs[token]), "rule": self.rule})
-        return self.table().iloc[-1].to_dict()
+        return self._shown(self._rows[-1])
 
     def generate(self, n: int = 40) -> pd.DataFrame:
         """Generate ``n`` characters; returns their rows."""
@@ -465,11 +469,16 @@ class DecodingSession(param.Parameterized):
             self.step()
         return self.table().iloc[start:]
 
+    def _shown(self, row: dict) -> dict:
+        """One recorded row as :meth:`table` shows it (entropies in the current units), built
+        alone so that a step costs O(1), not a table of the whole session."""
+        ln = LN2 if self.units == "bits" else 1.0  # divided, as table() does: same floats
+        return {**row, "model_entropy": row["model_entropy"] / ln,
+                "truncated_entropy": row["truncated_entropy"] / ln, "units": self.units}
+
     def table(self) -> pd.DataFrame:
         """One row per generated character, entropies in the current ``units``."""
-        frame = pd.DataFrame(self._rows, columns=[
-            "position", "char", "token", "model_entropy", "truncated_entropy", "kept",
-            "kept_mass", "p_model", "p_sampled", "rule"])
+        frame = pd.DataFrame(self._rows, columns=_ROW_COLUMNS)
         if self.units == "bits":
             frame[["model_entropy", "truncated_entropy"]] /= LN2
         return frame.assign(units=self.units)

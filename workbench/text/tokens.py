@@ -57,20 +57,32 @@ def log_probs(probs: Any = None, *, logits: Any = None, name: str = "probs") -> 
         if np.isneginf(z).all(axis=-1).any():
             raise InputError("a row of logits is all −inf: no token has any probability")
         return log_softmax(z, axis=-1)
+    p = check_probabilities(probs, name, hint="pass logits=")
+    with np.errstate(divide="ignore"):
+        return np.log(p)
+
+
+def check_probabilities(probs: Any, name: str = "probs", tol: float | None = None,
+                        hint: str = "pass logits=") -> np.ndarray:
+    """``probs`` as float64, checked along the last axis: numeric, non-empty, finite,
+    non-negative, rows summing to 1 within ``tol`` (None: by the input's float width,
+    ``_ROW_SUM_TOL``); else :class:`InputError` naming ``name`` and ``hint`` (what to do with
+    logits). The one validation of distributions that :func:`log_probs` and
+    :func:`workbench.text.decoding.as_probabilities` share; nothing is renormalised."""
     p = _float_array(probs, name)
-    tol = _ROW_SUM_TOL.get(p.dtype.itemsize, 1e-6)
+    tol = _ROW_SUM_TOL.get(p.dtype.itemsize, 1e-6) if tol is None else tol
     p = p.astype(np.float64, copy=False)
     if not np.isfinite(p).all():
-        raise InputError(f"{name} contain NaN or inf")
+        raise InputError(f"{name} contain NaN or inf: they must be finite; for logits {hint}")
     if (p < 0).any():
-        raise InputError(f"{name} contain negative values; pass probabilities (or logits=)")
+        raise InputError(f"{name} must be non-negative (smallest is {p.min():.3g}); for "
+                         f"logits {hint}")
     sums = p.sum(axis=-1)
     if np.abs(sums - 1).max() > tol:
         raise InputError(f"{name} rows must sum to 1 along the last axis (worst row sums to "
                          f"{sums.flat[np.abs(sums - 1).argmax()]:.6g}); normalise them, or "
-                         "pass logits=")
-    with np.errstate(divide="ignore"):
-        return np.log(p)
+                         f"for logits {hint}")
+    return p
 
 
 def entropy_nats(p: np.ndarray) -> np.ndarray:

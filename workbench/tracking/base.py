@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..runs import COLUMNS
-from ..validation import to_numpy
+from ..validation import check_class_labels, subsample_rows, to_numpy
 
 METRIC_QUANTITIES = {"train_loss": ("loss", "nats"), "train_accuracy": ("accuracy", ""),
                      "test_loss": ("test_loss", "nats"), "test_accuracy": ("test_accuracy", "")}
@@ -65,6 +65,16 @@ def epoch_schedule(every: Any = 1, epochs: int | None = None) -> set[int] | None
     if isinstance(every, list):
         return set(every)
     return None
+
+
+def labelled_rows(x: Any, y: Any, subsample: int | None, seed: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` as arrays, y checked as one class label per row, cut to ``subsample`` rows
+    chosen once with ``seed`` (the same rows every epoch; None keeps them all)."""
+    x = to_numpy(x, "x")
+    y = check_class_labels(y, len(x))
+    rows = subsample_rows(len(x), subsample, seed)
+    return (x, y) if rows is None else (x[rows], y[rows])
 
 
 def metric_rows(run: str, epoch: int, metrics: dict | None) -> list[dict]:

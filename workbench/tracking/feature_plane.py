@@ -13,9 +13,10 @@ something. Binning estimators keep the symbol path of the base class.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from ..validation import subsample_rows, to_numpy
 from .plane import _BINNING_METHODS, InformationPlane, _FrontDoor
 
 
@@ -23,14 +24,11 @@ class FeaturePlane(InformationPlane):
     """:class:`~workbench.tracking.plane.InformationPlane` whose non-binning estimators
     measure I(X;T) against the input features (see the module docstring); same arguments."""
 
-    def __init__(self, model, layers=None, x=None, y=None, subsample: int | None = None,
-                 seed: int = 0, **kwargs):
-        if x is not None:
-            features = to_numpy(x, "x")
-            rows = subsample_rows(len(features), subsample, seed)  # the base class's rows
-            features = features if rows is None else features[rows]
-            self._features = features.reshape(len(features), -1).astype(np.float64)
-        super().__init__(model, layers, x=x, y=y, subsample=subsample, seed=seed, **kwargs)
+    @functools.cached_property
+    def _features(self) -> np.ndarray:
+        """The measured input rows (the base class's subsample) as float64 feature rows."""
+        x = self._measured_x
+        return x.reshape(len(x), -1).astype(np.float64)
 
     def _evaluator(self, est):
         if self.fast and est.method_name in _BINNING_METHODS:

@@ -45,8 +45,7 @@ from ..errors import InputError, WorkbenchError
 from ..estimators.base import Estimator
 from ..estimators.encoding import encode_rows
 from ..units import check_units
-from ..validation import check_class_labels, subsample_rows, to_numpy
-from .base import EpochTracker
+from .base import EpochTracker, labelled_rows
 
 QUANTITIES = ("I(X;T)", "I(T;Y)", "H(T)")
 _BINNING_METHODS = ("binning", "adaptive_binning")
@@ -147,12 +146,9 @@ class InformationPlane(EpochTracker):
         if x is None or y is None:
             raise InputError("InformationPlane needs the inputs x and labels y to measure on")
         self.units = check_units(units)
-        x = to_numpy(x, "x")
-        y = check_class_labels(y, len(x))
-        rows = subsample_rows(len(x), subsample, seed)
-        if rows is not None:
-            x, y = x[rows], y[rows]
+        x, y = labelled_rows(x, y, subsample, seed)
         self.y = y
+        self._measured_x = x  # the rows measured on, subsampled once (subclasses read them)
         self.x_ids = encode_rows(x.reshape(len(x), -1))[0].reshape(-1, 1)
         self.y_ids = encode_rows(self.y)[0]
         self.fast = fast

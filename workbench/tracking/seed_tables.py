@@ -27,8 +27,24 @@ def _groups(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[["run", "group", "seed"]].drop_duplicates("run")
 
 
-def _std(values: pd.Series) -> float:
-    return float(values.std(ddof=1)) if len(values) > 1 else 0.0
+def _over_seeds(frame: pd.DataFrame, keys: list[str], values: dict[str, str],
+                order: list) -> pd.DataFrame:
+    """Per ``keys`` group (in first-seen order), ``{prefix}_mean`` and ``{prefix}_std`` of each
+    column in ``values`` ({prefix: column}; sample std, ddof = 1, 0 for a single seed) and
+    ``n_seeds``, in one vectorised groupby; rows ordered by the groups' ``order``, then the
+    remaining keys."""
+    grouped = frame.groupby(keys, sort=False)
+    stats = {}
+    for prefix, col in values.items():
+        stats[f"{prefix}_mean"] = (col, "mean")
+        stats[f"{prefix}_std"] = (col, "std")
+    out = grouped.agg(**stats, n_seeds=("seed", "nunique"), _size=("seed", "size"))
+    single = out.pop("_size") == 1
+    for prefix in values:
+        out.loc[single, f"{prefix}_std"] = 0.0
+    out = out.reset_index()
+    out["_g"] = out["group"].map({g: i for i, g in enumerate(order)})
+    return out.sort_values(["_g", *keys[2:]]).drop(columns="_g").reset_index(drop=True)
 
 
 def seed_band(frame: pd.DataFrame, estimator: str | None = None,
@@ -36,19 +52,11 @@ def seed_band(frame: pd.DataFrame, estimator: str | None = None,
     """Per group, layer and epoch: mean and std over seeds of I(X;T) (``ixt_*``) and I(T;Y)
     (``ity_*``) in ``units``, and how many seeds measured that epoch (``n_seeds``)."""
     est = pick_estimator(frame, estimator)
-    wide = plane_table(frame, est, units).merge(_groups(frame), on="run")
-    rows = []
-    for (group, layer, li, epoch), g in wide.groupby(["group", "layer", "layer_index", "epoch"],
-                                                     sort=False):
-        rows.append({"group": group, "layer": layer, "layer_index": int(li),
-                     "epoch": int(epoch), "ixt_mean": float(g["ixt"].mean()),
-                     "ixt_std": _std(g["ixt"]), "ity_mean": float(g["ity"].mean()),
-                     "ity_std": _std(g["ity"]), "n_seeds": int(g["seed"].nunique())})
-    out = pd.DataFrame(rows, columns=list(BAND_COLUMNS))
-    order = list(dict.fromkeys(_groups(frame)["group"]))
-    out["_g"] = out["group"].map({g: i for i, g in enumerate(order)})
-    return out.sort_values(["_g", "layer_index", "epoch"]).drop(columns="_g").reset_index(
-        drop=True)
+    groups = _groups(frame)
+    wide = plane_table(frame, est, units).merge(groups, on="run")
+    out = _over_seeds(wide, ["group", "layer", "layer_index", "epoch"],
+                      {"ixt": "ixt", "ity": "ity"}, list(dict.fromkeys(groups["group"])))
+    return out.astype({"layer_index": int, "epoch": int, "n_seeds": int})[list(BAND_COLUMNS)]
 
 
 def compression_over_seeds(frame: pd.DataFrame, estimator: str | None = None,
@@ -62,20 +70,17 @@ def compression_over_seeds(frame: pd.DataFrame, estimator: str | None = None,
     This is the Tishby / Saxe question over seeds: a group compresses a layer when most seeds
     drop and the mean drop stands clear of its spread, not when one run happens to fall."""
     est = pick_estimator(frame, estimator)
-    per_run = compression_table(frame, est, quantity).merge(_groups(frame), on="run")
-    rows = []
-    for (group, layer, li), g in per_run.groupby(["group", "layer", "layer_index"], sort=False):
-        rows.append({"group": group, "layer": layer, "layer_index": int(li),
-                     "peak_mean": float(g["peak"].mean()), "peak_std": _std(g["peak"]),
-                     "final_mean": float(g["final"].mean()), "final_std": _std(g["final"]),
-                     "drop_mean": float(g["drop"].mean()), "drop_std": _std(g["drop"]),
-                     "compressing": int((g["drop"] > min_drop).sum()),
-                     "n_seeds": int(g["seed"].nunique()), "units": g["units"].iloc[0],
-                     "estimator": est})
-    out = pd.DataFrame(rows)
-    order = list(dict.fromkeys(_groups(frame)["group"]))
-    out["_g"] = out["group"].map({g: i for i, g in enumerate(order)})
-    return out.sort_values(["_g", "layer_index"]).drop(columns="_g").reset_index(drop=True)
+    groups = _groups(frame)
+    per_run = compression_table(frame, est, quantity).merge(groups, on="run")
+    keys = ["group", "layer", "layer_index"]
+    out = _over_seeds(per_run, keys, {"peak": "peak", "final": "final", "drop": "drop"},
+                      list(dict.fromkeys(groups["group"])))
+    by = per_run.assign(_down=per_run["drop"] > min_drop).groupby(keys, sort=False)
+    extra = by.agg(compressing=("_down", "sum"), units=("units", "first")).reset_index()
+    out = out.merge(extra, on=keys, how="left").assign(estimator=est)
+    out = out.astype({"layer_index": int, "compressing": int, "n_seeds": int})
+    return out[[*keys, "peak_mean", "peak_std", "final_mean", "final_std", "drop_mean",
+                "drop_std", "compressing", "n_seeds", "units", "estimator"]]
 
 
 def format_compression(table: pd.DataFrame) -> str:
