@@ -50,29 +50,73 @@ def mixture_log_terms(h: np.ndarray, variance: float, groups: np.ndarray | None 
     return blocked_log_means(len(h), logits, max(1, _BLOCK_ELEMENTS // len(h)), groups)
 
 
-def blocked_log_means(n: int, block_logits, step: int, groups: np.ndarray | None = None
-                      ) -> tuple[np.ndarray, np.ndarray | None]:
+def blocked_log_means(n: int, block_logits, step: int, groups=None):
     """Per row i, a_i = log (1/n) Σ_j e^{L_ij} and, with integer ``groups`` (codes 0..g−1),
     b_i = log of the same mean over the j in i's group, where ``block_logits(start, stop)``
     gives the rows start..stop of L (against all n columns), ``step`` rows at a time so that
     no n × n matrix is held. The diagonal is set to L_ii = 0 exactly (a component's distance
     to itself), not the rounding error of an expansion: it matters when the kernel is narrow
-    against the spread. The pairwise-distance mixture bounds (Kolchinsky & Tracey 2017) of
-    :func:`mixture_log_terms` and :func:`workbench.ib.channel.pairwise_log_terms` share it."""
-    a = np.empty(n)
-    b = None if groups is None else np.empty(n)
-    if groups is not None:
-        log_sizes = np.log(np.bincount(groups))[groups]
+    against the spread. The blocks may be numpy arrays or torch tensors (then the sums stay on
+    their device; call it under ``torch.no_grad()``); a and b come back as numpy arrays. The
+    pairwise-distance mixture bounds (Kolchinsky & Tracey 2017) of :func:`mixture_log_terms`,
+    its torch twin and :func:`workbench.ib.channel.pairwise_log_terms` share it."""
+    a = b = log_sizes = None
     for start in range(0, n, step):
         stop = min(n, start + step)
         logits = block_logits(start, stop)
-        logits[np.arange(stop - start), np.arange(start, stop)] = 0.0
-        a[start:stop] = logsumexp(logits, axis=1) - math.log(n)
+        ops = _ArrayOps(logits)
+        if a is None:
+            a = ops.empty(n)
+            if groups is not None:
+                groups = ops.codes(groups)
+                log_sizes, b = ops.log_sizes(groups), ops.empty(n)
+        rows = ops.arange(stop - start)
+        logits[rows, rows + start] = 0.0
+        a[start:stop] = ops.logsumexp(logits) - math.log(n)
         if groups is not None:
             same = groups[start:stop, None] == groups[None, :]
-            b[start:stop] = (logsumexp(np.where(same, logits, -np.inf), axis=1)
-                             - log_sizes[start:stop])
-    return a, b
+            b[start:stop] = ops.logsumexp(ops.where(same, logits)) - log_sizes[start:stop]
+    return ops.numpy(a), None if b is None else ops.numpy(b)
+
+
+class _ArrayOps:
+    """The few operations :func:`blocked_log_means` needs, for numpy arrays or torch tensors
+    (float64, on the blocks' device)."""
+
+    def __init__(self, like):
+        self.np = isinstance(like, np.ndarray)
+        if not self.np:
+            import torch
+
+            self.torch, self.device = torch, like.device
+
+    def empty(self, n: int):
+        return np.empty(n) if self.np else self.torch.empty(n, dtype=self.torch.float64,
+                                                              device=self.device)
+
+    def arange(self, m: int):
+        return np.arange(m) if self.np else self.torch.arange(m, device=self.device)
+
+    def codes(self, groups):
+        groups = np.asarray(groups, dtype=np.int64)
+        return groups if self.np else self.torch.as_tensor(groups, device=self.device)
+
+    def log_sizes(self, groups):
+        if self.np:
+            return np.log(np.bincount(groups))[groups]
+        return self.torch.log(self.torch.bincount(groups).to(self.torch.float64))[groups]
+
+    def logsumexp(self, z):
+        return logsumexp(z, axis=1) if self.np else self.torch.logsumexp(z, dim=1)
+
+    def where(self, mask, z):
+        """z where mask, −∞ elsewhere."""
+        if self.np:
+            return np.where(mask, z, -np.inf)
+        return self.torch.where(mask, z, self.torch.full_like(z, -math.inf))
+
+    def numpy(self, v) -> np.ndarray:
+        return v if self.np else v.cpu().numpy()
 
 
 @register

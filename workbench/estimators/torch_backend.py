@@ -24,7 +24,6 @@ Memory: rows are processed in blocks of at most ``block_elements`` pairwise dist
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -190,28 +189,18 @@ def mixture_log_terms(h: np.ndarray, variance: float, groups: np.ndarray | None 
     path does (:func:`workbench.validation.pow2_scaled`)."""
     import torch
 
+    from .kernel import blocked_log_means
+
     dev = torch_device(device)
     ht = _tensor(h, dev)
     n = len(ht)
-    a = torch.empty(n, dtype=torch.float64, device=dev)
-    b = None
-    if groups is not None:
-        g = torch.as_tensor(np.asarray(groups, dtype=np.int64), device=dev)
-        log_sizes = torch.log(torch.bincount(g).to(torch.float64))[g]
-        b = torch.empty(n, dtype=torch.float64, device=dev)
-    step = _block_rows(n, dev, copies=2, block_elements=block_elements)
+
+    def logits(start: int, stop: int):
+        return pairwise_sq_dists(ht[start:stop], ht) * (-0.5 / variance)
+
     with torch.no_grad():
-        for start in range(0, n, step):
-            stop = min(n, start + step)
-            logits = pairwise_sq_dists(ht[start:stop], ht) * (-0.5 / variance)
-            rows = torch.arange(stop - start, device=dev)
-            logits[rows, rows + start] = 0.0  # the own term is exp(0) exactly
-            a[start:stop] = torch.logsumexp(logits, dim=1) - math.log(n)
-            if b is not None:
-                same = g[start:stop, None] == g[None, :]
-                masked = torch.where(same, logits, torch.full_like(logits, -math.inf))
-                b[start:stop] = torch.logsumexp(masked, dim=1) - log_sizes[start:stop]
-    return a.cpu().numpy(), None if b is None else b.cpu().numpy()
+        step = _block_rows(n, dev, copies=2, block_elements=block_elements)
+        return blocked_log_means(n, logits, step, groups)
 
 
 def fixed_width_codes(a: np.ndarray, lo: np.ndarray, width: np.ndarray, n_col: np.ndarray,
