@@ -31,8 +31,8 @@ def _over_seeds(frame: pd.DataFrame, keys: list[str], values: dict[str, str],
                 order: list) -> pd.DataFrame:
     """Per ``keys`` group (in first-seen order), ``{prefix}_mean`` and ``{prefix}_std`` of each
     column in ``values`` ({prefix: column}; sample std, ddof = 1, 0 for a single seed) and
-    ``n_seeds``, in one vectorised groupby; rows ordered by the groups' ``order``, then the
-    remaining keys."""
+    ``n_seeds``, in one vectorised groupby. ``keys`` start with "group" and "layer"; rows are
+    ordered by the groups' ``order``, then by the keys after those two."""
     grouped = frame.groupby(keys, sort=False)
     stats = {}
     for prefix, col in values.items():
