@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 from contextlib import contextmanager
 
 from .errors import KnobError
@@ -90,6 +91,11 @@ def limit_threads(n: int | None, use_torch: bool = False):
             yield
 
 
+#: Held while torch's global generator is reseeded, drawn from for a seeded initialisation, or
+#: restored: threads training side by side (a LocalCluster) take turns there.
+RNG_LOCK = threading.RLock()
+
+
 @contextmanager
 def seeded(seed: int):
     """Run the block with torch's generators (CPU and every CUDA device) seeded with ``seed``,
@@ -99,6 +105,14 @@ def seeded(seed: int):
     import torch
 
     gpus = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    with torch.random.fork_rng(devices=gpus):
+    fork = torch.random.fork_rng(devices=gpus)
+    # seeding and restoring rewrite the process-wide generator: under RNG_LOCK, so that they
+    # never land inside another thread's locked seeded initialisation (a LocalCluster's jobs)
+    with RNG_LOCK:
+        fork.__enter__()
         torch.manual_seed(int(seed))
+    try:
         yield
+    finally:
+        with RNG_LOCK:
+            fork.__exit__(None, None, None)

@@ -93,3 +93,41 @@ def test_conv_front_takes_signals_and_trains():
     tracker, result, config = run_ib_experiment(data, "vib", 1e-3, hidden="16", k=2, conv=4,
                                                 epochs=1, subsample=None)
     assert config["arch"].startswith("conv4:6-16-[2]-3") and result.epochs_completed == 1
+
+
+def test_a_seeded_training_never_reseeds_inside_a_seeded_initialisation(monkeypatch):
+    # a LocalCluster trains one job (torch_utils.seeded reseeds and restores the global
+    # generator) while the next builds its network (global generator, seeded under the
+    # lock): the reseeding must wait, or the network gets other weights than under the sync
+    # scheduler. Each Linear init is slowed so that the other thread surely comes in between.
+    import threading
+    import time
+
+    import torch
+    from torch import nn
+
+    from workbench.torch_utils import seeded
+
+    want = bottleneck_net("4-6", k=2, n_out=2, seed=3).state_dict()
+    original = nn.Linear.reset_parameters
+
+    def slow(self):
+        time.sleep(0.02)
+        original(self)
+
+    monkeypatch.setattr(nn.Linear, "reset_parameters", slow)
+    stop = threading.Event()
+
+    def churn():
+        while not stop.is_set():
+            with seeded(123):
+                time.sleep(0.001)
+
+    other = threading.Thread(target=churn)
+    other.start()
+    try:
+        got = bottleneck_net("4-6", k=2, n_out=2, seed=3).state_dict()
+    finally:
+        stop.set()
+        other.join()
+    assert all(torch.equal(got[name], want[name]) for name in want)

@@ -19,18 +19,17 @@ numbers as runs one after another.
 """
 from __future__ import annotations
 
-import threading
-
 import torch
 from torch import nn
 
 from ..errors import InputError
+from ..torch_utils import RNG_LOCK
 from ..training.models import parse_widths
 from .losses import BottleneckOutput, reparameterise
 
 #: Parameter initialisation seeds the global torch RNG inside a fork; threads (a LocalCluster's
 #: workers) take turns so that one's seed never lands in another's draw.
-INIT_LOCK = threading.Lock()
+INIT_LOCK = RNG_LOCK
 #: log σ² is clamped here: e^{±12} spans any useful noise level and keeps KL terms finite.
 LOGVAR_RANGE = (-12.0, 12.0)
 
