@@ -45,15 +45,7 @@ import param
 from ..errors import EstimationError, FileLoadError, InputError, KnobError, WorkbenchError
 from ..runs import RunStore
 from ..units import LN2, UNITS, Estimate, check_units
-from . import decoding
-from .semantic import (
-    cluster_answers,
-    cluster_distribution,
-    first_word,
-    same_first_word,
-    semantic_entropy,
-    semantic_entropy_ci,
-)
+from . import decoding, semantic
 from .tokens import entropy_nats, sequence_log_prob
 
 if TYPE_CHECKING:
@@ -310,14 +302,14 @@ def _cluster_labels(texts: Sequence[str], ids: np.ndarray) -> list[str]:
     """A readable name per class: the first word of its first member (with the class number
     when a custom equivalence gives two classes the same first word)."""
     reps = [texts[int(np.flatnonzero(ids == c)[0])] for c in range(int(ids.max()) + 1)]
-    words = [first_word(r) for r in reps]
+    words = [semantic.first_word(r) for r in reps]
     if len(set(words)) < len(words):
         words = [f"{c}: {w}" for c, w in enumerate(words)]
     return words
 
 
 def semantic_tables(texts: Sequence[str], log_probs: Any,
-                    equivalent: Callable[[str, str], bool] = same_first_word,
+                    equivalent: Callable[[str, str], bool] = semantic.same_first_word,
                     units: str = "bits", n_resamples: int = 0,
                     seed: int | None = 0) -> SemanticDemo:
     """Cluster sampled ``texts`` with ``equivalent`` (:func:`~workbench.text.semantic.
@@ -335,13 +327,13 @@ def semantic_tables(texts: Sequence[str], log_probs: Any,
         # count twice) when semantic_entropy looks for repeated (text, log p) pairs
         first: dict[str, float] = {}
         lp = np.array([first.setdefault(t, v) for t, v in zip(texts, lp)])
-    ids = cluster_answers(texts, equivalent)
+    ids = semantic.cluster_answers(texts, equivalent)
     labels = _cluster_labels(texts, ids)
     weighted = dict(cluster_ids=ids, log_probs=lp, variant="weighted", units=units)
     clusters = pd.DataFrame({
         "cluster": labels, "n": np.bincount(ids),
-        "p_counts": cluster_distribution(cluster_ids=ids),
-        "p_weighted": cluster_distribution(texts, cluster_ids=ids, log_probs=lp,
+        "p_counts": semantic.cluster_distribution(cluster_ids=ids),
+        "p_weighted": semantic.cluster_distribution(texts, cluster_ids=ids, log_probs=lp,
                                            variant="weighted")})
     samples = pd.DataFrame({"continuation": texts, "cluster": [labels[i] for i in ids],
                             "log_prob": lp})
@@ -350,11 +342,13 @@ def semantic_tables(texts: Sequence[str], log_probs: Any,
         with warnings.catch_warnings():
             # a biased-low interval is reported by its excludes_estimate flag, not a warning
             warnings.simplefilter("ignore", UserWarning)
-            cis = (semantic_entropy_ci(cluster_ids=ids, units=units, n_resamples=n_resamples,
-                                       seed=seed),
-                   semantic_entropy_ci(texts, n_resamples=n_resamples, seed=seed, **weighted))
-    return SemanticDemo(samples, clusters, semantic_entropy(cluster_ids=ids, units=units),
-                        semantic_entropy(texts, **weighted), units, *cis)
+            cis = (semantic.semantic_entropy_ci(cluster_ids=ids, units=units,
+                                                n_resamples=n_resamples, seed=seed),
+                   semantic.semantic_entropy_ci(texts, n_resamples=n_resamples, seed=seed,
+                                                **weighted))
+    return SemanticDemo(samples, clusters,
+                        semantic.semantic_entropy(cluster_ids=ids, units=units),
+                        semantic.semantic_entropy(texts, **weighted), units, *cis)
 
 
 # ----- the session --------------------------------------------------------------------------
@@ -502,7 +496,7 @@ class DecodingSession(param.Parameterized):
 
     # ----- semantic entropy -------------------------------------------------------------
     def semantic_demo(self, n_samples: int = 10, length: int = 16,
-                      equivalent: Callable[[str, str], bool] = same_first_word,
+                      equivalent: Callable[[str, str], bool] = semantic.same_first_word,
                       n_resamples: int = 0) -> SemanticDemo:
         """Sample ``n_samples`` continuations of ``length`` characters of the current text
         with the current rule, cluster them by ``equivalent`` (same first word by default) and
