@@ -53,20 +53,48 @@ def test_coinciding_layers_are_nested_markers_and_lines():
     board = live.LivePlane(LAYERS, "binning", 10, (12.4, 1.05))
     board.send(tidy([0, 1]))
     overlay = board.plane[()]
-    points = [el for el in overlay if isinstance(el, hv.Points)][0]
+    points = [el for el in overlay if isinstance(el, hv.Points)]
     # deeper layers are drawn later (on top) with smaller markers ringed in their colour
-    assert points.dimension_values("layer").tolist()[:2] == ["layer1", "layer1"]
-    opts = hv.Store.lookup_options("bokeh", points, "style").kwargs
-    sizes = opts["size"].apply(points)
-    by_layer = dict(zip(points.dimension_values("layer"), sizes))
-    assert by_layer["layer1"] > by_layer["layer2"] > by_layer["layer3"]
-    rings = dict(zip(points.dimension_values("layer"), opts["line_color"].apply(points)))
-    assert len(set(rings.values())) == 3
+    assert [p.dimension_values("layer")[0] for p in points] == LAYERS
+    opts = [hv.Store.lookup_options("bokeh", p, "style").kwargs for p in points]
+    sizes = [o["size"] for o in opts]
+    assert sizes[0] > sizes[1] > sizes[2]
+    assert len({o["line_color"] for o in opts}) == 3
     # H(T) curves: the first layer is the widest line, drawn first
     widths = [hv.Store.lookup_options("bokeh", c, "style").kwargs["line_width"]
               for c in board.entropy[()]]
     assert widths == sorted(widths, reverse=True) and widths[0] > widths[-1]
     assert plane.LAYER_NOTE.startswith("Layers that coincide")
+
+
+def test_live_glyphs_keep_their_options_while_rows_stream():
+    """Regression (BokehJS "invalid color array" in JupyterLab): jupyter_bokeh sends a Bokeh
+    document's changes one event at a time, so BokehJS renders every intermediate state. An
+    update that changes a glyph's options (a colour column that becomes a plain value, or an
+    empty float column mapped through a colour mapper) leaves, between two events, a glyph
+    whose ``line_color`` names a numeric column. Streaming, clearing and refilling must change
+    only the data sources, never a glyph."""
+    from bokeh.document import Document
+    from bokeh.models import ColumnDataSource, Glyph
+
+    board = live.LivePlane(LAYERS, "binning", 10, (12.4, 1.05))
+    doc = Document()
+    for plot in board.plots:
+        doc.add_root(hv.renderer("bokeh").get_plot(plot, doc=doc).state)
+    changed, sources = [], []
+    doc.on_change(lambda event: (changed if isinstance(getattr(event, "model", None), Glyph)
+                                 else sources).append(getattr(event, "attr", None)))
+    # one epoch (one distinct value per column), more epochs, nothing, the first layer alone
+    board.send(tidy([0]))
+    board.send(tidy([1, 2]))
+    board.clear()
+    board.send(tidy([0]).query("layer in ('layer1', 'model')"))
+    board.send(tidy([1, 2]))
+    assert sources, "the updates reached the document"
+    assert changed == []
+    # and the rings are plain colours, not a column a colour mapper or BokehJS must read
+    for source in doc.select({"type": ColumnDataSource}):
+        assert "line_color" not in source.data
 
 
 def test_axes_name_units():

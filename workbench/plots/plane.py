@@ -63,26 +63,36 @@ def plane_overlay(table: pd.DataFrame, layers, units: str = "bits",
     """I(X;T) vs I(T;Y) from a table with columns layer, layer_index, epoch, ixt, ity: a line
     per layer of ``layers`` (empty until its rows come), points filled by epoch (colour range
     0..``epochs``, default the last epoch in the table) and ringed in the layer's colour,
-    smaller for deeper layers and drawn after the earlier ones (:func:`layer_style`)."""
+    smaller for deeper layers and drawn after the earlier ones (:func:`layer_style`).
+
+    Every glyph option is the same whatever the rows (live pages stream into this): the ring
+    and size are one value per layer's Points, never a column, and the fill maps a float epoch
+    column through the colour mapper (HoloViews folds a column with one distinct value into a
+    plain value, and an integer column may pass for colours). Bokeh documents sent event by
+    event (a notebook's jupyter_bokeh comm) otherwise hold a glyph whose ``line_color`` names
+    a column still numeric from the last update: BokehJS throws "invalid color array"."""
     layers = list(layers)
     x = hv.Dimension("ixt", label=f"I(X;T) [{units}]")
     y = hv.Dimension("ity", label=f"I(T;Y) [{units}]")
-    epoch = hv.Dimension("epoch", label="epoch")
+    epoch = hv.Dimension("epoch", label="epoch", value_format=lambda v: f"{v:.0f}")
     shown = table.dropna(subset=["ixt", "ity"]).sort_values(["layer_index", "epoch"],
                                                              kind="stable")
+    shown = shown.astype({"epoch": "float64"})
     styles = {name: layer_style(i, len(layers)) for i, name in enumerate(layers)}
     groups = dict(tuple(shown.groupby("layer", sort=False)))
-    lines = [hv.Curve(groups.get(name, shown.iloc[0:0]), x, [y, epoch], label=str(name)).opts(
-        color=styles[name]["color"], line_width=1.5, alpha=0.8) for name in layers]
     top = epochs if epochs is not None else (shown["epoch"].max() if len(shown) else 1)
-    sizes = {name: style["size"] for name, style in styles.items()}
-    colors = {name: style["color"] for name, style in styles.items()}
-    points = hv.Points(shown, [x, y], [epoch, "layer"]).opts(
-        color="epoch", cmap=EPOCH_CMAP, clim=(0, max(float(top), 1.0)),
-        size=hv.dim("layer").categorize(sizes, default=_MARKER[1]),
-        line_color=hv.dim("layer").categorize(colors, default="#333333"), line_width=1.0,
-        colorbar=colorbar, colorbar_opts={"title": "epoch"}, tools=["hover"])
-    return hv.Overlay([*lines, points])
+    lines, points = [], []
+    for i, name in enumerate(layers):
+        rows = groups.get(name, shown.iloc[0:0])
+        style = styles[name]
+        lines.append(hv.Curve(rows, x, [y, epoch], label=str(name)).opts(
+            color=style["color"], line_width=1.5, alpha=0.8))
+        # one Points per layer with the same label: the legend entry shows line and marker
+        points.append(hv.Points(rows, [x, y], [epoch, "layer"], label=str(name)).opts(
+            color="epoch", cmap=EPOCH_CMAP, clim=(0, max(float(top), 1.0)),
+            size=style["size"], line_color=style["color"], line_width=1.0,
+            colorbar=colorbar and i == 0, colorbar_opts={"title": "epoch"}, tools=["hover"]))
+    return hv.Overlay([*lines, *points])
 
 
 def information_plane(frame: pd.DataFrame, estimator: str | None = None, units: str = "bits",
