@@ -51,6 +51,7 @@ from workbench.tracking.tables import estimators_in, plane_limits
 from workbench.training import datasets, models
 from workbench.training import loop as train
 from workbench.training.experiments import checked_arch, default_arch
+from workbench.training.seeds import ib_layout
 
 from .components import (
     ExportBar,
@@ -208,6 +209,11 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         seeds overlay adds the seeds; the dataset is loaded per seed, as in the CLI)."""
         if not self._check_arch():
             raise InputError(self.error)
+        if self.uses_bottleneck:  # the studio's objective and β carry into every seed's run
+            kwargs = self.ib_kwargs()
+            for key in ("data", "seed", "hidden", "k"):
+                del kwargs[key]
+            return {**kwargs, "data": self.dataset, "archs": self.arch}
         kwargs = self.experiment_kwargs()
         del kwargs["seed"]
         kwargs.update(data=self.dataset, activations=kwargs.pop("activation"),
@@ -231,12 +237,9 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
     def ib_kwargs(self) -> dict:
         """Arguments of :func:`workbench.ib.experiment.run_ib_experiment`: the arch's hidden
         widths but the last form the encoder, the last hidden width is the bottleneck T."""
-        widths = models.parse_widths(self.arch)
-        if len(widths) < 3:
-            raise InputError("an IB objective needs at least one hidden width (the "
-                             "bottleneck), e.g. 40-64-8-10")
+        hidden, k = ib_layout(self.arch)
         return {"data": self._data(), "objective": self.objective, "beta": float(self.beta),
-                "hidden": "-".join(map(str, widths[1:-2])), "k": widths[-2],
+                "hidden": hidden, "k": k,
                 "epochs": self.epochs, "lr": self.lr, "optimizer": self.optimizer,
                 "batch_size": self.batch_size, "seed": self.seed, "every": self.every,
                 "subsample": _IB_ROWS}

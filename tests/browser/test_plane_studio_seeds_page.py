@@ -3,6 +3,7 @@ train on the server, the status counts them, the band plane's Bokeh data arrive 
 trajectory and its spread, and the compression table over seeds is shown."""
 from __future__ import annotations
 
+import json
 import sys
 import time
 
@@ -70,3 +71,48 @@ def test_seeds_overlay_draws_the_band(page, studio_url, tmp_path, artifacts_dir)
     # the three runs are saved and listed
     expect(page.locator(".wb-run-list select option")).to_have_count(3, timeout=ANSWER)
     assert len([p for p in (tmp_path / "runs").iterdir() if (p / "config.json").exists()]) == 3
+
+
+#: Texts of the Bokeh titles on the page (the band plane's names its group).
+TITLES_JS = """() => {
+  const out = [];
+  for (const doc of Bokeh.documents) for (const m of doc.all_models)
+    if (m.type === 'Title' && m.text) out.push(m.text);
+  return out;
+}"""
+
+
+def test_seeds_overlay_trains_the_chosen_objective(page, studio_url, tmp_path, artifacts_dir):
+    """CS-IB at β = 0.02 picked in the studio: the seeds runs train that bottleneck objective
+    (the band is the bottleneck's, titled by the objective; the saved configs say so)."""
+    with page.expect_console_message(lambda m: "rendered successfully" in m.text,
+                                     timeout=120_000):
+        page.goto(studio_url, timeout=120_000)
+    expect(page.locator(".wb-run-seeds button")).to_be_enabled(timeout=ANSWER)
+    page.locator(".wb-objective select").select_option(label="CS-IB(β)")
+    beta = page.locator(".wb-beta input")
+    expect(beta).to_be_enabled(timeout=ANSWER)
+    expect(page.locator(".wb-arch input")).to_have_value("12-64-8-2", timeout=ANSWER)
+    for css, value in ((".wb-beta", "0.02"), (".wb-epochs", 2), (".wb-seeds", "0-1")):
+        box = page.locator(f"{css} input")
+        box.fill(str(value))
+        box.press("Enter")
+    page.wait_for_timeout(500)
+    page.locator(".wb-run-seeds button").click()
+    expect(page.locator(".wb-seeds-status-text")).to_contain_text("Done: 2 runs",
+                                                                  timeout=int(WAIT * 1000))
+    table = page.locator(".wb-seeds-table")
+    expect(table).to_contain_text("bottleneck", timeout=ANSWER)
+    expect(table).to_contain_text("csib β=0.02")
+    deadline = time.monotonic() + 30
+    titles: list = []
+    while time.monotonic() < deadline and not any("csib β=0.02" in t for t in titles):
+        titles = page.evaluate(TITLES_JS)
+        page.wait_for_timeout(250)
+    assert any(t.startswith("csib β=0.02: mean of 2 seeds") for t in titles), titles
+    page.locator(".wb-seed-overlay").screenshot(
+        path=artifacts_dir / "plane_studio_seeds_csib.png")
+    configs = [json.loads((p / "config.json").read_text())
+               for p in (tmp_path / "runs").iterdir() if (p / "config.json").exists()]
+    assert [(c["objective"], c["beta"]) for c in configs] == [("csib", 0.02)] * 2
+    assert page.console_errors == []
