@@ -72,3 +72,41 @@ def test_vib_on_mnist1d_shows_the_bottleneck_plane(page, studio_url, tmp_path, a
     assert (config["objective"], config["beta"], config["data"]) == ("vib", 0.01, "mnist1d")
     page.screenshot(path=artifacts_dir / "plane_studio_vib_mnist1d.png")
     assert page.console_errors == []
+
+
+def test_the_cnn_on_mnist1d_trains_and_tracks_its_conv_layers(page, studio_url, tmp_path,
+                                                              artifacts_dir):
+    """The network choice "1-D CNN": disabled until MNIST-1D is the dataset; chosen, it fills
+    the arch box with 'cnn' (read-only) and the estimator with the compressed KSG, and a run
+    draws the planes of conv1-conv3 and out."""
+    with page.expect_console_message(lambda m: "rendered successfully" in m.text,
+                                     timeout=30_000):
+        page.goto(studio_url)
+    network = page.locator(".wb-network select")
+    expect(network).to_be_disabled(timeout=ANSWER)  # the 12-bit task has no CNN
+    page.locator(".wb-dataset select").select_option(label="MNIST-1D (40-sample signals)")
+    expect(network).to_be_enabled(timeout=WAIT_MS)
+    network.select_option(label="1-D CNN (MNIST-1D only)")
+    arch = page.locator(".wb-arch input")
+    expect(arch).to_have_value("cnn", timeout=ANSWER)
+    expect(arch).to_be_disabled()
+    expect(page.locator(".wb-estimators input[type=checkbox]:checked")).to_have_count(1)
+    expect(page.locator(".wb-knobs-compressed_ksg")).to_be_visible()
+    epochs = page.locator(".wb-epochs input")
+    epochs.fill("1")
+    epochs.press("Enter")
+    page.wait_for_timeout(500)
+    page.locator(".wb-start button").click()
+    expect(page.locator(".wb-status-text")).to_contain_text("Finished", timeout=WAIT_MS)
+    layers = []
+    for _ in range(40):  # the last draw may trail the status by a poll
+        layers = page.evaluate(PLANE_LAYERS_JS)
+        if len(layers) == 4:
+            break
+        page.wait_for_timeout(250)
+    assert layers == ["conv1", "conv2", "conv3", "out"]
+    runs = list((tmp_path / "runs").iterdir())
+    config = json.loads((runs[0] / "config.json").read_text())
+    assert (config["arch"], config["data"], config["subsample"]) == ("cnn", "mnist1d", 1000)
+    page.screenshot(path=artifacts_dir / "plane_studio_cnn_mnist1d.png")
+    assert page.console_errors == []
