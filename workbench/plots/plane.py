@@ -65,34 +65,42 @@ def plane_overlay(table: pd.DataFrame, layers, units: str = "bits",
     0..``epochs``, default the last epoch in the table) and ringed in the layer's colour,
     smaller for deeper layers and drawn after the earlier ones (:func:`layer_style`).
 
-    Every glyph option is the same whatever the rows (live pages stream into this): the ring
-    and size are one value per layer's Points, never a column, and the fill maps a float epoch
-    column through the colour mapper (HoloViews folds a column with one distinct value into a
-    plain value, and an integer column may pass for colours). Bokeh documents sent event by
-    event (a notebook's jupyter_bokeh comm) otherwise hold a glyph whose ``line_color`` names
-    a column still numeric from the last update: BokehJS throws "invalid color array"."""
+    Live pages stream into this, so the points' glyph options must not change with the rows:
+    HoloViews maps a numeric column through a colour mapper, passes a column of colour names
+    as it is, and folds a column with one distinct value into a plain value. The ring colours
+    are therefore a column of colour names even when empty (an empty float column got a colour
+    mapper, then a plain field when rows came), and the fill is a float epoch (an integer
+    column passes for colours and was folded while one epoch was shown). Bokeh documents sent
+    event by event (a notebook's jupyter_bokeh comm) otherwise showed BokehJS a glyph whose
+    ``line_color`` named a still-numeric column: "invalid color array"."""
+    import numpy as np
+
     layers = list(layers)
     x = hv.Dimension("ixt", label=f"I(X;T) [{units}]")
     y = hv.Dimension("ity", label=f"I(T;Y) [{units}]")
     epoch = hv.Dimension("epoch", label="epoch", value_format=lambda v: f"{v:.0f}")
     shown = table.dropna(subset=["ixt", "ity"]).sort_values(["layer_index", "epoch"],
                                                              kind="stable")
-    shown = shown.astype({"epoch": "float64"})
     styles = {name: layer_style(i, len(layers)) for i, name in enumerate(layers)}
     groups = dict(tuple(shown.groupby("layer", sort=False)))
+    lines = [hv.Curve(groups.get(name, shown.iloc[0:0]), x, [y, epoch], label=str(name)).opts(
+        color=styles[name]["color"], line_width=1.5, alpha=0.8) for name in layers]
     top = epochs if epochs is not None else (shown["epoch"].max() if len(shown) else 1)
-    lines, points = [], []
-    for i, name in enumerate(layers):
-        rows = groups.get(name, shown.iloc[0:0])
-        style = styles[name]
-        lines.append(hv.Curve(rows, x, [y, epoch], label=str(name)).opts(
-            color=style["color"], line_width=1.5, alpha=0.8))
-        # one Points per layer with the same label: the legend entry shows line and marker
-        points.append(hv.Points(rows, [x, y], [epoch, "layer"], label=str(name)).opts(
-            color="epoch", cmap=EPOCH_CMAP, clim=(0, max(float(top), 1.0)),
-            size=style["size"], line_color=style["color"], line_width=1.0,
-            colorbar=colorbar and i == 0, colorbar_opts={"title": "epoch"}, tools=["hover"]))
-    return hv.Overlay([*lines, *points])
+    names = shown["layer"].to_numpy(dtype=object)
+    points = pd.DataFrame({
+        "ixt": shown["ixt"].to_numpy(float), "ity": shown["ity"].to_numpy(float),
+        "epoch": shown["epoch"].to_numpy(float), "layer": names,
+        "ring": np.array([styles.get(n, {}).get("color", "#333333") for n in names],
+                         dtype=object),
+        "size": np.array([styles.get(n, {}).get("size", _MARKER[1]) for n in names],
+                         dtype=float)})
+    points = hv.Points(points, [x, y], [epoch, "layer", "ring", "size"]).opts(
+        color="epoch", cmap=EPOCH_CMAP, clim=(0, max(float(top), 1.0)), size="size",
+        line_color="ring", line_width=1.0, colorbar=colorbar,
+        colorbar_opts={"title": "epoch"}, tools=["hover"],
+        hover_tooltips=[("layer", "@{layer}"), ("epoch", "@{epoch}{0}"), (x.label, "@{ixt}"),
+                        (y.label, "@{ity}")])
+    return hv.Overlay([*lines, points])
 
 
 def information_plane(frame: pd.DataFrame, estimator: str | None = None, units: str = "bits",
