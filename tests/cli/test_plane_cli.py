@@ -15,9 +15,10 @@ from workbench.runs import RunStore
 
 def test_defaults_are_the_reproduction_settings():
     args = build_parser().parse_args(["plane"])
+    assert (args.objective, args.beta) == ("cross_entropy", None)
     assert (args.data, args.activation, args.epochs, args.lr, args.optimizer,
             args.batch_size, args.estimator, args.n_bins, args.bin_rule) == (
-        "tishby12", ["tanh"], 300, 0.004, "adam", 256, None, 30, "auto")
+        "tishby12", None, 300, 0.004, "adam", 256, None, 30, "auto")  # None: tanh
     # no --estimator: binning, but the compressed KSG for the 1-D CNN
     assert cli_plane._estimators(None, [None]) == "binning"
     assert cli_plane._estimators(None, ["cnn"]).startswith("compressed_ksg(dim=4")
@@ -38,6 +39,9 @@ def test_cli_choices_match_the_library_and_need_no_torch():
 
     assert cli_plane.ACTIVATIONS == tuple(models.ACTIVATIONS)
     assert cli_plane.OPTIMIZERS == train.OPTIMIZERS
+    from workbench.ib.losses import OBJECTIVES
+
+    assert set(cli_plane.OBJECTIVES) - {"cross_entropy"} <= set(OBJECTIVES)
     code = ("import argparse, sys\n"
             "from workbench.cli import plane, runs\n"
             "sub = argparse.ArgumentParser().add_subparsers()\n"

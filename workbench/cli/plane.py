@@ -27,6 +27,8 @@ from .knobs import parse_knobs
 # workbench.training.models.ACTIVATIONS and workbench.training.loop.OPTIMIZERS).
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "elu", "gelu", "linear")
 OPTIMIZERS = ("adam", "sgd")
+#: --objective: the plain network or an IB loss of workbench.ib.losses (a test checks them).
+OBJECTIVES = ("cross_entropy", "vib", "nonlinear_ib", "csib")
 
 DEFAULTS = {"data": "tishby12", "activation": "tanh", "epochs": 300, "lr": 0.004,
             "optimizer": "adam", "batch_size": 256, "estimator": "binning", "n_bins": 30,
@@ -48,9 +50,16 @@ def register(sub) -> None:
                         "d-10-7-5-4-3-k otherwise), or 'cnn': the 1-D CNN (--data mnist1d "
                         "only; its plane defaults to compressed_ksg on 1000 rows); several "
                         "(space-separated) train one run per architecture")
-    p.add_argument("--activation", default=DEFAULTS["activation"], type=_activations,
+    p.add_argument("--activation", default=None, type=_activations,
                    help=f"one of {', '.join(ACTIVATIONS)}, or several comma-separated "
-                        "(tanh,relu: one run per activation)")
+                        "(tanh,relu: one run per activation); default tanh (relu, the only "
+                        "one, with an IB --objective)")
+    p.add_argument("--objective", default="cross_entropy", choices=list(OBJECTIVES),
+                   help="cross_entropy (default: the MLP, every layer tracked) or an IB loss "
+                        "= prediction + β·C: each run then trains a Gaussian bottleneck T "
+                        "(the last hidden width of --arch) and tracks T; runs as a seed grid")
+    p.add_argument("--beta", type=float, default=None,
+                   help="β of an IB --objective (default 1e-3)")
     p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
     p.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="learning rate")
     p.add_argument("--optimizer", default=DEFAULTS["optimizer"], choices=list(OPTIMIZERS))
@@ -195,7 +204,13 @@ def _plane(args, extra) -> int:
     # run_experiment puts explicit knobs on top of the binning rule's defaults
     # a bare name takes the defaults above; name(knob=value, ...) gives exactly those knobs
     methods = [name if not k else (name, k) for name, k in specs]
-    activations = args.activation
+    activations = args.activation or [DEFAULTS["activation"]]
+    if args.beta is not None and args.objective == "cross_entropy":
+        raise KnobError("--beta is the β of an IB --objective (vib, nonlinear_ib, csib)")
+    if args.objective != "cross_entropy":  # a bottleneck grid (seeds: --seeds or --seed)
+        from .plane_seeds import plane_seeds
+
+        return plane_seeds(args, methods, knobs, args.activation, archs)
     if args.seeds is not None or len(activations) > 1 or len(archs) > 1:
         from .plane_seeds import plane_seeds
 
