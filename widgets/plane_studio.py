@@ -51,6 +51,9 @@ from workbench.tracking.tables import estimators_in, plane_limits
 from workbench.training import datasets, models
 from workbench.training import loop as train
 from workbench.training.experiments import checked_arch, default_arch
+from workbench.training.mnist1d_plane import CNN_ARCH, CNN_LAYERS, is_cnn
+from workbench.training.mnist1d_plane import ESTIMATOR as CNN_ESTIMATOR
+from workbench.training.seeds import ib_layout
 
 from .components import (
     ExportBar,
@@ -70,9 +73,15 @@ from .training_session import LiveTraining
 #: the Shwartz-Ziv & Tishby bins, equal-mass bins (Chelombiev et al.) and the noisy-layer KDE
 #: bound (Saxe et al.).
 PLANE_METHODS = ("binning", "adaptive_binning", "kde")
+#: The 1-D CNN's feature maps keep every MNIST-1D row apart (binned I(X;T) = log2 n): it is
+#: measured by the compressed KSG against the input signals (workbench.training.mnist1d_plane),
+#: offered only while the CNN is the network.
+CNN_METHODS = (CNN_ESTIMATOR[0],)
 #: Studio defaults that differ from the estimator's own: the KDE bound is O(n²) per layer, so
 #: it measures a seeded subset of 512 rows (about 0.3 s per layer and epoch on one core).
-_KNOB_DEFAULTS = {"kde": {"max_samples": 512}}
+_KNOB_DEFAULTS = {"kde": {"max_samples": 512}, CNN_ESTIMATOR[0]: dict(CNN_ESTIMATOR[1])}
+#: Networks: an MLP of the widths typed, or the 1-D CNN (MNIST-1D only).
+NETWORKS = {"MLP (layer widths)": "mlp", "1-D CNN (MNIST-1D only)": "cnn"}
 #: binning knobs the bin rule sets (shown as the rule, not as raw numbers).
 _RULE_KNOBS = ("range_min", "range_max", "bin_width")
 #: Objectives offered: the plain network, or a bottleneck trained with an IB loss at β.
@@ -101,6 +110,9 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         "last hidden width becomes a Gaussian bottleneck T, whose plane is shown."))
     beta = param.Number(default=1e-3, bounds=(0, None), doc=(
         "β of the IB objective: larger compresses more (ignored by cross-entropy)."))
+    network = param.Selector(default="mlp", objects=NETWORKS, doc=(
+        "The network: an MLP of the layer widths typed, or the 1-D CNN of MNIST-1D (three "
+        "convolutions and a softmax layer; tracked layers conv1-conv3 and out)."))
     arch = param.String(default="12-10-7-5-4-3-2")
     optimizer = param.Selector(default="adam", objects=list(train.OPTIMIZERS), doc="Optimizer.")
     lr = param.Number(default=0.002, doc=(
@@ -143,8 +155,11 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         methods = [m for m in PLANE_METHODS if m in registry()]
         self.param.estimators.objects = methods
         self.estimators = [m for m in self.estimators if m in methods] or methods[:1]
-        if "dataset" in params and "arch" not in params:
+        if "dataset" in params and "arch" not in params and self.network != "cnn":
             self.arch = default_arch(self._data())
+        if self.network == "cnn" or is_cnn(self.arch):
+            self.network = "cnn"
+            self._on_network()
         self._build_widgets()
         # the seeds overlay: several seeds of the current settings, mean trajectory and band
         self._seed_overlay = SeedOverlay(settings=self.seed_settings,
@@ -165,12 +180,39 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
 
     @param.depends("dataset", watch=True)
     def _on_dataset(self) -> None:
-        self.arch = default_arch(self._data())
+        if self.network == "cnn" and self.dataset != "mnist1d":
+            self.network = "mlp"  # sets the dataset's default widths
+        else:
+            self.arch = CNN_ARCH if self.network == "cnn" else default_arch(self._data())
         self._check_arch()  # also when the text did not change
+        if hasattr(self, "_network_w"):
+            self._network_w.disabled = self._session.alive or self.dataset != "mnist1d"
+
+    @param.depends("network", watch=True)
+    def _on_network(self) -> None:
+        """The CNN: arch ``cnn`` and its estimator; back to the MLP: the default widths and
+        binning. A dataset other than MNIST-1D keeps the choice and says why it cannot run."""
+        cnn = self.network == "cnn"
+        registered = registry()
+        methods = [m for m in (*PLANE_METHODS, *(CNN_METHODS if cnn else ()))
+                   if m in registered]
+        self.param.estimators.objects = methods
+        if cnn:
+            self.estimators = [m for m in CNN_METHODS if m in registered] or methods[:1]
+            self.arch = CNN_ARCH
+        else:
+            self.estimators = [m for m in self.estimators if m in methods] or methods[:1]
+            if is_cnn(self.arch):
+                self.arch = default_arch(self._data())
+        if hasattr(self, "_arch_w"):
+            self._arch_w.disabled = cnn or self._session.alive
+        self._check_arch()
 
     @param.depends("arch", watch=True)
     def _check_arch(self) -> bool:
         """Validate the architecture text against the dataset; show the problem in the banner."""
+        if is_cnn(self.arch) and self.network != "cnn":
+            self.network = "cnn"  # "cnn" typed: the same as choosing the CNN
         try:
             checked_arch(self._data(), self.arch)
         except WorkbenchError as exc:
@@ -208,6 +250,11 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         seeds overlay adds the seeds; the dataset is loaded per seed, as in the CLI)."""
         if not self._check_arch():
             raise InputError(self.error)
+        if self.uses_bottleneck:  # the studio's objective and β carry into every seed's run
+            kwargs = self.ib_kwargs()
+            for key in ("data", "seed", "hidden", "k"):
+                del kwargs[key]
+            return {**kwargs, "data": self.dataset, "archs": self.arch}
         kwargs = self.experiment_kwargs()
         del kwargs["seed"]
         kwargs.update(data=self.dataset, activations=kwargs.pop("activation"),
@@ -231,12 +278,12 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
     def ib_kwargs(self) -> dict:
         """Arguments of :func:`workbench.ib.experiment.run_ib_experiment`: the arch's hidden
         widths but the last form the encoder, the last hidden width is the bottleneck T."""
-        widths = models.parse_widths(self.arch)
-        if len(widths) < 3:
-            raise InputError("an IB objective needs at least one hidden width (the "
-                             "bottleneck), e.g. 40-64-8-10")
+        if is_cnn(self.arch):
+            raise InputError("IB objectives train an MLP with a Gaussian bottleneck: choose "
+                             "the MLP network (layer widths) for them")
+        hidden, k = ib_layout(self.arch)
         return {"data": self._data(), "objective": self.objective, "beta": float(self.beta),
-                "hidden": "-".join(map(str, widths[1:-2])), "k": widths[-2],
+                "hidden": hidden, "k": k,
                 "epochs": self.epochs, "lr": self.lr, "optimizer": self.optimizer,
                 "batch_size": self.batch_size, "seed": self.seed, "every": self.every,
                 "subsample": _IB_ROWS}
@@ -283,7 +330,8 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
             self._bounds = (min(self._bounds[0], math.log2(rows)), self._bounds[1])
             return [LAYER], ESTIMATOR
         try:
-            return models.layer_names(self.arch), self._label_guess()
+            layers = list(CNN_LAYERS) if is_cnn(self.arch) else models.layer_names(self.arch)
+            return layers, self._label_guess()
         except WorkbenchError:
             return [], None
 
@@ -483,6 +531,8 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         for w in self._settings:
             w.disabled = alive
         self._beta_w.disabled = alive or not self.uses_bottleneck
+        self._network_w.disabled = alive or self.dataset != "mnist1d"
+        self._arch_w.disabled = alive or self.network == "cnn"
 
     @param.depends("error", watch=True)
     def _on_error(self) -> None:
@@ -515,6 +565,10 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
 
         net = self._network_widgets()
         bound = functools.partial(param_widget, self)
+        self._network_w = bound(w.Select, "network", "Network", "network",
+                                disabled=self.dataset != "mnist1d")
+        self._arch_w = net["arch"]
+        self._arch_w.disabled = self.network == "cnn"
         estimators_w = bound(w.CheckBoxGroup, "estimators", "Estimators", "estimators",
                              inline=True)
         every_w = bound(w.Select, "every", "Measure the plane", "every")
@@ -525,7 +579,8 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
                              format="0.[000000]", disabled=not self.uses_bottleneck)
         self._settings = [*net.values(), optimizer_w, estimators_w, every_w, objective_w]
         self._controls = pn.Column(
-            "#### Data and network", net["dataset"], net["arch"], net["activation"],
+            "#### Data and network", net["dataset"], self._network_w, net["arch"],
+            net["activation"],
             "#### Training", pn.Row(objective_w, self._beta_w, **wide),
             pn.pane.HTML("<small>IB objectives: the last hidden width is a Gaussian "
                          "bottleneck T; the plane shows T (estimator <i>channel</i>).</small>",
@@ -591,7 +646,9 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         # layers; an IB objective starts from d-64-8-k instead (either default, not user text)
         data = self._data()
         ib_default = f"{data.n_features}-64-8-{data.n_classes}"
-        if self.uses_bottleneck and self.arch == default_arch(data):
+        if is_cnn(self.arch):
+            pass
+        elif self.uses_bottleneck and self.arch == default_arch(data):
             self.arch = ib_default
         elif not self.uses_bottleneck and self.arch == ib_default:
             self.arch = default_arch(data)

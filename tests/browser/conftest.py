@@ -1,22 +1,29 @@
 """Fixtures for the real-browser tests: one ``workbench serve`` subprocess per session, Debian's
 headless Chromium driven by Playwright's sync API, and pages that record console errors.
 
+Helpers that are plain functions (waiting, typing, JupyterLab's REST calls) are in
+browser_helpers.py; the fixtures, including the Plane Studio's own server (``studio_url``) and
+an offline JupyterLab (``jupyter_lab``, ``offline``), are here.
+
 Chromium comes from the system (/usr/bin/chromium; ``make browser`` installs it), never from
 ``playwright install``. Without it the tests skip locally and fail in CI (env var CI set).
 """
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
+from browser_helpers import LOCAL_HOSTS, isolated_jupyter_env, start_kernel
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -205,3 +212,65 @@ def page(browser):
     pg.set_default_timeout(20_000)
     yield pg
     context.close()
+
+
+# ----- the Plane Studio served alone --------------------------------------------------------
+@pytest.fixture
+def studio_url(request, launch, port, tmp_path, artifacts_dir):
+    """URL of the Plane Studio of a ``workbench serve`` started for this test, saving its runs
+    in ``tmp_path / "runs"``; the test fails if the server logged a traceback through our
+    code (an error that escaped the banners)."""
+    log = artifacts_dir / f"{request.module.__name__}-serve.log"
+    url = f"http://127.0.0.1:{port}/"
+    launch([sys.executable, "-m", "workbench", "serve", "--port", str(port), "--runs-dir",
+            str(tmp_path / "runs")], url, log)
+    yield url + "plane_studio"
+    frames = our_tracebacks(log)
+    assert frames == [], f"server tracebacks through our code (see {log}): {frames[:6]}"
+
+
+# ----- JupyterLab, offline ------------------------------------------------------------------
+#: Lab start, kernel start and first render on a loaded 2-core machine.
+LAB_START_TIMEOUT = 60.0
+
+
+@pytest.fixture
+def offline(page) -> list[tuple[str, str]]:
+    """Abort every request of ``page`` that leaves this machine; the list records each aborted
+    one as (resource type, URL)."""
+    blocked: list[tuple[str, str]] = []
+
+    def handle(route, request):
+        host = urllib.parse.urlsplit(request.url).hostname or ""
+        if request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            blocked.append((request.resource_type, request.url))
+            route.abort("internetdisconnected")
+
+    page.context.route("**/*", handle)
+    return blocked
+
+
+@pytest.fixture
+def jupyter_lab(tmp_path, artifacts_dir, chromium_path, launch, port):
+    """``jupyter_lab(put)``: ``put(folder)`` places a notebook in a fresh folder and returns its
+    name; a fresh headless JupyterLab serves that folder, the notebook's kernel is started, and
+    the notebook's URL (with token) is returned."""
+    def open_lab(put) -> str:
+        root = tmp_path / "root"
+        root.mkdir()
+        name = put(root)
+        token = secrets.token_hex(16)
+        cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
+               "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
+               f"--ServerApp.root_dir={root}", "--LabApp.extension_manager=readonly"]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI containers run as root
+            cmd.append("--allow-root")
+        base = f"http://127.0.0.1:{port}"
+        launch(cmd, f"{base}/api/status?token={token}", artifacts_dir / "jupyter-lab.log",
+               cwd=root, env=isolated_jupyter_env(tmp_path), timeout=LAB_START_TIMEOUT)
+        start_kernel(base, token, name)
+        return f"{base}/lab/tree/{name}?token={token}"
+
+    return open_lab

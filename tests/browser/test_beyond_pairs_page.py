@@ -6,26 +6,15 @@ the button. Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
 import pytest
+from browser_helpers import open_rendered, wait_for_source
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_server_tracebacks")]
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
 
-def wait_for_source(page, plotted_rows, column: str, length: int,
-                    timeout_s: float = 30.0) -> None:
-    """Wait until a plotted data source has ``column`` with at least ``length`` rows."""
-    for _ in range(int(timeout_s * 5)):
-        if plotted_rows(page, column) >= length:
-            return
-        page.wait_for_timeout(200)
-    pytest.fail(f"no plotted data with a {column!r} column of {length} rows")
-
-
 def open_page(page, server_url: str) -> None:
-    with page.expect_console_message(lambda m: "rendered successfully" in m.text,
-                                     timeout=60_000):
-        page.goto(server_url + "beyond_pairs")
+    open_rendered(page, server_url + "beyond_pairs")
     expect(page.locator(".wb-bp-compute button")).to_be_enabled(timeout=30_000)
 
 

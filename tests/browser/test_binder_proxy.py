@@ -19,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from browser_helpers import open_rendered
 from packaging.requirements import Requirement
 from packaging.version import Version
 
@@ -107,9 +108,7 @@ def test_binder_server_serves_the_estimator_lab_through_its_proxy(
             else None)
     try:
         url = f"{base}/panel/estimator_lab?token={token}"
-        with page.expect_console_message(lambda m: "rendered successfully" in m.text,
-                                         timeout=FIRST_PAGE_TIMEOUT_MS):
-            page.goto(url, timeout=FIRST_PAGE_TIMEOUT_MS)
+        open_rendered(page, url, FIRST_PAGE_TIMEOUT_MS)
         # still the proxy's path: no redirect to another port or to the root
         assert page.url.startswith(f"{base}/panel/estimator_lab")
         assert "Estimator Lab" in page.title()

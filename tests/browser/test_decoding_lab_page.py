@@ -7,6 +7,7 @@ know shows a banner instead of a traceback. Screenshots go to test-artifacts/.""
 from __future__ import annotations
 
 import pytest
+from browser_helpers import open_rendered, wait_for_source
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_server_tracebacks")]
 
@@ -16,21 +17,9 @@ expect = pytest.importorskip("playwright.sync_api").expect
 MODEL_TIMEOUT_MS = 300_000
 
 
-def wait_for_source(page, plotted_rows, column: str, length: int,
-                    timeout_s: float = 30.0) -> None:
-    """Wait until a plotted data source has ``column`` with at least ``length`` rows."""
-    for _ in range(int(timeout_s * 5)):
-        if plotted_rows(page, column) >= length:
-            return
-        page.wait_for_timeout(200)
-    pytest.fail(f"no plotted data with a {column!r} column of {length} rows")
-
-
 def test_generate_step_rules_and_semantic_panel(page, server_url, artifacts_dir,
                                                 plotted_rows):
-    with page.expect_console_message(lambda m: "rendered successfully" in m.text,
-                                     timeout=60_000):
-        page.goto(server_url + "decoding_lab")
+    open_rendered(page, server_url + "decoding_lab")
     expect(page.locator(".wb-dl-step button")).to_be_enabled(timeout=MODEL_TIMEOUT_MS)
     expect(page.locator(".wb-dl-status")).to_contain_text("Model:")
     summary = page.locator(".wb-dl-summary")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from browser_helpers import open_rendered
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_server_tracebacks")]
 
@@ -51,9 +52,7 @@ DEFAULT_TITLES = ("binned H(T)", "matrix-Rényi S_α(T)", "von Neumann entropy (
 
 def test_monitor_draws_intrinsic_dimension_and_local_rank_per_layer(page, server_url,
                                                                     artifacts_dir):
-    with page.expect_console_message(lambda m: "rendered successfully" in m.text,
-                                     timeout=60_000):
-        page.goto(server_url + "entropy_monitor")
+    open_rendered(page, server_url + "entropy_monitor")
     expect(page.locator(".wb-start button")).to_be_enabled(timeout=30_000)
     measures = page.locator(".wb-measures")
     for title in DEFAULT_TITLES:  # untick the entropies: only geometry is tracked

@@ -4,9 +4,9 @@ layer × head heatmap. Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
+from browser_helpers import open_rendered, set_number, wait_until
 
 # every test here also fails if the server logged a traceback through our code
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_server_tracebacks")]
@@ -48,32 +48,13 @@ TITLES = """
 
 
 def open_monitor(page, server_url: str) -> None:
-    with page.expect_console_message(lambda m: "rendered successfully" in m.text,
-                                     timeout=60_000):
-        page.goto(server_url + "entropy_monitor")
+    open_rendered(page, server_url + "entropy_monitor")
     expect(page.locator(".wb-start button")).to_be_enabled(timeout=30_000)
-
-
-def set_number(page, selector: str, value) -> None:
-    box = page.locator(f"{selector} input")
-    box.fill(str(value))
-    box.press("Enter")
 
 
 def counter(page) -> int:
     text = page.locator(".wb-counter-value").inner_text()
     return int(text) if text.isdigit() else -1
-
-
-def wait_until(page, condition, timeout_s: float = 60.0) -> bool:
-    """Poll ``condition()`` (Python side; the page lives in shadow DOM that
-    ``document.querySelector`` cannot reach) until true or timed out."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        page.wait_for_timeout(200)
-    return condition()
 
 
 def test_page_loads_without_console_errors(page, server_url, artifacts_dir):
@@ -97,9 +78,9 @@ def test_short_layers_run_streams_into_the_plots(page, server_url, artifacts_dir
     expect(page.locator(".wb-counter-value")).to_have_text(re.compile(r"^\d+$"),
                                                            timeout=60_000)
     expect(page.locator(".wb-plot-layer-0 canvas").first).to_be_visible(timeout=30_000)
-    assert wait_until(page, lambda: plotted_rows(page, "epoch") >= 3)
+    wait_until(page, lambda: plotted_rows(page, "epoch") >= 3, "three epochs plotted")
     first = counter(page)
-    assert wait_until(page, lambda: counter(page) > first)
+    wait_until(page, lambda: counter(page) > first, "the counter to move")
     page.locator(".wb-stop button").click()
     expect(page.locator(".wb-monitor-status")).to_contain_text("Stopped at epoch",
                                                                timeout=30_000)
@@ -107,8 +88,8 @@ def test_short_layers_run_streams_into_the_plots(page, server_url, artifacts_dir
     assert 1 <= stopped < 60
     assert plotted_rows(page, "epoch") >= 3
     # every plot ends at the epoch the counter shows
-    assert wait_until(page, lambda: page.evaluate(LAST_VALUES, "epoch") == [stopped]), \
-        (page.evaluate(LAST_VALUES, "epoch"), stopped)
+    wait_until(page, lambda: page.evaluate(LAST_VALUES, "epoch") == [stopped],
+               f"every plot to end at epoch {stopped}")
     # axes name the units
     expect(page.locator(".wb-layer-plots")).to_be_visible()
     page.screenshot(path=artifacts_dir / "entropy_monitor_layers.png", full_page=True)
@@ -127,11 +108,10 @@ def test_attention_tab_shows_the_heatmap(page, server_url, artifacts_dir, plotte
     # 4 layers x 4 heads of entropies reached the heatmap's data source
     assert plotted_rows(page, "head") == 16
     # the heatmap's title names the step it shows: the last, as in the counter and the curves
-    assert wait_until(page, lambda: page.evaluate(TITLES, "Attention entropy per head")
-                      == ["Attention entropy per head at step 30"]), \
-        page.evaluate(TITLES, "Attention entropy per head")
+    wait_until(page, lambda: page.evaluate(TITLES, "Attention entropy per head")
+               == ["Attention entropy per head at step 30"], "the heatmap title of step 30")
     assert counter(page) == 30
-    assert wait_until(page, lambda: page.evaluate(LAST_VALUES, "step") == [30]), \
-        page.evaluate(LAST_VALUES, "step")
+    wait_until(page, lambda: page.evaluate(LAST_VALUES, "step") == [30],
+               "every plot to end at step 30")
     page.screenshot(path=artifacts_dir / "entropy_monitor_attention.png", full_page=True)
     assert page.console_errors == []

@@ -8,6 +8,7 @@ import time
 import numpy as np
 import param
 import pytest
+from browser_helpers import open_rendered
 
 from widgets.app import available_pages
 from workbench.estimators import get_estimator_class
@@ -19,15 +20,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("no_server_tracebacks
 expect = pytest.importorskip("playwright.sync_api").expect
 
 
-def rendered(page, url: str) -> None:
-    """Open ``url`` and wait until Bokeh reports its items rendered."""
-    with page.expect_console_message(lambda m: "rendered successfully" in m.text,
-                                     timeout=30_000):
-        page.goto(url)
-
-
 def open_lab(page, server_url: str) -> None:
-    rendered(page, server_url + "estimator_lab")
+    open_rendered(page, server_url + "estimator_lab")
     expect(page.locator(".wb-estimate-value")).to_be_visible(timeout=30_000)
 
 
@@ -70,7 +64,7 @@ def other_method_with_integer_knob(default: str) -> tuple[str, str, int]:
 
 @pytest.mark.parametrize("slug", ["", *[p.slug for p, _ in available_pages()]])
 def test_page_loads_without_console_errors(page, server_url, artifacts_dir, slug):
-    rendered(page, server_url + slug)
+    open_rendered(page, server_url + slug)
     if slug == "estimator_lab":
         # the first page of a fresh server: on a fresh clone numba compiles its kernels (about
         # 10 s of CPU) while the first estimate and its error-vs-n sweep run, on 2 busy cores
@@ -84,7 +78,7 @@ def test_page_loads_without_console_errors(page, server_url, artifacts_dir, slug
 
 
 def test_index_links_every_page(page, server_url):
-    rendered(page, server_url)
+    open_rendered(page, server_url)
     hrefs = [a.get_attribute("href") for a in page.locator(".wb-page-link").all()]
     assert sorted(h.strip("./") for h in hrefs) == sorted(p.slug for p, _ in available_pages())
 

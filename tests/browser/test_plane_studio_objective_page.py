@@ -6,9 +6,9 @@ One ``workbench serve`` with its own ``--runs-dir`` (in tmp_path)."""
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
+from browser_helpers import open_rendered, set_number, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -31,21 +31,8 @@ PLANE_LAYERS_JS = """() => {
 }"""
 
 
-@pytest.fixture
-def studio_url(launch, port, tmp_path, artifacts_dir, server_tracebacks):
-    log = artifacts_dir / "plane-studio-objective-serve.log"
-    url = f"http://127.0.0.1:{port}/"
-    launch([sys.executable, "-m", "workbench", "serve", "--port", str(port), "--runs-dir",
-            str(tmp_path / "runs")], url, log)
-    yield url + "plane_studio"
-    frames = server_tracebacks(log)
-    assert frames == [], f"server tracebacks through our code (see {log}): {frames[:6]}"
-
-
 def test_vib_on_mnist1d_shows_the_bottleneck_plane(page, studio_url, tmp_path, artifacts_dir):
-    with page.expect_console_message(lambda m: "rendered successfully" in m.text,
-                                     timeout=30_000):
-        page.goto(studio_url)
+    open_rendered(page, studio_url, 30_000)
     expect(page.locator(".wb-start button")).to_be_enabled(timeout=ANSWER)
     beta = page.locator(".wb-beta input")
     expect(beta).to_be_disabled(timeout=ANSWER)  # cross-entropy has no β
@@ -54,11 +41,8 @@ def test_vib_on_mnist1d_shows_the_bottleneck_plane(page, studio_url, tmp_path, a
     expect(page.locator(".wb-arch input")).to_have_value("40-10-7-5-4-3-10", timeout=WAIT_MS)
     page.locator(".wb-objective select").select_option(label="VIB(β)")
     expect(beta).to_be_enabled(timeout=ANSWER)
-    beta.fill("0.01")
-    beta.press("Enter")
-    epochs = page.locator(".wb-epochs input")
-    epochs.fill("3")
-    epochs.press("Enter")
+    set_number(page, ".wb-beta", "0.01")
+    set_number(page, ".wb-epochs", 3)
     page.wait_for_timeout(500)
     page.locator(".wb-start button").click()
 
@@ -71,4 +55,35 @@ def test_vib_on_mnist1d_shows_the_bottleneck_plane(page, studio_url, tmp_path, a
     config = json.loads((runs[0] / "config.json").read_text())
     assert (config["objective"], config["beta"], config["data"]) == ("vib", 0.01, "mnist1d")
     page.screenshot(path=artifacts_dir / "plane_studio_vib_mnist1d.png")
+    assert page.console_errors == []
+
+
+def test_the_cnn_on_mnist1d_trains_and_tracks_its_conv_layers(page, studio_url, tmp_path,
+                                                              artifacts_dir):
+    """The network choice "1-D CNN": disabled until MNIST-1D is the dataset; chosen, it fills
+    the arch box with 'cnn' (read-only) and the estimator with the compressed KSG, and a run
+    draws the planes of conv1-conv3 and out."""
+    open_rendered(page, studio_url, 30_000)
+    network = page.locator(".wb-network select")
+    expect(network).to_be_disabled(timeout=ANSWER)  # the 12-bit task has no CNN
+    page.locator(".wb-dataset select").select_option(label="MNIST-1D (40-sample signals)")
+    expect(network).to_be_enabled(timeout=WAIT_MS)
+    network.select_option(label="1-D CNN (MNIST-1D only)")
+    arch = page.locator(".wb-arch input")
+    expect(arch).to_have_value("cnn", timeout=ANSWER)
+    expect(arch).to_be_disabled()
+    expect(page.locator(".wb-estimators input[type=checkbox]:checked")).to_have_count(1)
+    expect(page.locator(".wb-knobs-compressed_ksg")).to_be_visible()
+    set_number(page, ".wb-epochs", 1)
+    page.wait_for_timeout(500)
+    page.locator(".wb-start button").click()
+    expect(page.locator(".wb-status-text")).to_contain_text("Finished", timeout=WAIT_MS)
+    # the last draw may trail the status by a poll
+    layers = wait_until(page, lambda: len(page.evaluate(PLANE_LAYERS_JS)) == 4 and
+                        page.evaluate(PLANE_LAYERS_JS), "four layers in the plane", 10)
+    assert layers == ["conv1", "conv2", "conv3", "out"]
+    runs = list((tmp_path / "runs").iterdir())
+    config = json.loads((runs[0] / "config.json").read_text())
+    assert (config["arch"], config["data"], config["subsample"]) == ("cnn", "mnist1d", 1000)
+    page.screenshot(path=artifacts_dir / "plane_studio_cnn_mnist1d.png")
     assert page.console_errors == []

@@ -7,10 +7,8 @@ One ``workbench serve`` with its own ``--runs-dir`` (in tmp_path) serves the who
 test writes nothing into the repository."""
 from __future__ import annotations
 
-import sys
-import time
-
 import pytest
+from browser_helpers import open_rendered, set_number, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -58,54 +56,21 @@ def epoch_shown(page) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def wait_until(page, predicate, what: str, timeout: float = WAIT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        page.wait_for_timeout(250)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; status: "
-                f"{page.locator('.wb-status-text').inner_text()!r}")
-
-
-def set_number(page, css: str, value) -> None:
-    box = page.locator(f"{css} input")
-    box.fill(str(value))
-    box.press("Enter")
-
-
-@pytest.fixture
-def studio_url(launch, port, tmp_path, artifacts_dir, server_tracebacks):
-    log = artifacts_dir / "plane-studio-serve.log"
-    url = f"http://127.0.0.1:{port}/"
-    launch([sys.executable, "-m", "workbench", "serve", "--port", str(port), "--runs-dir",
-            str(tmp_path / "runs")], url, log)
-    yield url + "plane_studio"
-    frames = server_tracebacks(log)
-    assert frames == [], f"server tracebacks through our code (see {log}): {frames[:6]}"
-
-
 def test_start_pause_resume_stop_and_overlay(page, studio_url, tmp_path, artifacts_dir):
-    with page.expect_console_message(lambda m: "rendered successfully" in m.text,
-                                     timeout=30_000):
-        page.goto(studio_url)
+    open_rendered(page, studio_url, 30_000)
     expect(page.locator(".wb-start button")).to_be_enabled(timeout=ANSWER)
     assert epoch_shown(page) is None
     # an idle studio says so (no "epoch – / 300")
     expect(page.locator(".wb-epoch-counter")).to_have_text("not started", timeout=ANSWER)
 
     # a bad architecture: a banner, and Start does nothing
-    arch = page.locator(".wb-arch input")
-    arch.fill("12-five-2")
-    arch.press("Enter")
+    set_number(page, ".wb-arch", "12-five-2")
     banner = page.locator(".wb-error")
     expect(banner).to_contain_text("widths must look like", timeout=ANSWER)
     page.locator(".wb-start button").click()
     page.wait_for_timeout(1000)
     assert epoch_shown(page) is None and not (tmp_path / "runs").exists()
-    arch.fill("12-10-7-5-4-3-2")
-    arch.press("Enter")
+    set_number(page, ".wb-arch", "12-10-7-5-4-3-2")
     expect(banner).to_be_hidden(timeout=ANSWER)
 
     set_number(page, ".wb-epochs", 2000)  # far more than the test lets it train

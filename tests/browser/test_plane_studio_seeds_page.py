@@ -3,10 +3,10 @@ train on the server, the status counts them, the band plane's Bokeh data arrive 
 trajectory and its spread, and the compression table over seeds is shown."""
 from __future__ import annotations
 
-import sys
-import time
+import json
 
 import pytest
+from browser_helpers import open_rendered, set_number, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -30,36 +30,17 @@ BAND_ROWS_JS = """() => {
 }"""
 
 
-@pytest.fixture
-def studio_url(launch, port, tmp_path, artifacts_dir, server_tracebacks):
-    log = artifacts_dir / "plane-studio-seeds-serve.log"
-    url = f"http://127.0.0.1:{port}/"
-    launch([sys.executable, "-m", "workbench", "serve", "--port", str(port), "--runs-dir",
-            str(tmp_path / "runs")], url, log)
-    yield url + "plane_studio"
-    frames = server_tracebacks(log)
-    assert frames == [], f"server tracebacks through our code (see {log}): {frames[:6]}"
-
-
 def test_seeds_overlay_draws_the_band(page, studio_url, tmp_path, artifacts_dir):
     # a loaded machine can take long to build the first page (the server warms up on it)
-    with page.expect_console_message(lambda m: "rendered successfully" in m.text,
-                                     timeout=120_000):
-        page.goto(studio_url, timeout=120_000)
+    open_rendered(page, studio_url, 120_000)
     expect(page.locator(".wb-run-seeds button")).to_be_enabled(timeout=ANSWER)
     for css, value in ((".wb-epochs", 3), (".wb-seeds", "0-2")):
-        box = page.locator(f"{css} input")
-        box.fill(str(value))
-        box.press("Enter")
+        set_number(page, css, value)
     page.wait_for_timeout(500)
     page.locator(".wb-run-seeds button").click()
     status = page.locator(".wb-seeds-status-text")
     expect(status).to_contain_text("Done: 3 runs", timeout=int(WAIT * 1000))
-    deadline = time.monotonic() + 30
-    rows = 0
-    while time.monotonic() < deadline and not rows:
-        rows = page.evaluate(BAND_ROWS_JS)
-        page.wait_for_timeout(250)
+    rows = wait_until(page, lambda: page.evaluate(BAND_ROWS_JS), "the band's data", 30)
     # 6 layers × 4 recorded epochs (0..3), each the mean of 3 seeds
     assert rows == 6 * 4
     expect(page.locator(".wb-plot-seeds canvas").first).to_be_visible(timeout=ANSWER)
@@ -70,3 +51,42 @@ def test_seeds_overlay_draws_the_band(page, studio_url, tmp_path, artifacts_dir)
     # the three runs are saved and listed
     expect(page.locator(".wb-run-list select option")).to_have_count(3, timeout=ANSWER)
     assert len([p for p in (tmp_path / "runs").iterdir() if (p / "config.json").exists()]) == 3
+
+
+#: Texts of the Bokeh titles on the page (the band plane's names its group).
+TITLES_JS = """() => {
+  const out = [];
+  for (const doc of Bokeh.documents) for (const m of doc.all_models)
+    if (m.type === 'Title' && m.text) out.push(m.text);
+  return out;
+}"""
+
+
+def test_seeds_overlay_trains_the_chosen_objective(page, studio_url, tmp_path, artifacts_dir):
+    """CS-IB at β = 0.02 picked in the studio: the seeds runs train that bottleneck objective
+    (the band is the bottleneck's, titled by the objective; the saved configs say so)."""
+    open_rendered(page, studio_url, 120_000)
+    expect(page.locator(".wb-run-seeds button")).to_be_enabled(timeout=ANSWER)
+    page.locator(".wb-objective select").select_option(label="CS-IB(β)")
+    beta = page.locator(".wb-beta input")
+    expect(beta).to_be_enabled(timeout=ANSWER)
+    expect(page.locator(".wb-arch input")).to_have_value("12-64-8-2", timeout=ANSWER)
+    for css, value in ((".wb-beta", "0.02"), (".wb-epochs", 2), (".wb-seeds", "0-1")):
+        set_number(page, css, value)
+    page.wait_for_timeout(500)
+    page.locator(".wb-run-seeds button").click()
+    expect(page.locator(".wb-seeds-status-text")).to_contain_text("Done: 2 runs",
+                                                                  timeout=int(WAIT * 1000))
+    table = page.locator(".wb-seeds-table")
+    expect(table).to_contain_text("bottleneck", timeout=ANSWER)
+    expect(table).to_contain_text("csib β=0.02")
+    titles = wait_until(page, lambda: [t for t in page.evaluate(TITLES_JS)
+                                       if t.startswith("csib β=0.02: mean of 2 seeds")],
+                        "the band plane titled by the objective", 30)
+    assert len(titles) == 1
+    page.locator(".wb-seed-overlay").screenshot(
+        path=artifacts_dir / "plane_studio_seeds_csib.png")
+    configs = [json.loads((p / "config.json").read_text())
+               for p in (tmp_path / "runs").iterdir() if (p / "config.json").exists()]
+    assert [(c["objective"], c["beta"]) for c in configs] == [("csib", 0.02)] * 2
+    assert page.console_errors == []

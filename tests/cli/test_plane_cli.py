@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from workbench.cli import build_parser, main
+from workbench.cli import plane as cli_plane
 from workbench.cli.plane import parse_knob_options, parse_spec, split_specs
 from workbench.errors import KnobError, UnknownMethodError
 from workbench.runs import RunStore
@@ -14,9 +15,14 @@ from workbench.runs import RunStore
 
 def test_defaults_are_the_reproduction_settings():
     args = build_parser().parse_args(["plane"])
+    assert (args.objective, args.beta) == ("cross_entropy", None)
     assert (args.data, args.activation, args.epochs, args.lr, args.optimizer,
             args.batch_size, args.estimator, args.n_bins, args.bin_rule) == (
-        "tishby12", ["tanh"], 300, 0.004, "adam", 256, "binning", 30, "auto")
+        "tishby12", None, 300, 0.004, "adam", 256, None, 30, "auto")  # None: tanh
+    # no --estimator: binning, but the compressed KSG for the 1-D CNN
+    assert cli_plane._estimators(None, [None]) == "binning"
+    assert cli_plane._estimators(None, ["cnn"]).startswith("compressed_ksg(dim=4")
+    assert cli_plane._estimators("kde", ["cnn"]) == "kde"
     assert args.every == 1
     assert build_parser().parse_args(["plane", "--every", "log"]).every == "log"
     with pytest.raises(SystemExit):
@@ -33,6 +39,9 @@ def test_cli_choices_match_the_library_and_need_no_torch():
 
     assert cli_plane.ACTIVATIONS == tuple(models.ACTIVATIONS)
     assert cli_plane.OPTIMIZERS == train.OPTIMIZERS
+    from workbench.ib.losses import OBJECTIVES
+
+    assert set(cli_plane.OBJECTIVES) - {"cross_entropy"} <= set(OBJECTIVES)
     code = ("import argparse, sys\n"
             "from workbench.cli import plane, runs\n"
             "sub = argparse.ArgumentParser().add_subparsers()\n"
@@ -127,6 +136,29 @@ def test_bad_input_gives_a_clear_error(tmp_path, capsys):
                  "--out", str(tmp_path)]) == 2
     assert "unbounded" in capsys.readouterr().err
     assert main(["runs", "show", "missing", "--root", str(tmp_path)]) == 2
+    # the 1-D CNN reads MNIST-1D signals only
+    assert main(["plane", "--arch", "cnn", "--epochs", "1", "--out", str(tmp_path)]) == 2
+    assert "'cnn' (the 1-D CNN) needs MNIST-1D" in capsys.readouterr().err
+
+
+def test_plane_trains_the_cnn_on_mnist1d(tmp_path, capsys):
+    """--arch cnn: the 1-D CNN of workbench.training.mnist1d_plane in the plane command, its
+    conv feature maps measured by the compressed KSG against the input signals."""
+    code = main(["plane", "--data", "mnist1d", "--arch", "cnn", "--activation", "relu",
+                 "--epochs", "1", "--subsample", "200", "--out", str(tmp_path), "--run-id",
+                 "cnn", "--no-html", "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    config, frame = RunStore(tmp_path).load("cnn")
+    assert (config["arch"], config["data"], config["subsample"]) == ("cnn", "mnist1d", 200)
+    assert config["estimators"] == [["compressed_ksg", {"dim": 4, "noise_std": 0.1, "k": 3}]]
+    layers = frame.query("layer != 'model'").drop_duplicates("layer")["layer"].tolist()
+    assert layers == ["conv1", "conv2", "conv3", "out"]
+    assert set(frame.query("layer != 'model'")["epoch"]) == {0, 1}
+    # finite, and near the bound I(T;Y) <= H(Y) = log2(10): a kNN estimate on 200 rows may
+    # overshoot by its bias (a few tenths of a bit; 0.5 bit allows for it)
+    ity = frame.query("quantity == 'I(T;Y)'")["value"]
+    assert ity.notna().all() and ity.max() <= np.log2(10) + 0.5
+    assert (tmp_path / "cnn" / "plane.png").exists()
 
 
 def test_plane_on_a_user_file_with_html(tmp_path, capsys):

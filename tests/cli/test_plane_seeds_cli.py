@@ -51,3 +51,23 @@ def test_seed_flags():
 def test_bad_seeds_are_a_clear_error(tmp_path, capsys):
     assert main(["plane", "--seeds", "3-1", "--out", str(tmp_path)]) != 0
     assert "backwards" in capsys.readouterr().err
+
+
+def test_an_ib_objective_runs_a_bottleneck_grid(tmp_path, capsys):
+    """--objective/--beta: every seed trains the bottleneck network; the table is the
+    bottleneck's and every saved run's config names the objective and β."""
+    out = tmp_path / "runs"
+    code = main(["plane", "--seeds", "0-1", "--objective", "csib", "--beta", "0.02",
+                 "--arch", "12-16-4-2", "--epochs", "2", "--subsample", "300", "--out",
+                 str(out), "--no-html", "--quiet"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "csib β=0.02 bottleneck" in " ".join(printed.split())
+    configs = [RunStore(out).load(run)[0] for run in RunStore(out).ids()]
+    assert [(c["objective"], c["beta"], c["k"]) for c in configs] == [("csib", 0.02, 4)] * 2
+    # what does not apply is refused before training
+    assert main(["plane", "--objective", "vib", "--activation", "tanh", "--epochs", "1",
+                 "--out", str(out)]) == 2
+    assert "ReLU encoder" in capsys.readouterr().err
+    assert main(["plane", "--beta", "0.1", "--epochs", "1", "--out", str(out)]) == 2
+    assert "IB --objective" in capsys.readouterr().err

@@ -56,17 +56,80 @@ def test_coinciding_layers_are_nested_markers_and_lines():
     points = [el for el in overlay if isinstance(el, hv.Points)][0]
     # deeper layers are drawn later (on top) with smaller markers ringed in their colour
     assert points.dimension_values("layer").tolist()[:2] == ["layer1", "layer1"]
-    opts = hv.Store.lookup_options("bokeh", points, "style").kwargs
-    sizes = opts["size"].apply(points)
-    by_layer = dict(zip(points.dimension_values("layer"), sizes))
+    by_layer = dict(zip(points.dimension_values("layer"), points.dimension_values("size")))
     assert by_layer["layer1"] > by_layer["layer2"] > by_layer["layer3"]
-    rings = dict(zip(points.dimension_values("layer"), opts["line_color"].apply(points)))
+    rings = dict(zip(points.dimension_values("layer"), points.dimension_values("ring")))
     assert len(set(rings.values())) == 3
+    opts = hv.Store.lookup_options("bokeh", points, "style").kwargs
+    assert (opts["size"], opts["line_color"]) == ("size", "ring")
     # H(T) curves: the first layer is the widest line, drawn first
     widths = [hv.Store.lookup_options("bokeh", c, "style").kwargs["line_width"]
               for c in board.entropy[()]]
     assert widths == sorted(widths, reverse=True) and widths[0] > widths[-1]
     assert plane.LAYER_NOTE.startswith("Layers that coincide")
+
+
+def _numeric_colour_fields(doc) -> list[str]:
+    """Glyph colour options that name a column without a colour mapper while that column is
+    numeric: what BokehJS refuses with "invalid color array"."""
+    import numpy as np
+    from bokeh.core.property.vectorization import Field
+    from bokeh.models import GlyphRenderer
+
+    bad = []
+    for renderer in doc.select({"type": GlyphRenderer}):
+        data = renderer.data_source.data
+        for glyph in (renderer.glyph, renderer.selection_glyph, renderer.nonselection_glyph,
+                      renderer.muted_glyph, renderer.hover_glyph):
+            if glyph is None or isinstance(glyph, str):
+                continue
+            for name in glyph.properties():
+                spec = getattr(glyph, name)
+                if "color" not in name or not isinstance(spec, Field):
+                    continue
+                column = data.get(spec.field)
+                if (not hasattr(spec.transform, "id") and isinstance(column, np.ndarray)
+                        and column.dtype.kind in "biuf"):
+                    bad.append(f"{type(glyph).__name__}.{name} -> {spec.field}")
+    return bad
+
+
+def test_live_glyphs_keep_their_options_while_rows_stream():
+    """Regression (BokehJS "invalid color array" in JupyterLab): jupyter_bokeh sends a Bokeh
+    document's changes one event at a time, so BokehJS sees every intermediate state. The
+    plane's ring colours used to be an empty float column behind a colour mapper before the
+    first rows and a plain column of colour names after, so between two events a glyph's
+    ``line_color`` named a numeric column. Now, event by event, no colour option names a
+    numeric column without a mapper, and streaming, clearing and refilling all layers changes
+    only the data sources, never a glyph."""
+    from bokeh.document import Document
+    from bokeh.models import Glyph
+
+    board = live.LivePlane(LAYERS, "binning", 10, (12.4, 1.05))
+    doc = Document()
+    for plot in board.plots:
+        doc.add_root(hv.renderer("bokeh").get_plot(plot, doc=doc).state)
+    changed, sources, bad = [], [], []
+
+    def record(event):
+        (changed if isinstance(getattr(event, "model", None), Glyph) else sources).append(
+            getattr(event, "attr", None))
+        bad.extend(_numeric_colour_fields(doc))
+
+    doc.on_change(record)
+    # one epoch (one distinct epoch and size per layer), more epochs, nothing, again
+    board.send(tidy([0]))
+    board.send(tidy([1, 2]))
+    board.clear()
+    board.send(tidy([0]))
+    assert sources, "the updates reached the document"
+    assert (changed, bad) == ([], [])
+    # a lone layer (a bottleneck run) folds its one ring colour into a plain value: an option
+    # change, but never through a state BokehJS refuses
+    board.clear()
+    board.send(tidy([0, 1]).query("layer in ('layer1', 'model')"))
+    board.send(tidy([2]))
+    assert bad == []
 
 
 def test_axes_name_units():

@@ -137,3 +137,41 @@ def test_seed_tables_need_grid_columns():
     frame = _synthetic({("tanh", 0): [1.0, 2.0]}).drop(columns=["group"])
     with pytest.raises(InputError):
         seed_band(frame)
+
+
+def test_ib_objective_carries_into_every_seed(tmp_path):
+    """objective/beta train each seed's bottleneck network (not the plain MLP): the rows are
+    exactly those of run_ib_experiment with the same settings, the group is named by the
+    objective, and every saved run's config and summary carry it."""
+    from workbench.ib.experiment import run_ib_experiment
+    from workbench.training import datasets
+
+    settings = {"epochs": 2, "lr": 0.004, "batch_size": 256, "subsample": 300}
+    frame = run_seeds("0-1", data="tishby12", archs="12-16-4-2", objective="vib", beta=0.01,
+                      root=tmp_path, **settings)
+    assert set(frame["group"]) == {"vib β=0.01"}
+    assert set(frame["layer"]) == {"bottleneck", "model"}
+    assert set(frame["estimator"]) == {"channel", ""}
+    for run in run_summary(frame).itertuples():
+        assert (run.objective, run.beta, run.activation) == ("vib", 0.01, "relu")
+        config = RunStore(tmp_path).load(run.run)[0]
+        assert (config["objective"], config["beta"], config["k"]) == ("vib", 0.01, 4)
+    tracker, _, _ = run_ib_experiment(datasets.load("tishby12", seed=1), "vib", 0.01,
+                                      hidden="16", k=4, seed=1, threads=1, **settings)
+    direct = tracker.frame().query("quantity == 'I(X;T)'")["value"].to_numpy()
+    grid = frame.query("seed == 1 and quantity == 'I(X;T)'")["value"].to_numpy()
+    assert np.array_equal(grid, direct)
+    # what the studio's seeds overlay draws: the bottleneck's band and compression row
+    assert set(seed_band(frame)["layer"]) == {"bottleneck"}
+    assert compression_over_seeds(frame)["n_seeds"].tolist() == [2]
+
+
+def test_ib_objective_refuses_what_does_not_apply():
+    with pytest.raises(InputError, match="objective"):
+        run_seeds([0], objective="nope", **TINY)
+    with pytest.raises(InputError, match="ReLU"):
+        run_seeds([0], activations="tanh", objective="vib", **TINY)
+    with pytest.raises(InputError, match="bottleneck"):
+        run_seeds([0], archs="12-2", objective="vib", **TINY)
+    with pytest.raises(InputError, match="weight_decay"):
+        run_seeds([0], objective="vib", weight_decay=0.1, **TINY)

@@ -376,3 +376,37 @@ def test_runs_go_to_the_default_folder_and_are_listed(monkeypatch, tmp_path):
     listed = [w for w in template.main[0].select(pn.widgets.MultiSelect)
               if "wb-run-list" in w.css_classes]
     assert len(listed) == 1 and list(listed[0].options.values()) == [studio.run_id]
+
+
+def test_the_cnn_is_a_network_choice_for_mnist1d(make_studio, tmp_path):
+    """The 1-D CNN of MNIST-1D: offered only for MNIST-1D (the choice is disabled otherwise,
+    and 'cnn' typed for another dataset is refused in the banner); choosing it sets arch
+    'cnn' and the compressed KSG, and a run tracks conv1-conv3 and out."""
+    studio = make_studio(arch="12-10-7-5-4-3-2", epochs=1)
+    assert studio._network_w.disabled and studio.network == "mlp"
+    studio.arch = "cnn"  # typed: the same as choosing it, and refused for the 12-bit task
+    assert studio.network == "cnn" and "needs MNIST-1D" in studio.error
+    studio.dataset = "mnist1d"
+    assert studio.error == "" and not studio._network_w.disabled
+    assert (studio.arch, studio.estimators) == ("cnn", ["compressed_ksg"])
+    assert studio._arch_w.disabled  # the CNN has no widths to type
+    studio.start()
+    wait_for(studio, lambda: finished(studio), "the CNN run to end", timeout=300)
+    assert (studio.state, studio.error) == ("finished", "")
+    config, frame = RunStore(tmp_path / "runs").load(studio.run_id)
+    assert (config["arch"], config["data"]) == ("cnn", "mnist1d")
+    assert list(frame.query("layer != 'model'")["layer"].unique()) == list(
+        ("conv1", "conv2", "conv3", "out"))
+    assert studio.n_points == 4 * 2  # four layers at epochs 0 and 1
+    # back to the MLP: widths and binning again; another dataset drops the CNN
+    studio.network = "mlp"
+    assert (studio.arch, studio.estimators) == ("40-10-7-5-4-3-10", ["binning"])
+    studio.network = "cnn"
+    studio.dataset = "digits"
+    assert (studio.network, studio.arch, studio.error) == ("mlp", "64-10-7-5-4-3-10", "")
+    # an IB objective needs the MLP's bottleneck
+    studio.dataset = "mnist1d"
+    studio.network = "cnn"
+    studio.objective = "vib"
+    studio.start()
+    assert "choose the MLP network" in studio.error and studio.state != "running"

@@ -73,3 +73,24 @@ def test_stop_keeps_the_finished_runs(tmp_path):
     assert overlay.state == "stopped" and overlay.done < 20
     assert len(RunStore(tmp_path).ids()) == overlay.done
     studio.close()
+
+
+def test_seeds_overlay_trains_the_chosen_ib_objective(tmp_path):
+    """An IB objective and β picked in the studio carry into every seed's run: the overlay's
+    band is the bottleneck's, titled by the objective, and the saved runs say so."""
+    studio = PlaneStudio(epochs=2, runs_dir=str(tmp_path))
+    studio.param.update(objective="csib", beta=0.02)
+    assert studio.arch == "12-64-8-2"  # the IB default: an 8-wide bottleneck
+    overlay = studio.seed_overlay
+    overlay.seeds = "0-1"
+    overlay.start()
+    finish(overlay)
+    assert (overlay.state, overlay.done, overlay.error) == ("finished", 2, "")
+    assert set(overlay.frame["group"]) == {"csib β=0.02"}
+    plot = overlay._slot.objects[0].object
+    assert plot.opts.get().kwargs["title"].startswith("csib β=0.02: mean of 2 seeds")
+    assert "bottleneck" in overlay._table_w.object and "layer1" not in overlay._table_w.object
+    store = RunStore(tmp_path)
+    configs = [store.load(run)[0] for run in store.ids()]
+    assert [(c["objective"], c["beta"]) for c in configs] == [("csib", 0.02)] * 2
+    studio.close()

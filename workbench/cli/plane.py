@@ -27,6 +27,8 @@ from .knobs import parse_knobs
 # workbench.training.models.ACTIVATIONS and workbench.training.loop.OPTIMIZERS).
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "elu", "gelu", "linear")
 OPTIMIZERS = ("adam", "sgd")
+#: --objective: the plain network or an IB loss of workbench.ib.losses (a test checks them).
+OBJECTIVES = ("cross_entropy", "vib", "nonlinear_ib", "csib")
 
 DEFAULTS = {"data": "tishby12", "activation": "tanh", "epochs": 300, "lr": 0.004,
             "optimizer": "adam", "batch_size": 256, "estimator": "binning", "n_bins": 30,
@@ -41,15 +43,23 @@ def register(sub) -> None:
                     "plane.html under --out/RUN_ID. With no arguments: the Shwartz-Ziv & Tishby "
                     "12-bit tanh network, 30 bins on [-1, 1].")
     p.add_argument("--data", default=DEFAULTS["data"],
-                   help="tishby12 (default), digits, gaussian_mixture, or a .npz (x, y) / "
+                   help="tishby12 (default), digits, gaussian_mixture, mnist1d, or a .npz (x, y) / "
                         ".npy (last column label) / .csv (column 'label' or 'y', else last) file")
     p.add_argument("--arch", default=None, nargs="+",
                    help="layer widths, e.g. 12-10-7-5-4-3-2 (default for tishby12; "
-                        "d-10-7-5-4-3-k otherwise); several (space-separated) train one run "
-                        "per architecture")
-    p.add_argument("--activation", default=DEFAULTS["activation"], type=_activations,
+                        "d-10-7-5-4-3-k otherwise), or 'cnn': the 1-D CNN (--data mnist1d "
+                        "only; its plane defaults to compressed_ksg on 1000 rows); several "
+                        "(space-separated) train one run per architecture")
+    p.add_argument("--activation", default=None, type=_activations,
                    help=f"one of {', '.join(ACTIVATIONS)}, or several comma-separated "
-                        "(tanh,relu: one run per activation)")
+                        "(tanh,relu: one run per activation); default tanh (relu, the only "
+                        "one, with an IB --objective)")
+    p.add_argument("--objective", default="cross_entropy", choices=list(OBJECTIVES),
+                   help="cross_entropy (default: the MLP, every layer tracked) or an IB loss "
+                        "= prediction + β·C: each run then trains a Gaussian bottleneck T "
+                        "(the last hidden width of --arch) and tracks T; runs as a seed grid")
+    p.add_argument("--beta", type=float, default=None,
+                   help="β of an IB --objective (default 1e-3)")
     p.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
     p.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="learning rate")
     p.add_argument("--optimizer", default=DEFAULTS["optimizer"], choices=list(OPTIMIZERS))
@@ -59,9 +69,11 @@ def register(sub) -> None:
     p.add_argument("--seeds", default=None, metavar="0-9",
                    help="train one run per seed (e.g. 0-9 or 0,2,5-7) and report the mean "
                         "trajectory and the spread over seeds")
-    p.add_argument("--estimator", default=DEFAULTS["estimator"],
+    p.add_argument("--estimator", default=None,
                    help="comma-separated methods, each a name or name(knob=value, ...), e.g. "
-                        "'binning,adaptive_binning' or 'binning(n_bins=30),binning(bin_width=0.1)'")
+                        "'binning,adaptive_binning' or 'binning(n_bins=30),binning(bin_width=0.1)'"
+                        " (default: binning; compressed_ksg(dim=4, noise_std=0.1, k=3) for "
+                        "--arch cnn)")
     p.add_argument("--n-bins", type=int, default=DEFAULTS["n_bins"], dest="n_bins",
                    help="bins per neuron for binning / adaptive_binning (default 30)")
     p.add_argument("--bin-rule", default=DEFAULTS["bin_rule"], choices=list(BIN_RULES),
@@ -73,7 +85,7 @@ def register(sub) -> None:
     p.add_argument("--every", default=1, type=_every,
                    help="record every N epochs, or 'log' for log-spaced epochs (default 1)")
     p.add_argument("--subsample", type=int, default=None,
-                   help="measure on this many rows only (default: all)")
+                   help="measure on this many rows only (default: all; 1000 for --arch cnn)")
     p.add_argument("--units", default="bits", choices=UNITS)
     p.add_argument("--out", default=DEFAULTS["out"],
                    help="run store folder (default: $WORKBENCH_RUNS or workbench/runs in your "
@@ -97,6 +109,20 @@ def _activations(text: str) -> list[str]:
             f"expected activations among {', '.join(ACTIVATIONS)} (comma-separated, each once), "
             f"got {text!r}")
     return names
+
+
+def _estimators(given: str | None, archs) -> str:
+    """``--estimator`` as given, else the default: binning, or for the 1-D CNN (its feature
+    maps keep every MNIST-1D row apart, so binned I(X;T) = log2 n) the compressed KSG of
+    :mod:`workbench.training.mnist1d_plane`. Bad names fail here, before any training."""
+    from ..training.mnist1d_plane import ESTIMATOR, is_cnn
+
+    if given is not None:
+        return given
+    if any(is_cnn(a) for a in archs):
+        name, knobs = ESTIMATOR
+        return f"{name}({', '.join(f'{k}={v}' for k, v in knobs.items())})"
+    return DEFAULTS["estimator"]
 
 
 def _every(text: str):
@@ -169,14 +195,22 @@ def _plane(args, extra) -> int:
     from ..training.experiments import run_experiment
 
 
-    specs = [parse_spec(s) for s in split_specs(args.estimator)]  # bad names fail before training
+    archs = args.arch or [None]
+    if args.subsample is None:  # all rows for the MLPs, 1000 for the CNN (run_experiment's)
+        args.subsample = "default"
+    specs = [parse_spec(s) for s in split_specs(_estimators(args.estimator, archs))]
     methods = [name for name, _ in specs]
     knobs = parse_knob_options(args.knob, methods)
     # run_experiment puts explicit knobs on top of the binning rule's defaults
     # a bare name takes the defaults above; name(knob=value, ...) gives exactly those knobs
     methods = [name if not k else (name, k) for name, k in specs]
-    activations = args.activation
-    archs = args.arch or [None]
+    activations = args.activation or [DEFAULTS["activation"]]
+    if args.beta is not None and args.objective == "cross_entropy":
+        raise KnobError("--beta is the β of an IB --objective (vib, nonlinear_ib, csib)")
+    if args.objective != "cross_entropy":  # a bottleneck grid (seeds: --seeds or --seed)
+        from .plane_seeds import plane_seeds
+
+        return plane_seeds(args, methods, knobs, args.activation, archs)
     if args.seeds is not None or len(activations) > 1 or len(archs) > 1:
         from .plane_seeds import plane_seeds
 

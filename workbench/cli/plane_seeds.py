@@ -27,10 +27,15 @@ def plane_seeds(args, methods, knobs, activations, archs) -> int:
     if args.run_id is not None:
         print("note: --run-id names a single run; the runs of a seed grid get their own ids")
     store = RunStore(args.out)
-    n_runs = len(seeds) * len(activations) * len(archs)
+    n_runs = len(seeds) * len(activations or [None]) * len(archs)
+    objective = getattr(args, "objective", "cross_entropy")
     if not args.quiet:
-        print(f"{n_runs} runs ({len(seeds)} seeds × {len(activations)} activation(s) × "
-              f"{len(archs)} architecture(s)) on scheduler {args.scheduler!r}", flush=True)
+        what = (f"{len(activations)} activation(s)" if objective == "cross_entropy" else
+                f"objective {objective}")
+        print(f"{n_runs} runs ({len(seeds)} seeds × {what} × {len(archs)} architecture(s)) "
+              f"on scheduler {args.scheduler!r}", flush=True)
+    grid = ({} if objective == "cross_entropy" else
+            {"objective": objective, "beta": getattr(args, "beta", None)})
     start = time.perf_counter()
     frame = run_seeds(
         seeds, activations, archs, data=args.data, scheduler=args.scheduler,
@@ -38,7 +43,8 @@ def plane_seeds(args, methods, knobs, activations, archs) -> int:
         progress=False, epochs=args.epochs, lr=args.lr, optimizer=args.optimizer,
         batch_size=args.batch_size, estimators=methods, estimator_knobs=knobs,
         n_bins=args.n_bins, bin_rule=args.bin_rule, every=args.every, units=args.units,
-        subsample=args.subsample, weight_decay=args.weight_decay)
+        subsample=args.subsample, **grid,
+        **({"weight_decay": args.weight_decay} if args.weight_decay or not grid else {}))
     seconds = time.perf_counter() - start
     runs = run_summary(frame)
     folder = store.root / RunStore.new_id(f"experiment-seeds-{args.data}")
@@ -56,6 +62,8 @@ def plane_seeds(args, methods, knobs, activations, archs) -> int:
         print(f"\nI(X;T) per layer [{args.units}] over {len(seeds)} seed(s), {est} "
               "(mean ± std; drop = peak − final; compressing: drop > 0.5):")
         print(format_compression(table))
+        if grid:  # one bottleneck layer: no hidden layers to share out
+            continue
         verdict = group_verdict(table)
         print("  " + "; ".join(f"{r.group}: {r.compressing_share:.0%} of (layer, seed) pairs "
                                f"compress, mean drop {r.mean_drop:.3f} (hidden layers)"

@@ -63,11 +63,22 @@ def plane_overlay(table: pd.DataFrame, layers, units: str = "bits",
     """I(X;T) vs I(T;Y) from a table with columns layer, layer_index, epoch, ixt, ity: a line
     per layer of ``layers`` (empty until its rows come), points filled by epoch (colour range
     0..``epochs``, default the last epoch in the table) and ringed in the layer's colour,
-    smaller for deeper layers and drawn after the earlier ones (:func:`layer_style`)."""
+    smaller for deeper layers and drawn after the earlier ones (:func:`layer_style`).
+
+    Live pages stream into this, so the points' glyph options must not change with the rows:
+    HoloViews maps a numeric column through a colour mapper, passes a column of colour names
+    as it is, and folds a column with one distinct value into a plain value. The ring colours
+    are therefore a column of colour names even when empty (an empty float column got a colour
+    mapper, then a plain field when rows came), and the fill is a float epoch (an integer
+    column passes for colours and was folded while one epoch was shown). Bokeh documents sent
+    event by event (a notebook's jupyter_bokeh comm) otherwise showed BokehJS a glyph whose
+    ``line_color`` named a still-numeric column: "invalid color array"."""
+    import numpy as np
+
     layers = list(layers)
     x = hv.Dimension("ixt", label=f"I(X;T) [{units}]")
     y = hv.Dimension("ity", label=f"I(T;Y) [{units}]")
-    epoch = hv.Dimension("epoch", label="epoch")
+    epoch = hv.Dimension("epoch", label="epoch", value_format=lambda v: f"{v:.0f}")
     shown = table.dropna(subset=["ixt", "ity"]).sort_values(["layer_index", "epoch"],
                                                              kind="stable")
     styles = {name: layer_style(i, len(layers)) for i, name in enumerate(layers)}
@@ -75,13 +86,20 @@ def plane_overlay(table: pd.DataFrame, layers, units: str = "bits",
     lines = [hv.Curve(groups.get(name, shown.iloc[0:0]), x, [y, epoch], label=str(name)).opts(
         color=styles[name]["color"], line_width=1.5, alpha=0.8) for name in layers]
     top = epochs if epochs is not None else (shown["epoch"].max() if len(shown) else 1)
-    sizes = {name: style["size"] for name, style in styles.items()}
-    colors = {name: style["color"] for name, style in styles.items()}
-    points = hv.Points(shown, [x, y], [epoch, "layer"]).opts(
-        color="epoch", cmap=EPOCH_CMAP, clim=(0, max(float(top), 1.0)),
-        size=hv.dim("layer").categorize(sizes, default=_MARKER[1]),
-        line_color=hv.dim("layer").categorize(colors, default="#333333"), line_width=1.0,
-        colorbar=colorbar, colorbar_opts={"title": "epoch"}, tools=["hover"])
+    names = shown["layer"].to_numpy(dtype=object)
+    points = pd.DataFrame({
+        "ixt": shown["ixt"].to_numpy(float), "ity": shown["ity"].to_numpy(float),
+        "epoch": shown["epoch"].to_numpy(float), "layer": names,
+        "ring": np.array([styles.get(n, {}).get("color", "#333333") for n in names],
+                         dtype=object),
+        "size": np.array([styles.get(n, {}).get("size", _MARKER[1]) for n in names],
+                         dtype=float)})
+    points = hv.Points(points, [x, y], [epoch, "layer", "ring", "size"]).opts(
+        color="epoch", cmap=EPOCH_CMAP, clim=(0, max(float(top), 1.0)), size="size",
+        line_color="ring", line_width=1.0, colorbar=colorbar,
+        colorbar_opts={"title": "epoch"}, tools=["hover"],
+        hover_tooltips=[("layer", "@{layer}"), ("epoch", "@{epoch}{0}"), (x.label, "@{ixt}"),
+                        (y.label, "@{ity}")])
     return hv.Overlay([*lines, points])
 
 

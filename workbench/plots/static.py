@@ -238,10 +238,14 @@ def _draw_element(ax, el) -> None:
     elif isinstance(el, (hv.Scatter, hv.Points)):
         by = hv.Store.lookup_options("bokeh", el, "style").kwargs.get("color")
         if isinstance(by, str) and by in el.dimensions("all", label="name"):
-            # coloured by a column (the plane's epochs): the colour bar names it
+            # coloured by a column (the plane's epochs): the colour bar names it; the plane
+            # has one Points per layer on one colour range (clim), and one colour bar
+            plot_opts = hv.Store.lookup_options("bokeh", el, "plot").kwargs
+            vmin, vmax = plot_opts.get("clim") or (None, None)
             points = ax.scatter(xs, ys, c=el.dimension_values(by), cmap=EPOCH_CMAP, s=12,
-                                zorder=3, edgecolors="none")
-            ax.figure.colorbar(points, ax=ax, label=el.get_dimension(by).pprint_label)
+                                zorder=3, edgecolors="none", vmin=vmin, vmax=vmax)
+            if plot_opts.get("colorbar", True):
+                ax.figure.colorbar(points, ax=ax, label=el.get_dimension(by).pprint_label)
         else:
             ax.scatter(xs, ys, color=color, label=label, s=12, zorder=3)
     elif isinstance(el, hv.ErrorBars):

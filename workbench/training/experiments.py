@@ -22,6 +22,8 @@ from ..tracking.representation import (
     check_measures,
 )
 from ..validation import check_seed
+from .mnist1d_plane import CNN_ARCH, CNN_SUBSAMPLE, check_cnn_data, is_cnn
+from .mnist1d_plane import ESTIMATOR as CNN_ESTIMATOR
 
 
 def default_arch(data) -> str:
@@ -34,9 +36,13 @@ def default_arch(data) -> str:
 
 def checked_arch(dataset, arch: str | None) -> str:
     """``arch`` (default: :func:`default_arch`) after checking that its first and last widths
-    match the dataset's features and classes."""
+    match the dataset's features and classes; ``"cnn"`` (the 1-D CNN,
+    :mod:`workbench.training.mnist1d_plane`) passes for MNIST-1D only."""
     from . import models
 
+    if is_cnn(arch):  # the MNIST-1D CNN instead of layer widths
+        check_cnn_data(dataset)
+        return CNN_ARCH
     arch = arch or default_arch(dataset)
     widths = models.parse_widths(arch)
     if widths[0] != dataset.n_features or widths[-1] != dataset.n_classes:
@@ -190,6 +196,12 @@ def run_experiment(data=None, arch: str | None = None, *, tracker: str = "plane"
     if subsample is None:
         s["subsample"] = None
     opts = {**OPTIONS[tracker], **options}
+    cnn = is_cnn(arch)
+    if cnn and tracker == "plane":  # binning keeps all 5000 continuous rows apart: log2(n)
+        if "estimators" not in options:
+            opts["estimators"] = (CNN_ESTIMATOR,)
+        if subsample == "default":
+            s["subsample"] = CNN_SUBSAMPLE
     every = check_every(every)  # once: a generator is read here, not again by the tracker
     kwargs = {} if train_fraction is None else {"train_fraction": train_fraction}
     clean = (s["data"] if isinstance(s["data"], datasets.Dataset)
@@ -203,7 +215,9 @@ def run_experiment(data=None, arch: str | None = None, *, tracker: str = "plane"
         optimizer=optimizer, batch_size=s["batch_size"], seed=seed, weight_decay=weight_decay,
         units=units, every=every, subsample=s["subsample"], tracker=tracker,
         label_noise=label_noise, **extra)
-    model = models.mlp(arch, activation=s["activation"], seed=seed)
+    model = (models.cnn1d(dataset.n_features, dataset.n_classes, activation=s["activation"],
+                          seed=seed) if cnn
+             else models.mlp(arch, activation=s["activation"], seed=seed))
     made = make(model, every=every, units=units, store=store, callbacks=tracker_callbacks,
                 run=run, epochs=s["epochs"], config=config)
     result = train_tracked(made, dataset, config, callbacks=callbacks, stop_event=stop_event,
@@ -213,7 +227,9 @@ def run_experiment(data=None, arch: str | None = None, *, tracker: str = "plane"
 
 def _plane_parts(dataset, activation, seed, subsample, threads, *, estimators, estimator_knobs,
                  n_bins, bin_rule):
+    from ..tracking.feature_plane import FeaturePlane
     from ..tracking.plane import InformationPlane
+    from .models import CNN1D
 
     estimators = [estimators] if isinstance(estimators, str) else list(estimators)
     knobs = resolve_binning_knobs(estimators, estimator_knobs, activation, n_bins, bin_rule)
@@ -223,8 +239,10 @@ def _plane_parts(dataset, activation, seed, subsample, threads, *, estimators, e
              "measured_on": "all rows (train + test)"}
 
     def make(model, **common):
-        return InformationPlane(model, x=dataset.x, y=dataset.y, estimators=estimators,
-                                estimator_knobs=knobs, subsample=subsample, seed=seed, **common)
+        # the CNN's feature maps are measured against the input signals, not row ids
+        plane = FeaturePlane if isinstance(model, CNN1D) else InformationPlane
+        return plane(model, x=dataset.x, y=dataset.y, estimators=estimators,
+                     estimator_knobs=knobs, subsample=subsample, seed=seed, **common)
 
     return extra, make, lambda plane: {"estimator_labels": [e.label() for e in plane.estimators]}
 

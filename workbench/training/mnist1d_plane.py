@@ -33,10 +33,31 @@ import pandas as pd
 from ..errors import InputError
 
 MODELS = ("cnn", "mlp")
+#: The architecture text that picks the 1-D CNN in ``run_experiment`` / ``workbench plane
+#: --arch`` / the Plane Studio (instead of MLP layer widths); MNIST-1D only.
+CNN_ARCH = "cnn"
+#: The CNN's tracked layers (:class:`workbench.training.models.CNN1D`), input to output.
+CNN_LAYERS = ("conv1", "conv2", "conv3", "out")
+#: Rows the CNN's plane is measured on when the caller does not say (kNN cost, see above).
+CNN_SUBSAMPLE = 1000
 #: The MLP of the comparison (two hidden layers; the MNIST-1D paper's MLP is 100-100).
 MLP_ARCH = "40-256-128-10"
 #: The estimator of the plane on MNIST-1D (see the module docstring).
 ESTIMATOR = ("compressed_ksg", {"dim": 4, "noise_std": 0.1, "k": 3})
+
+
+def is_cnn(arch) -> bool:
+    """Whether an architecture text names the 1-D CNN (``"cnn"``, any case)."""
+    return isinstance(arch, str) and arch.strip().lower() == CNN_ARCH
+
+
+def check_cnn_data(dataset) -> None:
+    """The CNN reads 40-sample MNIST-1D signals: any other dataset is refused, naming what
+    to use instead (the message starts with "arch", as the other architecture errors do)."""
+    if dataset.name != "mnist1d":
+        raise InputError(f"arch {CNN_ARCH!r} (the 1-D CNN) needs MNIST-1D signals (data "
+                         f"'mnist1d'); {dataset.name!r} takes MLP layer widths, e.g. "
+                         f"{dataset.n_features}-10-7-5-4-3-{dataset.n_classes}")
 
 
 def build_model(model: str = "cnn", activation: str = "relu", seed: int = 0,
@@ -111,4 +132,5 @@ def cost_table(tracker, result) -> pd.DataFrame:
     return out
 
 
-__all__ = ["ESTIMATOR", "MLP_ARCH", "MODELS", "build_model", "cost_table", "mnist1d_plane"]
+__all__ = ["CNN_ARCH", "CNN_LAYERS", "CNN_SUBSAMPLE", "ESTIMATOR", "MLP_ARCH", "MODELS",
+           "build_model", "check_cnn_data", "cost_table", "is_cnn", "mnist1d_plane"]

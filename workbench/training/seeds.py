@@ -16,6 +16,7 @@ come from the seed; torch runs on one thread inside a job), so the frame is the 
 """
 from __future__ import annotations
 
+import inspect
 import re
 import threading
 from collections.abc import Iterable
@@ -104,6 +105,56 @@ def group_label(activation: str, arch: str | None, n_activations: int, n_archs: 
     return " ".join(parts)
 
 
+#: The plain objective: cross-entropy on the MLP, every layer tracked.
+PLAIN_OBJECTIVE = "cross_entropy"
+#: run_experiment's plane-tracking keywords; a bottleneck run measures its T by the channel.
+_PLANE_ONLY = ("estimators", "estimator_knobs", "n_bins", "bin_rule")
+
+
+def objective_label(objective: str | None, beta: float | None = None) -> str:
+    """How tables and legends name a training objective: ``vib β=0.001``; the plain one is
+    left unnamed (''), as it always was."""
+    if objective in (None, PLAIN_OBJECTIVE):
+        return ""
+    return f"{objective} β={beta:g}" if beta is not None else str(objective)
+
+
+def ib_layout(arch: str) -> tuple[str, int]:
+    """An IB run's encoder and bottleneck from a layer-widths text ``d-h1-…-k-c``: the hidden
+    widths before the last form the encoder (``hidden``), the last hidden width is the
+    bottleneck T (``k``): ``40-64-8-10`` → ``("64", 8)``."""
+    from .models import parse_widths
+
+    widths = parse_widths(arch)
+    if len(widths) < 3:
+        raise InputError(f"an IB objective needs at least one hidden width (the bottleneck), "
+                         f"e.g. 40-64-8-10; got {arch!r}")
+    return "-".join(map(str, widths[1:-2])), widths[-2]
+
+
+def _ib_run(data, job: dict, store):
+    """One bottleneck run (:func:`workbench.ib.experiment.run_ib_experiment`) from a grid job:
+    the MLP's layer widths become encoder and bottleneck; the plane-tracking keywords do not
+    apply (T is measured from its own noise)."""
+    from ..ib.experiment import run_ib_experiment
+    from .experiments import checked_arch
+
+    job = {k: v for k, v in job.items() if k not in _PLANE_ONLY}
+    job.pop("activation")  # the bottleneck network's encoder is ReLU
+    # default: one 64-wide hidden layer and an 8-wide T (the MLP default would leave a 3-wide
+    # T behind four narrow layers)
+    arch = checked_arch(data, job.pop("arch") or f"{data.n_features}-64-8-{data.n_classes}")
+    hidden, k = ib_layout(arch)
+    if job.get("subsample", "default") in ("default", None):
+        job.pop("subsample", None)  # the IB tracker's own default number of rows
+    unknown = sorted(set(job) - set(inspect.signature(run_ib_experiment).parameters))
+    if unknown:
+        raise InputError(f"{unknown} do not apply to a bottleneck run (objective "
+                         f"{job['objective']!r})")
+    return run_ib_experiment(data, job.pop("objective"), job.pop("beta"), hidden=hidden, k=k,
+                             store=store, threads=None, **job)
+
+
 def requested_names(estimators) -> list[str]:
     """How the grid's tables name each requested estimator: the method name, or
     ``name(knob=value, ...)`` when knobs were given; ``#2``, ... tells repeats apart."""
@@ -144,21 +195,31 @@ def seed_job(job: dict) -> tuple[pd.DataFrame, dict]:
         with _LOAD_LOCK:
             data = datasets.load(data, seed=job["seed"])
     store = None if root is None else RunStore(root)
+    objective = job.get("objective") or PLAIN_OBJECTIVE
     with _one_thread():
-        tracker, result, config = run_experiment(data, store=store, threads=None, **job)
+        if objective == PLAIN_OBJECTIVE:
+            job.pop("objective", None)
+            job.pop("beta", None)
+            tracker, result, config = run_experiment(data, store=store, threads=None, **job)
+        else:
+            tracker, result, config = _ib_run(data, job, store)
     grid["arch"] = config["arch"]  # the default architecture by name, not None
     if tracker.store is not None:
         tracker.store.close()
     last = result.history[-1] if result.history else {}
     frame = tracker.frame()
-    labels = [e.label() for e in tracker.estimators]
-    names = requested_names(job.get("estimators", ("binning",)))
+    if objective == PLAIN_OBJECTIVE:
+        labels = [e.label() for e in tracker.estimators]
+        names = requested_names(job.get("estimators", ("binning",)))
+    else:  # the bottleneck's channel bounds, whatever plane estimators were asked for
+        labels = names = sorted(set(frame["estimator"]) - {""})
     # one name per requested estimator across the grid: the label can differ between runs
     # (the bin rule gives tanh a fixed range and ReLU an observed one)
     frame["estimator"] = frame["estimator"].map(dict(zip(labels, names))).fillna("")
     for k, v in grid.items():
         frame[k] = v
-    info = {**grid, "run": tracker.run_id, "epochs": result.epochs_completed,
+    info = {**grid, "objective": objective, "beta": config.get("beta"),
+            "run": tracker.run_id, "epochs": result.epochs_completed,
             "train_seconds": float(sum(h["seconds"] for h in result.history)),
             "tracking_seconds": float(sum(c["seconds"] for c in tracker.costs)),
             "estimator_labels": dict(zip(names, labels)),
@@ -167,8 +228,9 @@ def seed_job(job: dict) -> tuple[pd.DataFrame, dict]:
     return frame, info
 
 
-def run_seeds(seeds: Any = range(3), activations: Iterable[str] | str = ("tanh",),
+def run_seeds(seeds: Any = range(3), activations: Iterable[str] | str | None = None,
               archs: Iterable[str | None] | str | None = (None,), *, data: Any = "tishby12",
+              objective: str = PLAIN_OBJECTIVE, beta: float | None = None,
               scheduler: Any = "sync", n_workers: int | None = None, root: Any = None,
               tag: str = "seeds", progress: bool = False, **experiment) -> pd.DataFrame:
     """Train one tracked network per (activation, arch, seed) and return all tidy rows.
@@ -179,6 +241,15 @@ def run_seeds(seeds: Any = range(3), activations: Iterable[str] | str = ("tanh",
     the initialisation) or a :class:`~workbench.training.datasets.Dataset` (shared by all).
     ``experiment``: more :func:`~workbench.training.experiments.run_experiment` keywords
     (``epochs``, ``lr``, ``estimators``, ``every``, ``units``, ...).
+
+    ``objective``: ``"cross_entropy"`` (default: the plain MLP, every layer tracked by
+    ``estimators``; ``activations`` default to tanh) or an IB loss of
+    :data:`workbench.ib.losses.OBJECTIVES` at ``beta`` (loss = prediction + β·C): then each run
+    is :func:`workbench.ib.experiment.run_ib_experiment` on the bottleneck network made from
+    the arch (``d-h…-k-c``: the last hidden width k is the Gaussian bottleneck T; ReLU
+    encoder, so ``activations`` must be None or relu), the plane is T's (estimator
+    ``channel``), the group is named by the objective (``vib β=0.001``) and every run summary
+    and config carry ``objective`` and ``beta``.
 
     ``scheduler``: see :mod:`workbench.cluster` (``"sync"`` by default here, no Dask; ``None``
     or ``"local"``: a LocalCluster; an address: that cluster). With ``root`` every run is saved
@@ -196,6 +267,22 @@ def run_seeds(seeds: Any = range(3), activations: Iterable[str] | str = ("tanh",
     from ..runs import RunStore
 
     seeds = parse_seeds(seeds)
+    objective = objective or PLAIN_OBJECTIVE
+    plain = objective == PLAIN_OBJECTIVE
+    if not plain:
+        from ..ib.losses import OBJECTIVES
+
+        if objective not in OBJECTIVES or objective == "ce":
+            raise InputError(f"objective must be {PLAIN_OBJECTIVE!r} or one of "
+                             f"{sorted(set(OBJECTIVES) - {'ce'})}, got {objective!r}")
+        beta = 1e-3 if beta is None else float(beta)
+        if activations is not None and set([activations] if isinstance(activations, str)
+                                           else activations) != {"relu"}:
+            raise InputError(f"the IB objective {objective!r} trains a bottleneck network with "
+                             f"a ReLU encoder; activations {activations!r} do not apply "
+                             "(leave them out)")
+    if activations is None:
+        activations = ("tanh",) if plain else ("relu",)
     activations = [activations] if isinstance(activations, str) else list(activations)
     archs = [archs] if archs is None or isinstance(archs, str) else list(archs)
     if not activations or not archs:
@@ -211,12 +298,16 @@ def run_seeds(seeds: Any = range(3), activations: Iterable[str] | str = ("tanh",
     for arch in archs:
         for activation in activations:
             group = group_label(activation, arch, len(activations), len(archs))
+            if not plain:  # the objective names the group, not the (fixed) activation
+                group = " ".join(p for p in (objective_label(objective, beta),
+                                             str(arch) if len(archs) > 1 else "") if p)
             for seed in seeds:
                 # unsaved runs still need distinct names: the tables group rows by run
                 name = f"{tag}-{group}-s{seed}"
                 run = re.sub(r"[^A-Za-z0-9._-]+", "-", name) if root is None else \
                     RunStore.new_id(name)
-                jobs.append(({**experiment, "data": data, "arch": arch,
+                ib = {} if plain else {"objective": objective, "beta": beta}
+                jobs.append(({**experiment, **ib, "data": data, "arch": arch,
                               "activation": activation, "seed": seed, "run": run,
                               "root": root, "group": group},))
     results = map_jobs(seed_job, jobs, scheduler=scheduler, n_workers=n_workers,
@@ -234,5 +325,6 @@ def run_summary(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(runs)
 
 
-__all__ = ["GRID_COLUMNS", "group_label", "parse_seeds", "run_seeds",
+__all__ = ["GRID_COLUMNS", "PLAIN_OBJECTIVE", "group_label", "ib_layout", "objective_label",
+           "parse_seeds", "run_seeds",
            "requested_names", "run_summary", "seed_job"]
