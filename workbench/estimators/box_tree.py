@@ -19,10 +19,38 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .brute_force import _split_rows, self_inside
+from .brute_force import _split_linear, _split_rows, self_inside
 
 _JIT = dict(nogil=True, cache=True, boundscheck=False, error_model="numpy")
 _LEAF = 16
+
+
+@numba.njit(**_JIT)
+def _select(points, c, perm, a, b, kth):
+    """Reorder perm[a:b] so that perm[kth] holds a median-rank row by column c, rows before it
+    no larger and rows after it no smaller (Hoare's selection, median-of-three pivot): O(n)
+    on average where sorting the node costs O(n log n), and all a median split needs."""
+    lo, hi = a, b - 1
+    while hi > lo:
+        x, y, z = points[perm[lo], c], points[perm[(lo + hi) >> 1], c], points[perm[hi], c]
+        pivot = max(min(x, y), min(max(x, y), z))
+        i, j = lo, hi
+        while i <= j:
+            while points[perm[i], c] < pivot:
+                i += 1
+            while points[perm[j], c] > pivot:
+                j -= 1
+            if i <= j:
+                perm[i], perm[j] = perm[j], perm[i]
+                i += 1
+                j -= 1
+        # now lo..j <= pivot <= i..hi, and everything strictly between j and i equals it
+        if kth <= j:
+            hi = j
+        elif kth >= i:
+            lo = i
+        else:
+            return
 
 
 @numba.njit(**_JIT)
@@ -57,12 +85,8 @@ def _build(points, leaf):
                 widest, width = c, mx - mn
         if b - a <= leaf or width <= 0.0:
             continue
-        seg = perm[a:b].copy()
-        keys = np.empty(b - a)
-        for i in range(b - a):
-            keys[i] = points[seg[i], widest]
-        perm[a:b] = seg[np.argsort(keys)]
         mid = (a + b) // 2
+        _select(points, widest, perm, a, b, mid)
         left[node] = count
         start[count], stop[count] = a, mid
         start[count + 1], stop[count + 1] = mid, b
@@ -122,6 +146,141 @@ def _count(points, perm, start, stop, left, lo, hi, radii, strict, first, last, 
         out[i] = total
 
 
+@numba.njit(inline="always", **_JIT)
+def _sq_sum(g, d):
+    """Σ_c g[c]² summed in cKDTree's order (``sqeuclidean_distance_double``: four running
+    sums over the columns in steps of four, added up, then the remaining columns one by one),
+    so that Euclidean distances equal scipy's bit for bit."""
+    i = 0
+    a0 = a1 = a2 = a3 = 0.0
+    while i + 4 <= d:
+        a0 += g[i] * g[i]
+        a1 += g[i + 1] * g[i + 1]
+        a2 += g[i + 2] * g[i + 2]
+        a3 += g[i + 3] * g[i + 3]
+        i += 4
+    s = a0 + a1 + a2 + a3
+    while i < d:
+        s += g[i] * g[i]
+        i += 1
+    return s
+
+
+@numba.njit(inline="always", **_JIT)
+def _box_distance(tp, q, lo, hi, node, euclid, gap):
+    """Lower bound on the distance from row q of ``tp`` to every point of ``node``: the
+    per-column gaps to the node's box, combined like a point's distance (max, or the squared
+    sum in the same order). Rounding is monotone, so each gap is at most that column's
+    rounded difference for every point inside, and so is the combination."""
+    d = tp.shape[1]
+    m = 0.0
+    for c in range(d):
+        v = tp[q, c]
+        g = max(lo[node, c] - v, v - hi[node, c], 0.0)
+        gap[c] = g
+        m = max(m, g)
+    return _sq_sum(gap, d) if euclid else m
+
+
+@numba.njit(**_JIT)
+def _knn(tp, start, stop, left, lo, hi, k, euclid, first, last, dist_out, pos_out):
+    """For the rows q in first..last of the leaf-ordered points ``tp``: dist_out[q], the
+    (k+1)-th smallest distance to any row (itself included, so the k-th *other*), squared
+    if ``euclid`` (else the max-norm); pos_out[q], the rows of the k + 1 nearest, nearest
+    first. Depth first, the nearer child first; a node is skipped when its box is farther
+    than the current (k+1)-th candidate, a point when it is not strictly nearer, so
+    equidistant points keep the one found first."""
+    d = tp.shape[1]
+    m = k + 1
+    best = np.empty(m)
+    where = np.empty(m, np.int64)
+    stack = np.empty(256, np.int64)
+    bound = np.empty(256)
+    gap = np.empty(d)
+    diff = np.empty(d)
+    for q in range(first, last):
+        best[:] = np.inf
+        worst = np.inf
+        top = 0
+        stack[0], bound[0] = 0, 0.0
+        while top >= 0:
+            node = stack[top]
+            near = bound[top]
+            top -= 1
+            if near > worst:
+                continue
+            child = left[node]
+            if child < 0:
+                for p in range(start[node], stop[node]):
+                    if euclid:
+                        for c in range(d):
+                            diff[c] = tp[p, c] - tp[q, c]
+                        dist = _sq_sum(diff, d)
+                    else:
+                        dist = 0.0
+                        for c in range(d):
+                            dist = max(dist, abs(tp[p, c] - tp[q, c]))
+                    if dist < worst:
+                        j = k
+                        while j > 0 and best[j - 1] > dist:
+                            best[j] = best[j - 1]
+                            where[j] = where[j - 1]
+                            j -= 1
+                        best[j] = dist
+                        where[j] = p
+                        worst = best[k]
+                continue
+            a = _box_distance(tp, q, lo, hi, child, euclid, gap)
+            b = _box_distance(tp, q, lo, hi, child + 1, euclid, gap)
+            if a <= b:  # push the farther first: the nearer is searched first
+                if b <= worst:
+                    top += 1
+                    stack[top], bound[top] = child + 1, b
+                if a <= worst:
+                    top += 1
+                    stack[top], bound[top] = child, a
+            else:
+                if a <= worst:
+                    top += 1
+                    stack[top], bound[top] = child, a
+                if b <= worst:
+                    top += 1
+                    stack[top], bound[top] = child + 1, b
+        dist_out[q] = worst
+        for j in range(m):
+            pos_out[q, j] = where[j]
+
+
+def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf,
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Distance of every row to its k-th nearest *other* row and the k + 1 nearest rows
+    (itself included, nearest first), in the max-norm (``p`` = inf) or the Euclidean norm
+    (``p`` = 2): exact k-NN on this kd-tree, the queries in leaf order (consecutive queries
+    visit the same, cached, leaves), the rows shared out to one thread per core for large n.
+
+    The distances equal cKDTree's and the brute force's bit for bit (the same float64
+    arithmetic: max |Δ|, or Σ Δ² summed in cKDTree's order, then sqrt). Among equidistant
+    neighbours any may be returned (the first met in the search), like a tree; only the
+    indices can differ then, never the k-th distance. Needs n > k."""
+    if p not in (2, np.inf):
+        raise ValueError(f"p must be 2 or inf, not {p!r}")
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    n = len(points)
+    if n <= k:
+        raise ValueError(f"need more than k = {k} points, got {n}")
+    perm, start, stop, left, lo, hi = _build(points, _LEAF)
+    tp = points[perm]
+    dist = np.empty(n)
+    pos = np.empty((n, k + 1), dtype=np.int64)
+    _split_linear(n, lambda a, b: _knn(tp, start, stop, left, lo, hi, int(k), p == 2, a, b,
+                                       dist, pos))
+    eps = np.empty(n)
+    idx = np.empty((n, k + 1), dtype=np.int64)
+    eps[perm] = np.sqrt(dist) if p == 2 else dist
+    idx[perm] = perm[pos]
+    return eps, idx
+
+
 def count_rows(points: np.ndarray, radii: np.ndarray, strict: bool) -> np.ndarray:
     """For every row, the number of *other* rows within radii[i] in the max-norm (< if
     ``strict``, else ≤), as :func:`workbench.estimators.knn.count_neighbours` defines it."""
@@ -139,3 +298,5 @@ def warm_up() -> None:
     points = np.random.default_rng(0).standard_normal((64, 2))
     count_rows(points, np.full(64, 0.5), True)
     count_rows(points, np.full(64, 0.5), False)
+    kth_neighbour(points, 3, np.inf)
+    kth_neighbour(points, 3, 2)

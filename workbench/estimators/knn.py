@@ -129,13 +129,10 @@ def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf,
     return _unpermute(order, dist[:, k]), _unpermute(order, idx)
 
 
-#: Below this many points a tree query runs on the calling thread: starting worker threads
-#: costs more than they save (and much more on a busy machine).
-_THREADED_QUERY_MIN_N = 50_000
-
-
 def _workers(n: int) -> int:
-    return -1 if n >= _THREADED_QUERY_MIN_N else 1
+    """cKDTree's ``workers``: the calling thread alone below
+    :data:`.brute_force.THREADED_MIN_N` points, every core above."""
+    return -1 if n >= brute_force.THREADED_MIN_N else 1
 
 
 def _unpermute(order: np.ndarray, rows: np.ndarray) -> np.ndarray:
