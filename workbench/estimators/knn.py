@@ -57,25 +57,31 @@ ALGORITHMS = ("auto", "brute", "tree")
 
 #: Crossover of the engines: the largest n for which the brute force is faster, by task and
 #: number of dimensions d (the entry for the largest listed d' <= d applies; none: never).
-#: Measured on this project's 2-core machine (scipy 1.17, numba 0.68, best wall time,
-#: correlated Gaussians, k = 3; brute / tree in ms; benchmarks/bench_knn.py prints a
-#: comparison). The brute force costs about 1 ns × n² per pair of cores; trees grow far more
-#: slowly in n but steeply with d.
-#: "knn": the k-th neighbour alone. 5 dims, n = 2000: 4 / 5, n = 5000: 18 / 13; 6 dims,
-#:   n = 5000: 19 / 19, n = 10 000: 64 / 45; 8 dims, n = 10 000: 76 / 97, n = 20 000:
-#:   283 / 240; 10 dims, n = 40 000: 1271 / 1293; 12 dims, n = 40 000: 1489 / 2186.
+#: Measured on this project's 2-core machine (scipy 1.17, numba 0.68, correlated Gaussians,
+#: k = 3; brute / tree in ms; benchmarks/bench_knn.py prints a comparison). The brute force
+#: costs about 1 ns × n² per pair of cores; trees grow far more slowly in n but steeply
+#: with d.
+#: "knn": the k-th neighbour alone, brute force against the compiled kd-tree of
+#:   :mod:`.box_tree` (CPU ms, 2026-12-03, load average 4-6 from other jobs, so wall times
+#:   were up to twice the CPU): 5 dims, n = 1000: 3.7 / 1.4, n = 20 000: 598 / 39; 8 dims,
+#:   n = 2000: 12 / 4.6, n = 20 000: 734 / 109; 12 dims, n = 2000: 13 / 7.7, n = 20 000:
+#:   786 / 314; 16 dims, n = 2000: 14 / 10, n = 40 000: 3606 / 1496; 20 dims, n = 2000:
+#:   14 / 20, n = 10 000: 241 / 198. (Against cKDTree, the engine before: 5 dims,
+#:   n = 5000: 18 / 13; 10 dims, n = 40 000: 1271 / 1293.)
 #: "count": per-point-radius counts alone (radii: the k-th neighbour distance of a joint space
 #:   of twice the dimension). 2 dims, n = 20 000: 98 / 119, n = 40 000: 404 / 209; 3 dims,
 #:   n = 40 000: 502 / 522; 4 dims: 620 / 1039; 5 dims: 654 / 1880 (the trees' lead shrinks
 #:   as n^0.6, so the limits beyond 40 000 are extrapolated).
 #: "ksg": joint k-NN plus marginal counts in one sweep, d = joint dimensions, against a
-#:   k-NN plus counts that each pick their own engine by the rows above (the "hybrid").
-#:   2+2 dims, n = 2000: 6 / 6, n = 5000: 28 / 23; 3+3, n = 5000: 30 / 36, n = 10 000:
-#:   107 / 108, n = 20 000: 452 / 413; 4+4, n = 20 000: 481 / 521, n = 40 000: 1939 / 1773;
-#:   5+5, n = 5000: 41 / 55, n = 40 000: 2020 / 3144; 8+8, n = 40 000: 3155 / 4370.
+#:   k-NN plus counts that each pick their own engine by the rows above (the "hybrid"; CPU
+#:   ms, 2026-12-03, joint k-NN on the box tree, load average 4-6): 2+2 dims, n = 2000:
+#:   14 / 6.7, n = 20 000: 898 / 107; 3+3, n = 2000: 16 / 20, n = 5000: 73 / 79,
+#:   n = 20 000: 1031 / 247; 4+4, n = 5000: 97 / 117, n = 20 000: 1002 / 459; 5+5,
+#:   n = 5000: 78 / 86, n = 20 000: 1154 / 1269 (with cKDTree for the joint k-NN: 5+5,
+#:   n = 40 000: 2020 / 3144; 8+8, n = 40 000: 3155 / 4370).
 _BRUTE_MAX_N = {
-    "ksg": {6: 10_000, 8: 25_000, 10: 80_000},
-    "knn": {5: 2_000, 6: 5_000, 8: 12_000, 10: 40_000, 12: 60_000},
+    "ksg": {6: 5_000, 8: 10_000, 10: 80_000},
+    "knn": {20: 5_000},
     "count": {2: 25_000, 3: 40_000, 4: 90_000, 5: 200_000},
 }
 
@@ -111,16 +117,21 @@ def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf,
                   algorithm: str = "auto") -> tuple[np.ndarray, np.ndarray]:
     """Distance to the k-th nearest *other* point of every row, and the indices of the k + 1
     nearest points (the row itself included), in the ``p``-norm. ``algorithm`` picks the
-    engine ("auto", "brute" or "tree"; the brute force serves the max-norm only). Among
-    equidistant k-th neighbours the brute force returns the lowest indices, a tree any."""
+    engine: "auto" (the sorted values in 1-D; the brute force where ``_BRUTE_MAX_N["knn"]``
+    says it is faster; else the compiled kd-tree of :mod:`.box_tree` for p = 2 and ∞, and
+    cKDTree for other p), "brute" (the max-norm only) or "tree" (scipy's cKDTree). All give
+    the same distances bit for bit; among equidistant k-th neighbours the brute force
+    returns the lowest indices, the trees any."""
     _check_algorithm(algorithm)
     points = np.ascontiguousarray(points, dtype=np.float64)
-    brute = p == np.inf and (
-        algorithm == "brute" or (algorithm == "auto"
-                                 and use_brute_force(*points.shape, task="knn")))
-    if points.shape[1] == 1 and algorithm == "auto":  # every p-norm is |v_j − v_i| in 1-D
-        return sorted_counts.kth_neighbour_1d(points[:, 0], k)
-    if brute:
+    if algorithm == "auto":
+        if points.shape[1] == 1:  # every p-norm is |v_j − v_i| in 1-D
+            return sorted_counts.kth_neighbour_1d(points[:, 0], k)
+        if p == np.inf and use_brute_force(*points.shape, task="knn"):
+            algorithm = "brute"
+        elif p in (2, np.inf):
+            return box_tree.kth_neighbour(points, k, p)
+    if algorithm == "brute" and p == np.inf:
         eps, idx, _ = brute_force.neighbour_rows([points], k, (), "below_eps")
         return eps, idx
     tree = _tree(points)
