@@ -244,10 +244,24 @@ def jitter_rng(seed, a: np.ndarray) -> np.random.Generator:
     the variable's own content (the column-wise rank order, unchanged by scaling and shifts),
     never by its position in the argument list. So I(X;Y) and I(Y;X) jitter every variable
     identically and agree exactly, and rescaled data get the same noise."""
-    ranks = np.argsort(a, axis=0, kind="stable").astype(np.int64)
+    ranks = _stable_ranks(a)
     digest = hashlib.blake2b(ranks.tobytes(), digest_size=8,
                              person=str(a.shape).encode()[:16]).digest()
     return np.random.default_rng([int(seed or 0), int.from_bytes(digest, "little")])
+
+
+def _stable_ranks(a: np.ndarray) -> np.ndarray:
+    """``np.argsort(a, axis=0, kind="stable")`` as int64, faster: each column is sorted
+    contiguously by the default (introsort) argsort, several times faster than the stable
+    merge sort, and a column whose sorted values hold a tie (only then may the two orders
+    differ: the stable order is the unique one by value, then index) is sorted again stably."""
+    at = np.ascontiguousarray(a.T)
+    order = np.argsort(at, axis=1)
+    s = np.take_along_axis(at, order, axis=1)
+    ties = (s[:, 1:] == s[:, :-1]).any(axis=1)
+    if ties.any():
+        order[ties] = np.argsort(at[ties], axis=1, kind="stable")
+    return order.astype(np.int64).T
 
 
 def add_jitter(seed, a: np.ndarray, jitter: float, std: np.ndarray | float = 1.0) -> np.ndarray:
@@ -372,6 +386,10 @@ class KozachenkoLeonenko(_Jittered):
                               "(max-norm). Both are consistent; Euclidean has lower bias.")
 
     def _entropy(self, x):
+        # column-major: numpy reduces a narrow C-ordered (n, d) array along axis 0 several
+        # times slower than contiguous columns (standardize's max, mean and std: 0.3 ms of a
+        # 2-d, n = 5000 call); sums then run pairwise, which moves the result by ~1e-16
+        x = np.asfortranarray(x)
         reject_constant_columns(x)  # already validated: only the constant columns to check
         _reject_atoms(x, self.k)
         u, log_scale = standardize(x)
