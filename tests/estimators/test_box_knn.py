@@ -120,7 +120,8 @@ def test_median_selection_builds_a_valid_tree():
     # its middle, and no point of the left child lies beyond the right child's lowest
     # value in the split column
     p = data("ties", 777, 3, seed=5)
-    perm, start, stop, left, lo, hi = box_tree._build(p, 16)
+    perm, tp, start, stop, left, lo, hi = box_tree._build(p, 16)
+    np.testing.assert_array_equal(tp, p[perm])
     assert sorted(perm.tolist()) == list(range(len(p)))
     for node in range(len(start)):
         pts = p[perm[start[node]:stop[node]]]

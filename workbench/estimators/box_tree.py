@@ -25,23 +25,31 @@ _JIT = dict(nogil=True, cache=True, boundscheck=False, error_model="numpy")
 _LEAF = 16
 
 
+@numba.njit(inline="always", **_JIT)
+def _swap(tp, perm, i, j):
+    perm[i], perm[j] = perm[j], perm[i]
+    for c in range(tp.shape[1]):
+        tp[i, c], tp[j, c] = tp[j, c], tp[i, c]
+
+
 @numba.njit(**_JIT)
-def _select(points, c, perm, a, b, kth):
-    """Reorder perm[a:b] so that perm[kth] holds a median-rank row by column c, rows before it
-    no larger and rows after it no smaller (Hoare's selection, median-of-three pivot): O(n)
-    on average where sorting the node costs O(n log n), and all a median split needs."""
+def _select(tp, c, perm, a, b, kth):
+    """Reorder rows a..b of ``tp`` (and ``perm`` with them) so that row kth holds a
+    median-rank value of column c, rows before it no larger and rows after it no smaller
+    (Hoare's selection, median-of-three pivot): O(n) on average where sorting the node costs
+    O(n log n), and all a median split needs."""
     lo, hi = a, b - 1
     while hi > lo:
-        x, y, z = points[perm[lo], c], points[perm[(lo + hi) >> 1], c], points[perm[hi], c]
+        x, y, z = tp[lo, c], tp[(lo + hi) >> 1, c], tp[hi, c]
         pivot = max(min(x, y), min(max(x, y), z))
         i, j = lo, hi
         while i <= j:
-            while points[perm[i], c] < pivot:
+            while tp[i, c] < pivot:
                 i += 1
-            while points[perm[j], c] > pivot:
+            while tp[j, c] > pivot:
                 j -= 1
             if i <= j:
-                perm[i], perm[j] = perm[j], perm[i]
+                _swap(tp, perm, i, j)
                 i += 1
                 j -= 1
         # now lo..j <= pivot <= i..hi, and everything strictly between j and i equals it
@@ -55,7 +63,10 @@ def _select(points, c, perm, a, b, kth):
 
 @numba.njit(**_JIT)
 def _build(points, leaf):
-    """perm (points in leaf order), per node: start, stop, left child (−1: leaf), box."""
+    """perm (points in leaf order), tp = points[perm], per node: start, stop, left child
+    (−1: leaf; the right child is left + 1), box. The rows themselves are moved while the
+    tree is built, so every pass over a node and every later leaf scan reads memory in
+    order (with an index into the original rows instead: 4x slower at n = 20 000)."""
     n, d = points.shape
     cap = 2 * (n // leaf + 1) * 2 + 1
     start = np.empty(cap, np.int64)
@@ -64,6 +75,7 @@ def _build(points, leaf):
     lo = np.empty((cap, d))
     hi = np.empty((cap, d))
     perm = np.arange(n)
+    tp = points.copy()
     stack = np.empty(cap, np.int64)
     start[0], stop[0] = 0, n
     count, top = 1, 0
@@ -72,34 +84,35 @@ def _build(points, leaf):
         node = stack[top]
         top -= 1
         a, b = start[node], stop[node]
+        for c in range(d):
+            lo[node, c] = hi[node, c] = tp[a, c]
+        for i in range(a + 1, b):
+            for c in range(d):
+                v = tp[i, c]
+                lo[node, c] = min(lo[node, c], v)
+                hi[node, c] = max(hi[node, c], v)
         widest, width = 0, -1.0
         for c in range(d):
-            mn = points[perm[a], c]
-            mx = mn
-            for i in range(a + 1, b):
-                v = points[perm[i], c]
-                mn = min(mn, v)
-                mx = max(mx, v)
-            lo[node, c], hi[node, c] = mn, mx
-            if mx - mn > width:
-                widest, width = c, mx - mn
+            if hi[node, c] - lo[node, c] > width:
+                widest, width = c, hi[node, c] - lo[node, c]
         if b - a <= leaf or width <= 0.0:
             continue
         mid = (a + b) // 2
-        _select(points, widest, perm, a, b, mid)
+        _select(tp, widest, perm, a, b, mid)
         left[node] = count
         start[count], stop[count] = a, mid
         start[count + 1], stop[count + 1] = mid, b
         stack[top + 1], stack[top + 2] = count, count + 1
         top += 2
         count += 2
-    return perm, start[:count], stop[:count], left[:count], lo[:count], hi[:count]
+    return perm, tp, start[:count], stop[:count], left[:count], lo[:count], hi[:count]
 
 
 @numba.njit(**_JIT)
-def _count(points, perm, start, stop, left, lo, hi, radii, strict, first, last, out):
-    """out[perm[q]] for q in first..last: points within radii[perm[q]] of point perm[q]."""
-    d = points.shape[1]
+def _count(tp, perm, start, stop, left, lo, hi, radii, strict, first, last, out):
+    """out[perm[q]] for q in first..last: points within radii[perm[q]] of point perm[q]
+    (row q of the leaf-ordered points ``tp``)."""
+    d = tp.shape[1]
     stack = np.empty(256, np.int64)
     for q in range(first, last):
         i = perm[q]
@@ -113,7 +126,7 @@ def _count(points, perm, start, stop, left, lo, hi, radii, strict, first, last, 
             inside = True
             outside = False
             for c in range(d):
-                v = points[i, c]
+                v = tp[q, c]
                 near_hi = hi[node, c] - v  # largest difference in this column
                 near_lo = v - lo[node, c]
                 if strict:
@@ -133,10 +146,9 @@ def _count(points, perm, start, stop, left, lo, hi, radii, strict, first, last, 
                 continue
             if left[node] < 0:
                 for p in range(start[node], stop[node]):
-                    j = perm[p]
                     dist = 0.0
                     for c in range(d):
-                        dist = max(dist, abs(points[j, c] - points[i, c]))
+                        dist = max(dist, abs(tp[p, c] - tp[q, c]))
                     if (dist < r) if strict else (dist <= r):
                         total += 1
                 continue
@@ -268,8 +280,7 @@ def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf,
     n = len(points)
     if n <= k:
         raise ValueError(f"need more than k = {k} points, got {n}")
-    perm, start, stop, left, lo, hi = _build(points, _LEAF)
-    tp = points[perm]
+    perm, tp, start, stop, left, lo, hi = _build(points, _LEAF)
     dist = np.empty(n)
     pos = np.empty((n, k + 1), dtype=np.int64)
     _split_linear(n, lambda a, b: _knn(tp, start, stop, left, lo, hi, int(k), p == 2, a, b,
@@ -286,9 +297,9 @@ def count_rows(points: np.ndarray, radii: np.ndarray, strict: bool) -> np.ndarra
     ``strict``, else ≤), as :func:`workbench.estimators.knn.count_neighbours` defines it."""
     points = np.ascontiguousarray(points, dtype=np.float64)
     radii = np.ascontiguousarray(radii, dtype=np.float64)
-    perm, start, stop, left, lo, hi = _build(points, _LEAF)
+    perm, tp, start, stop, left, lo, hi = _build(points, _LEAF)
     inside = np.empty(len(points), dtype=np.int64)
-    _split_rows(len(points), lambda a, b: _count(points, perm, start, stop, left, lo, hi,
+    _split_rows(len(points), lambda a, b: _count(tp, perm, start, stop, left, lo, hi,
                                                  radii, bool(strict), a, b, inside))
     return inside - self_inside(radii, strict)
 
