@@ -179,15 +179,15 @@ def _sq_sum(g, d):
 
 
 @numba.njit(inline="always", **_JIT)
-def _box_distance(tp, q, lo, hi, node, euclid, gap):
-    """Lower bound on the distance from row q of ``tp`` to every point of ``node``: the
+def _box_distance(qv, lo, hi, node, euclid, gap):
+    """Lower bound on the distance from the point ``qv`` to every point of ``node``: the
     per-column gaps to the node's box, combined like a point's distance (max, or the squared
     sum in the same order). Rounding is monotone, so each gap is at most that column's
     rounded difference for every point inside, and so is the combination."""
-    d = tp.shape[1]
+    d = qv.size
     m = 0.0
     for c in range(d):
-        v = tp[q, c]
+        v = qv[c]
         g = max(lo[node, c] - v, v - hi[node, c], 0.0)
         gap[c] = g
         m = max(m, g)
@@ -199,9 +199,10 @@ def _knn(tp, start, stop, left, lo, hi, k, euclid, first, last, dist_out, pos_ou
     """For the rows q in first..last of the leaf-ordered points ``tp``: dist_out[q], the
     (k+1)-th smallest distance to any row (itself included, so the k-th *other*), squared
     if ``euclid`` (else the max-norm); pos_out[q], the rows of the k + 1 nearest, nearest
-    first. Depth first, the nearer child first; a node is skipped when its box is farther
-    than the current (k+1)-th candidate, a point when it is not strictly nearer, so
-    equidistant points keep the one found first."""
+    first. Depth first, always into the nearer child, the farther one kept on a stack with
+    its box distance; a pending node is dropped when its box is no nearer than the current
+    (k+1)-th candidate, a point when it is not strictly nearer, so among equidistant points
+    the one found first stays."""
     d = tp.shape[1]
     m = k + 1
     best = np.empty(m)
@@ -210,28 +211,26 @@ def _knn(tp, start, stop, left, lo, hi, k, euclid, first, last, dist_out, pos_ou
     bound = np.empty(256)
     gap = np.empty(d)
     diff = np.empty(d)
+    qv = np.empty(d)
     for q in range(first, last):
+        for c in range(d):  # a copy the compiler may keep in registers
+            qv[c] = tp[q, c]
         best[:] = np.inf
         worst = np.inf
-        top = 0
-        stack[0], bound[0] = 0, 0.0
-        while top >= 0:
-            node = stack[top]
-            near = bound[top]
-            top -= 1
-            if near > worst:
-                continue
+        top = -1
+        node = 0
+        while True:
             child = left[node]
             if child < 0:
                 for p in range(start[node], stop[node]):
                     if euclid:
                         for c in range(d):
-                            diff[c] = tp[p, c] - tp[q, c]
+                            diff[c] = tp[p, c] - qv[c]
                         dist = _sq_sum(diff, d)
                     else:
                         dist = 0.0
                         for c in range(d):
-                            dist = max(dist, abs(tp[p, c] - tp[q, c]))
+                            dist = max(dist, abs(tp[p, c] - qv[c]))
                     if dist < worst:
                         j = k
                         while j > 0 and best[j - 1] > dist:
@@ -241,23 +240,29 @@ def _knn(tp, start, stop, left, lo, hi, k, euclid, first, last, dist_out, pos_ou
                         best[j] = dist
                         where[j] = p
                         worst = best[k]
+                # next: pop the nearest pending node that can still hold a nearer point
+                node = -1
+                while top >= 0:
+                    if bound[top] < worst:
+                        node = stack[top]
+                        top -= 1
+                        break
+                    top -= 1
+                if node < 0:
+                    break
                 continue
-            a = _box_distance(tp, q, lo, hi, child, euclid, gap)
-            b = _box_distance(tp, q, lo, hi, child + 1, euclid, gap)
-            if a <= b:  # push the farther first: the nearer is searched first
-                if b <= worst:
+            a = _box_distance(qv, lo, hi, child, euclid, gap)
+            b = _box_distance(qv, lo, hi, child + 1, euclid, gap)
+            if a <= b:
+                if b < worst:
                     top += 1
                     stack[top], bound[top] = child + 1, b
-                if a <= worst:
-                    top += 1
-                    stack[top], bound[top] = child, a
+                node = child  # the nearer child is entered at once (at worst in vain)
             else:
-                if a <= worst:
+                if a < worst:
                     top += 1
                     stack[top], bound[top] = child, a
-                if b <= worst:
-                    top += 1
-                    stack[top], bound[top] = child + 1, b
+                node = child + 1
         dist_out[q] = worst
         for j in range(m):
             pos_out[q, j] = where[j]
