@@ -185,3 +185,19 @@ def test_kl_estimates_unchanged():
                                                    units="nats"))
     for key, value in KL_BEFORE.items():
         assert got[key] == pytest.approx(value, abs=1e-12), key
+
+
+def test_device_argument_dispatches_to_torch_with_the_same_numbers():
+    # the estimators' torch setting goes through the neighbour functions' ``device``
+    pytest.importorskip("torch")
+    x, y = data("ties", 400, 2, seed=8), data("continuous", 400, 2, seed=9)
+    ours = knn.neighbour_counts([x, y], 3, [(0,), (1,)], "below_eps")
+    torch = knn.neighbour_counts([x, y], 3, [(0,), (1,)], "below_eps", device="cpu")
+    np.testing.assert_array_equal(ours[0], torch[0])
+    for a, b in zip(ours[2], torch[2]):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(knn.kth_neighbour(x, 3)[0],
+                                  knn.kth_neighbour(x, 3, device="cpu")[0])
+    np.testing.assert_array_equal(
+        knn.count_neighbours(x, ours[0], strict=True),
+        knn.count_neighbours(x, ours[0], strict=True, device="cpu"))

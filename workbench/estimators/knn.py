@@ -113,16 +113,21 @@ def _tree(points: np.ndarray, leafsize: int = 16) -> cKDTree:
     return cKDTree(points, leafsize=leafsize)
 
 
-def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf,
-                  algorithm: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf, algorithm: str = "auto",
+                  device: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Distance to the k-th nearest *other* point of every row, and the indices of the k + 1
     nearest points (the row itself included), in the ``p``-norm. ``algorithm`` picks the
     engine: "auto" (the sorted values in 1-D; the brute force where ``_BRUTE_MAX_N["knn"]``
     says it is faster; else the compiled kd-tree of :mod:`.box_tree` for p = 2 and ∞, and
     cKDTree for other p), "brute" (the max-norm only) or "tree" (scipy's cKDTree). All give
     the same distances bit for bit; among equidistant k-th neighbours the brute force
-    returns the lowest indices, the trees any."""
+    returns the lowest indices, the trees any. ``device`` (a torch device name) runs the
+    search in torch instead (:mod:`.torch_backend`, same distances)."""
     _check_algorithm(algorithm)
+    if device is not None:
+        from . import torch_backend
+
+        return torch_backend.kth_neighbour(points, k, p=p, device=device)
     points = np.ascontiguousarray(points, dtype=np.float64)
     if algorithm == "auto":
         if points.shape[1] == 1:  # every p-norm is |v_j − v_i| in 1-D
@@ -160,14 +165,19 @@ def _unpermute(order: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 def count_neighbours(points: np.ndarray, radii: np.ndarray, *, strict: bool,
-                     algorithm: str = "auto") -> np.ndarray:
+                     algorithm: str = "auto", device: str | None = None) -> np.ndarray:
     """For every row i, the number of *other* rows j with ‖p_j − p_i‖_∞ < r_i (``strict``) or
     ≤ r_i, exactly as float64 computes the max-norm distance. ``algorithm``: "auto", "brute"
     or "tree" (one-dimensional points always use the exact sorted counter).
 
     Trees count "≤ r"; strictness is exact because for floats d < r ⇔ d ≤ nextafter(r, 0).
+    ``device`` (a torch device name) counts in torch instead (:mod:`.torch_backend`).
     """
     _check_algorithm(algorithm)
+    if device is not None:
+        from . import torch_backend
+
+        return torch_backend.count_rows(points, radii, strict=strict, device=device)
     points = np.ascontiguousarray(points, dtype=np.float64)
     radii = np.asarray(radii, dtype=np.float64)
     if points.shape[1] == 1:
@@ -209,7 +219,7 @@ def radii_of(rule: str, blocks: Sequence[np.ndarray], space: tuple[int, ...],
 
 
 def neighbour_counts(blocks: Sequence[np.ndarray], k: int, spaces: Sequence[tuple[int, ...]],
-                     rule: str, *, algorithm: str = "auto",
+                     rule: str, *, algorithm: str = "auto", device: str | None = None,
                      ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """The KSG-type neighbour statistics in one call.
 
@@ -219,11 +229,17 @@ def neighbour_counts(blocks: Sequence[np.ndarray], k: int, spaces: Sequence[tupl
     every space in ``spaces`` (a tuple of block numbers, e.g. ``(0, 2)`` for the x-z space),
     the number of *other* rows within the radius that ``rule`` sets (:func:`radii_of`).
     ``algorithm``: "auto" (:func:`use_brute_force`), "brute" (one compiled sweep) or "tree"
-    (trees only).
+    (trees only). ``device`` (a torch device name) computes everything in torch
+    (:mod:`.torch_backend`, identical numbers): the one place where the estimators' torch
+    setting turns into a different engine.
     """
     _check_algorithm(algorithm)
     if rule not in RULES:
         raise ValueError(f"rule must be one of {RULES}, not {rule!r}")
+    if device is not None:
+        from . import torch_backend
+
+        return torch_backend.neighbour_rows(blocks, k, spaces, rule, device)
     blocks = [np.ascontiguousarray(b, dtype=np.float64) for b in blocks]
     n, dims = len(blocks[0]), sum(b.shape[1] for b in blocks)
     if algorithm == "brute" or (algorithm == "auto" and use_brute_force(n, dims)):
@@ -325,22 +341,11 @@ class _KNN(TorchBackend, Estimator):
         return self.k + 1
 
     def _neighbour_counts(self, blocks, spaces, rule):
-        """:func:`neighbour_counts` with this estimator's k, on the torch backend when the
-        execution settings ask for it (identical numbers)."""
-        device = self._torch_device()
-        if device is None:
-            return neighbour_counts(blocks, self.k, spaces, rule)
-        from . import torch_backend
-
-        return torch_backend.neighbour_rows(blocks, self.k, spaces, rule, device)
+        """:func:`neighbour_counts` with this estimator's k and execution settings."""
+        return neighbour_counts(blocks, self.k, spaces, rule, device=self._torch_device())
 
     def _kth_neighbour(self, points, p):
-        device = self._torch_device()
-        if device is None:
-            return kth_neighbour(points, self.k, p=p)
-        from . import torch_backend
-
-        return torch_backend.kth_neighbour(points, self.k, p=p, device=device)
+        return kth_neighbour(points, self.k, p=p, device=self._torch_device())
 
 
 class _Jittered(_KNN, Seeded):
@@ -598,14 +603,12 @@ class MixedKSG(_KNN):
         if atoms.any():
             xy = np.hstack([x, y])
             device = self._torch_device()
-            if device is None:
+            if device is None:  # only the atoms' rows are asked
                 k_tilde[atoms] = _tree(xy).query_ball_point(xy[atoms], r=0.0, p=np.inf,
                                                             return_length=True, workers=-1)
             else:  # the points at distance 0, the row itself included
-                from . import torch_backend
-
-                k_tilde[atoms] = 1 + torch_backend.count_rows(
-                    xy, np.zeros(len(xy)), strict=False, device=device)[atoms]
+                k_tilde[atoms] = 1 + count_neighbours(xy, np.zeros(len(xy)), strict=False,
+                                                      device=device)[atoms]
         return float(np.mean(digamma(k_tilde) - digamma(nx + 1.0) - digamma(ny + 1.0))) \
             + math.log(len(x))
 
