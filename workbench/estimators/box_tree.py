@@ -195,14 +195,15 @@ def _box_distance(qv, lo, hi, node, euclid, gap):
 
 
 @numba.njit(**_JIT)
-def _knn(tp, start, stop, left, lo, hi, k, euclid, first, last, dist_out, pos_out):
-    """For the rows q in first..last of the leaf-ordered points ``tp``: dist_out[q], the
-    (k+1)-th smallest distance to any row (itself included, so the k-th *other*), squared
-    if ``euclid`` (else the max-norm); pos_out[q], the rows of the k + 1 nearest, nearest
-    first. Depth first, always into the nearer child, the farther one kept on a stack with
-    its box distance; a pending node is dropped when its box is no nearer than the current
-    (k+1)-th candidate, a point when it is not strictly nearer, so among equidistant points
-    the one found first stays."""
+def _knn(tp, perm, start, stop, left, lo, hi, k, euclid, first, last, dist_out, idx_out):
+    """For the rows q in first..last of the leaf-ordered points ``tp`` (tp[q] is the original
+    row i = perm[q]): dist_out[i], the (k+1)-th smallest distance to any row (itself
+    included, so the k-th *other*), Euclidean if ``euclid`` (else the max-norm); idx_out[i],
+    the original rows of the k + 1 nearest, nearest first (squared distances are compared
+    throughout, the root taken at the end, as cKDTree does). Depth first, always into the
+    nearer child, the farther one kept on a stack with its box distance; a pending node is
+    dropped when its box is no nearer than the current (k+1)-th candidate, a point when it
+    is not strictly nearer, so among equidistant points the one found first stays."""
     d = tp.shape[1]
     m = k + 1
     best = np.empty(m)
@@ -263,9 +264,10 @@ def _knn(tp, start, stop, left, lo, hi, k, euclid, first, last, dist_out, pos_ou
                     top += 1
                     stack[top], bound[top] = child, a
                 node = child + 1
-        dist_out[q] = worst
+        i = perm[q]
+        dist_out[i] = np.sqrt(worst) if euclid else worst
         for j in range(m):
-            pos_out[q, j] = where[j]
+            idx_out[i, j] = perm[where[j]]
 
 
 def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf,
@@ -286,14 +288,10 @@ def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf,
     if n <= k:
         raise ValueError(f"need more than k = {k} points, got {n}")
     perm, tp, start, stop, left, lo, hi = _build(points, _LEAF)
-    dist = np.empty(n)
-    pos = np.empty((n, k + 1), dtype=np.int64)
-    _split_linear(n, lambda a, b: _knn(tp, start, stop, left, lo, hi, int(k), p == 2, a, b,
-                                       dist, pos))
     eps = np.empty(n)
     idx = np.empty((n, k + 1), dtype=np.int64)
-    eps[perm] = np.sqrt(dist) if p == 2 else dist
-    idx[perm] = perm[pos]
+    _split_linear(n, lambda a, b: _knn(tp, perm, start, stop, left, lo, hi, int(k), p == 2,
+                                       a, b, eps, idx))
     return eps, idx
 
 
