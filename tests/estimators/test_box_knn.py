@@ -158,6 +158,8 @@ def test_stable_ranks_equal_the_stable_argsort():
     ranks = knn._stable_ranks(a)
     np.testing.assert_array_equal(ranks, np.argsort(a, axis=0, kind="stable"))
     assert ranks.dtype == np.int64
+    v = np.array([3.0, 1.0, 2.0, 1.0])  # 1-D input (jitter_rng is public)
+    np.testing.assert_array_equal(knn._stable_ranks(v), [1, 3, 2, 0])
 
 
 #: KL estimates of the inputs below, computed before the box-tree engine and the

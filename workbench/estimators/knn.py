@@ -273,6 +273,8 @@ def _stable_ranks(a: np.ndarray) -> np.ndarray:
     contiguously by the default (introsort) argsort, several times faster than the stable
     merge sort, and a column whose sorted values hold a tie (only then may the two orders
     differ: the stable order is the unique one by value, then index) is sorted again stably."""
+    if a.ndim != 2:
+        return np.argsort(a, axis=0, kind="stable").astype(np.int64)
     at = np.ascontiguousarray(a.T)
     order = np.argsort(at, axis=1)
     s = np.take_along_axis(at, order, axis=1)
