@@ -68,8 +68,9 @@ ALGORITHMS = ("auto", "brute", "tree")
 #:   were up to twice the CPU): 5 dims, n = 1000: 3.7 / 1.4, n = 20 000: 598 / 39; 8 dims,
 #:   n = 2000: 12 / 4.6, n = 20 000: 734 / 109; 12 dims, n = 2000: 13 / 7.7, n = 20 000:
 #:   786 / 314; 16 dims, n = 2000: 14 / 10, n = 40 000: 3606 / 1496; 20 dims, n = 2000:
-#:   14 / 20, n = 10 000: 241 / 198. (Against cKDTree, the engine before: 5 dims,
-#:   n = 5000: 18 / 13; 10 dims, n = 40 000: 1271 / 1293.)
+#:   14 / 20, n = 10 000: 241 / 198; 32 dims, n = 10 000: 426 / 438, n = 30 000: 4101 /
+#:   3043; 64 dims, n = 10 000: 735 / 994, n = 30 000: 6238 / 7453. (Against cKDTree, the
+#:   engine before: 5 dims, n = 5000: 18 / 13; 10 dims, n = 40 000: 1271 / 1293.)
 #: "count": per-point-radius counts alone (radii: the k-th neighbour distance of a joint space
 #:   of twice the dimension). 2 dims, n = 20 000: 98 / 119, n = 40 000: 404 / 209; 3 dims,
 #:   n = 40 000: 502 / 522; 4 dims: 620 / 1039; 5 dims: 654 / 1880 (the trees' lead shrinks
@@ -83,7 +84,7 @@ ALGORITHMS = ("auto", "brute", "tree")
 #:   n = 40 000: 2020 / 3144; 8+8, n = 40 000: 3155 / 4370).
 _BRUTE_MAX_N = {
     "ksg": {6: 5_000, 8: 10_000, 10: 80_000},
-    "knn": {20: 5_000},
+    "knn": {20: 5_000, 32: 10_000, 64: 40_000},
     "count": {2: 25_000, 3: 40_000, 4: 90_000, 5: 200_000},
 }
 
