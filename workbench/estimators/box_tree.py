@@ -111,49 +111,59 @@ def _build(points, leaf):
 @numba.njit(**_JIT)
 def _count(tp, perm, start, stop, left, lo, hi, radii, strict, first, last, out):
     """out[perm[q]] for q in first..last: points within radii[perm[q]] of point perm[q]
-    (row q of the leaf-ordered points ``tp``)."""
+    (row q of the leaf-ordered points ``tp``), < if ``strict``, else ≤.
+
+    Strict counts compare with the float just below r (for floats, x < r ⇔ x ≤ that
+    float), so one test serves both. Per node, ``gap`` is the max-norm distance to its box
+    (no point of it is nearer) and ``far`` to the box's farthest corner (none is farther):
+    the node is wholly outside when gap > r, wholly inside when far ≤ r (see the module
+    docstring for why these float comparisons are exact)."""
     d = tp.shape[1]
     stack = np.empty(256, np.int64)
+    qv = np.empty(d)
     for q in range(first, last):
         i = perm[q]
         r = radii[i]
+        if strict:  # d < r <=> d <= the float below r (d >= 0: nothing when r <= 0)
+            if r <= 0.0:
+                out[i] = 0
+                continue
+            r = np.nextafter(r, 0.0)
+        for c in range(d):
+            qv[c] = tp[q, c]
         total = 0
         top = 0
         stack[0] = 0
         while top >= 0:
             node = stack[top]
             top -= 1
-            inside = True
-            outside = False
+            far = 0.0
+            gap = 0.0
             for c in range(d):
-                v = tp[q, c]
-                near_hi = hi[node, c] - v  # largest difference in this column
-                near_lo = v - lo[node, c]
-                if strict:
-                    if near_hi >= r or near_lo >= r:
-                        inside = False
-                    if lo[node, c] - v >= r or v - hi[node, c] >= r:
-                        outside = True
-                else:
-                    if near_hi > r or near_lo > r:
-                        inside = False
-                    if lo[node, c] - v > r or v - hi[node, c] > r:
-                        outside = True
-            if outside:
+                v = qv[c]
+                a = lo[node, c]
+                b = hi[node, c]
+                far = max(far, max(b - v, v - a))
+                gap = max(gap, max(a - v, v - b))
+            if gap > r:
                 continue
-            if inside:
+            if far <= r:
                 total += stop[node] - start[node]
                 continue
-            if left[node] < 0:
-                for p in range(start[node], stop[node]):
-                    dist = 0.0
-                    for c in range(d):
-                        dist = max(dist, abs(tp[p, c] - tp[q, c]))
-                    if (dist < r) if strict else (dist <= r):
-                        total += 1
+            child = left[node]
+            if child < 0:
+                if d == 2:  # the commonest case unrolled
+                    for p in range(start[node], stop[node]):
+                        total += max(abs(tp[p, 0] - qv[0]), abs(tp[p, 1] - qv[1])) <= r
+                else:
+                    for p in range(start[node], stop[node]):
+                        dist = 0.0
+                        for c in range(d):
+                            dist = max(dist, abs(tp[p, c] - qv[c]))
+                        total += dist <= r
                 continue
-            stack[top + 1] = left[node]
-            stack[top + 2] = left[node] + 1
+            stack[top + 1] = child
+            stack[top + 2] = child + 1
             top += 2
         out[i] = total
 
