@@ -72,27 +72,34 @@ ALGORITHMS = ("auto", "brute", "tree")
 #:   3043; 64 dims, n = 10 000: 735 / 994, n = 30 000: 6238 / 7453. (Against cKDTree, the
 #:   engine before: 5 dims, n = 5000: 18 / 13; 10 dims, n = 40 000: 1271 / 1293.)
 #: "count": per-point-radius counts alone (radii: the k-th neighbour distance of a joint space
-#:   of twice the dimension). 2 dims, n = 20 000: 98 / 119, n = 40 000: 404 / 209; 3 dims,
-#:   n = 40 000: 502 / 522; 4 dims: 620 / 1039; 5 dims: 654 / 1880 (the trees' lead shrinks
-#:   as n^0.6, so the limits beyond 40 000 are extrapolated).
+#:   of twice the dimension); below 7 dims against the box tree (see _BOX_TREE_MAX_DIMS),
+#:   from 7 on against cKDTree, measured before: 2 dims, n = 20 000: 98 / 119, n = 40 000:
+#:   404 / 209; 3 dims, n = 40 000: 502 / 522; 4 dims: 620 / 1039; 5 dims: 654 / 1880 (the
+#:   trees' lead shrinks as n^0.6, so the limits beyond 40 000 are extrapolated).
 #: "ksg": joint k-NN plus marginal counts in one sweep, d = joint dimensions, against a
 #:   k-NN plus counts that each pick their own engine by the rows above (the "hybrid"; CPU
-#:   ms, 2026-12-03, joint k-NN on the box tree, load average 4-6): 2+2 dims, n = 2000:
-#:   14 / 6.7, n = 20 000: 898 / 107; 3+3, n = 2000: 16 / 20, n = 5000: 73 / 79,
-#:   n = 20 000: 1031 / 247; 4+4, n = 5000: 97 / 117, n = 20 000: 1002 / 459; 5+5,
-#:   n = 5000: 78 / 86, n = 20 000: 1154 / 1269 (with cKDTree for the joint k-NN: 5+5,
-#:   n = 40 000: 2020 / 3144; 8+8, n = 40 000: 3155 / 4370).
+#:   ms, 2026-12-03, load average 4-5, box-tree joint k-NN and box-tree counts): 3+3 dims,
+#:   n = 1000: 5.0 / 2.6, n = 20 000: 942 / 138; 4+4, n = 1000: 5.0 / 4.1, n = 20 000:
+#:   989 / 280; 5+5, n = 1000: 5.5 / 4.7, n = 5000: 82 / 70, n = 20 000: 1077 / 500; 8+8,
+#:   n = 2000: 22 / 25, n = 10 000: 328 / 427; 10+10, n = 2000: 19 / 22, n = 10 000:
+#:   354 / 625 (before, with cKDTree's k-NN and counts: 8+8, n = 40 000: 3155 / 4370).
 _BRUTE_MAX_N = {
-    "ksg": {6: 5_000, 8: 10_000, 10: 80_000},
+    "ksg": {16: 40_000, 20: 80_000},
     "knn": {20: 5_000, 32: 10_000, 64: 40_000},
-    "count": {2: 25_000, 3: 40_000, 4: 90_000, 5: 200_000},
+    "count": {5: 5_000, 6: 10_000, 7: 200_000},
 }
 
 
-#: Counts in 2 to this many dimensions use the compiled box tree (:mod:`.box_tree`): measured
-#: at 2 dims against cKDTree / the brute force (ms, k = 3 radii from a 2+2 joint space, busy
-#: 2-core machine): n = 5000: 40 / 147 / 93; 20 000: 211 / 637 / 1258; 100 000: 2966 / 7536.
-_BOX_TREE_MAX_DIMS = 4
+#: Counts in 2 to this many dimensions use the compiled box tree (:mod:`.box_tree`) where
+#: ``_BRUTE_MAX_N["count"]`` does not pick the brute force; beyond, cKDTree does. Measured at
+#: 2 dims against cKDTree / the brute force (ms, k = 3 radii from a 2+2 joint space, busy
+#: 2-core machine): n = 5000: 40 / 147 / 93; 20 000: 211 / 637 / 1258; 100 000: 2966 / 7536;
+#: then, with the branch-free node test (2-2.5x faster), box tree / brute force (CPU ms,
+#: radii from a d+d joint space, load 4-5): 4 dims, n = 2000: 2.9 / 3.1, n = 10 000:
+#: 31 / 63, n = 40 000: 202 / 1152; 5 dims, n = 2000: 4.2 / 3.1, n = 10 000: 53 / 89,
+#: n = 40 000: 421 / 1304; 6 dims, n = 2000: 6.0 / 3.5, n = 10 000: 79 / 77, n = 40 000:
+#: 702 / 1530.
+_BOX_TREE_MAX_DIMS = 6
 
 
 def use_brute_force(n: int, dims: int, task: str = "ksg") -> bool:
@@ -185,11 +192,11 @@ def count_neighbours(points: np.ndarray, radii: np.ndarray, *, strict: bool,
     radii = np.asarray(radii, dtype=np.float64)
     if points.shape[1] == 1:
         return sorted_counts.count_1d(points[:, 0], radii, strict)
-    if algorithm == "auto" and points.shape[1] <= _BOX_TREE_MAX_DIMS:
-        return box_tree.count_rows(points, radii, strict)
     if (algorithm == "brute" or (
             algorithm == "auto" and use_brute_force(*points.shape, task="count"))):
         return brute_force.count_rows(points, radii, strict)
+    if algorithm == "auto" and points.shape[1] <= _BOX_TREE_MAX_DIMS:
+        return box_tree.count_rows(points, radii, strict)
     r = np.nextafter(radii, 0) if strict else radii
     tree = _tree(points, leafsize=64)
     order = tree.indices  # query in the tree's leaf order: see _unpermute
