@@ -35,6 +35,7 @@ and ``kl`` shifts by exactly log|scale|.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Sequence
@@ -443,6 +444,15 @@ def whiten(z: np.ndarray) -> tuple[np.ndarray, float]:
     return np.ascontiguousarray(z @ w), 0.5 * float(np.log(lam).sum())
 
 
+@functools.lru_cache(maxsize=64)
+def _projection_weights(d: int) -> np.ndarray:
+    """Fixed weights of :func:`_reject_atoms`' projection (no global RNG use), made once per
+    d: building a generator costs more than the whole check on small data."""
+    weights = np.random.default_rng(0).uniform(1.0, 2.0, d)
+    weights.flags.writeable = False
+    return weights
+
+
 def _reject_atoms(x: np.ndarray, k: int) -> None:
     """Raise :class:`InputError` when rows repeat more than ``k`` times (atoms).
 
@@ -454,7 +464,7 @@ def _reject_atoms(x: np.ndarray, k: int) -> None:
     if n <= k:
         return
     proj = x[:, 0].copy()
-    weights = np.random.default_rng(0).uniform(1.0, 2.0, d)  # fixed: no global RNG use
+    weights = _projection_weights(d)
     for j in range(1, d):
         proj += weights[j] * x[:, j]
     s = np.sort(proj)
