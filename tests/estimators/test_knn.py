@@ -231,7 +231,8 @@ def test_brute_force_is_safe_to_call_from_many_threads():
 
 
 def test_engine_crossover_rule():
-    assert use_brute_force(5000, 10)  # the moderate-dimension case the brute force is for
+    assert use_brute_force(5000, 20)  # the moderate-dimension case the brute force is for
+    assert not use_brute_force(5000, 10)  # box-tree k-NN + box-tree counts win up to 5+5
     assert not use_brute_force(100_000, 2)  # trees and sorted 1-D counts: O(n log n)
     assert not use_brute_force(5000, 2)
     assert not use_brute_force(200_000, 10)  # the O(n^2) sweep stops paying off

@@ -53,6 +53,10 @@ def registry() -> dict[str, type[Estimator]]:
 
 def get_estimator_class(method: str) -> type[Estimator]:
     """The estimator class registered as ``method``."""
+    _load_all()
+    cls = _REGISTRY.get(method)  # a dict look-up: every estimate starts here
+    if cls is not None:
+        return cls
     reg = registry()
     if method not in reg:
         raise UnknownMethodError(

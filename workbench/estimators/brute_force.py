@@ -335,6 +335,12 @@ _POOL_LOCK = threading.Lock()
 _THREAD_MIN_PAIRS = 1 << 20
 
 
+#: Fewest rows for which the O(n log n) engines (trees, sorted counts) share their rows out
+#: to one thread per core: below it a thread hand-off costs more than it saves, and much
+#: more on a busy machine (the O(n²) sweeps use _THREAD_MIN_PAIRS instead).
+THREADED_MIN_N = 50_000
+
+
 def cores() -> int:
     """CPU cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
@@ -356,6 +362,15 @@ def _split_rows(n: int, work: Callable[[int, int], None]) -> None:
     finally:
         for f in futures:
             f.result()
+
+
+def _split_linear(n: int, work: Callable[[int, int], None]) -> None:
+    """:func:`_split_rows` for work that grows about linearly in n: one thread below
+    :data:`THREADED_MIN_N` rows."""
+    if n < THREADED_MIN_N:
+        work(0, n)
+    else:
+        _split_rows(n, work)
 
 
 def _pool() -> ThreadPoolExecutor:

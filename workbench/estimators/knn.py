@@ -4,12 +4,14 @@
 Neighbour searches never build an n × n matrix. Two exact engines, chosen per task by
 :func:`use_brute_force` from the sample size and the dimension:
 
-* trees: :class:`scipy.spatial.cKDTree` (O(n log n) in low dimension, queries spread over all
-  cores with ``workers=-1``, asked in the tree's leaf order so that consecutive queries share
-  cached leaves); one-dimensional marginal counts gallop along the sorted values
-  (:mod:`.sorted_counts`, compiled), several times faster than a tree and exact, and counts
-  in 2-4 dimensions use a compiled kd-tree whose nodes wholly inside a ball add their size
-  at once (:mod:`.box_tree`);
+* trees: the k-th neighbour (max-norm or Euclidean) on the compiled kd-tree of
+  :mod:`.box_tree` (O(n log n) in low dimension, queries in leaf order, rows over all cores
+  for large n; 1.5-3x faster than :class:`scipy.spatial.cKDTree` and bit-equal to it);
+  counts in 2-4 dimensions on the same tree, whose nodes wholly inside a ball add their
+  size at once; one-dimensional neighbours and counts gallop along the sorted values
+  (:mod:`.sorted_counts`, compiled), several times faster than a tree and exact; cKDTree
+  (queries spread over all cores with ``workers=-1``, asked in the tree's leaf order) for
+  the remaining counts, other p-norms and ``algorithm="tree"``;
 * a compiled brute force (:mod:`.brute_force`), O(n²) time and O(n) memory: in several
   dimensions a max-norm ball that holds k points is wide, trees visit most of their leaves and
   their per-point-radius counts crawl, so for moderate n it is faster to sweep every row
@@ -33,6 +35,7 @@ and ``kl`` shifts by exactly log|scale|.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Sequence
@@ -57,33 +60,47 @@ ALGORITHMS = ("auto", "brute", "tree")
 
 #: Crossover of the engines: the largest n for which the brute force is faster, by task and
 #: number of dimensions d (the entry for the largest listed d' <= d applies; none: never).
-#: Measured on this project's 2-core machine (scipy 1.17, numba 0.68, best wall time,
-#: correlated Gaussians, k = 3; brute / tree in ms; benchmarks/bench_knn.py prints a
-#: comparison). The brute force costs about 1 ns × n² per pair of cores; trees grow far more
-#: slowly in n but steeply with d.
-#: "knn": the k-th neighbour alone. 5 dims, n = 2000: 4 / 5, n = 5000: 18 / 13; 6 dims,
-#:   n = 5000: 19 / 19, n = 10 000: 64 / 45; 8 dims, n = 10 000: 76 / 97, n = 20 000:
-#:   283 / 240; 10 dims, n = 40 000: 1271 / 1293; 12 dims, n = 40 000: 1489 / 2186.
+#: Measured on this project's 2-core machine (scipy 1.17, numba 0.68, correlated Gaussians,
+#: k = 3; brute / tree in ms; benchmarks/bench_knn.py prints a comparison). The brute force
+#: costs about 1 ns × n² per pair of cores; trees grow far more slowly in n but steeply
+#: with d.
+#: "knn": the k-th neighbour alone, brute force against the compiled kd-tree of
+#:   :mod:`.box_tree` (CPU ms, 2026-12-03, load average 4-6 from other jobs, so wall times
+#:   were up to twice the CPU): 5 dims, n = 1000: 3.7 / 1.4, n = 20 000: 598 / 39; 8 dims,
+#:   n = 2000: 12 / 4.6, n = 20 000: 734 / 109; 12 dims, n = 2000: 13 / 7.7, n = 20 000:
+#:   786 / 314; 16 dims, n = 2000: 14 / 10, n = 40 000: 3606 / 1496; 20 dims, n = 2000:
+#:   14 / 20, n = 10 000: 241 / 198; 32 dims, n = 10 000: 426 / 438, n = 30 000: 4101 /
+#:   3043; 64 dims, n = 10 000: 735 / 994, n = 30 000: 6238 / 7453. (Against cKDTree, the
+#:   engine before: 5 dims, n = 5000: 18 / 13; 10 dims, n = 40 000: 1271 / 1293.)
 #: "count": per-point-radius counts alone (radii: the k-th neighbour distance of a joint space
-#:   of twice the dimension). 2 dims, n = 20 000: 98 / 119, n = 40 000: 404 / 209; 3 dims,
-#:   n = 40 000: 502 / 522; 4 dims: 620 / 1039; 5 dims: 654 / 1880 (the trees' lead shrinks
-#:   as n^0.6, so the limits beyond 40 000 are extrapolated).
+#:   of twice the dimension); below 7 dims against the box tree (see _BOX_TREE_MAX_DIMS),
+#:   from 7 on against cKDTree, measured before: 2 dims, n = 20 000: 98 / 119, n = 40 000:
+#:   404 / 209; 3 dims, n = 40 000: 502 / 522; 4 dims: 620 / 1039; 5 dims: 654 / 1880 (the
+#:   trees' lead shrinks as n^0.6, so the limits beyond 40 000 are extrapolated).
 #: "ksg": joint k-NN plus marginal counts in one sweep, d = joint dimensions, against a
-#:   k-NN plus counts that each pick their own engine by the rows above (the "hybrid").
-#:   2+2 dims, n = 2000: 6 / 6, n = 5000: 28 / 23; 3+3, n = 5000: 30 / 36, n = 10 000:
-#:   107 / 108, n = 20 000: 452 / 413; 4+4, n = 20 000: 481 / 521, n = 40 000: 1939 / 1773;
-#:   5+5, n = 5000: 41 / 55, n = 40 000: 2020 / 3144; 8+8, n = 40 000: 3155 / 4370.
+#:   k-NN plus counts that each pick their own engine by the rows above (the "hybrid"; CPU
+#:   ms, 2026-12-03, load average 4-5, box-tree joint k-NN and box-tree counts): 3+3 dims,
+#:   n = 1000: 5.0 / 2.6, n = 20 000: 942 / 138; 4+4, n = 1000: 5.0 / 4.1, n = 20 000:
+#:   989 / 280; 5+5, n = 1000: 5.5 / 4.7, n = 5000: 82 / 70, n = 20 000: 1077 / 500; 8+8,
+#:   n = 2000: 22 / 25, n = 10 000: 328 / 427; 10+10, n = 2000: 19 / 22, n = 10 000:
+#:   354 / 625 (before, with cKDTree's k-NN and counts: 8+8, n = 40 000: 3155 / 4370).
 _BRUTE_MAX_N = {
-    "ksg": {6: 10_000, 8: 25_000, 10: 80_000},
-    "knn": {5: 2_000, 6: 5_000, 8: 12_000, 10: 40_000, 12: 60_000},
-    "count": {2: 25_000, 3: 40_000, 4: 90_000, 5: 200_000},
+    "ksg": {16: 40_000, 20: 80_000},
+    "knn": {20: 5_000, 32: 10_000, 64: 40_000},
+    "count": {5: 5_000, 6: 10_000, 7: 200_000},
 }
 
 
-#: Counts in 2 to this many dimensions use the compiled box tree (:mod:`.box_tree`): measured
-#: at 2 dims against cKDTree / the brute force (ms, k = 3 radii from a 2+2 joint space, busy
-#: 2-core machine): n = 5000: 40 / 147 / 93; 20 000: 211 / 637 / 1258; 100 000: 2966 / 7536.
-_BOX_TREE_MAX_DIMS = 4
+#: Counts in 2 to this many dimensions use the compiled box tree (:mod:`.box_tree`) where
+#: ``_BRUTE_MAX_N["count"]`` does not pick the brute force; beyond, cKDTree does. Measured at
+#: 2 dims against cKDTree / the brute force (ms, k = 3 radii from a 2+2 joint space, busy
+#: 2-core machine): n = 5000: 40 / 147 / 93; 20 000: 211 / 637 / 1258; 100 000: 2966 / 7536;
+#: then, with the branch-free node test (2-2.5x faster), box tree / brute force (CPU ms,
+#: radii from a d+d joint space, load 4-5): 4 dims, n = 2000: 2.9 / 3.1, n = 10 000:
+#: 31 / 63, n = 40 000: 202 / 1152; 5 dims, n = 2000: 4.2 / 3.1, n = 10 000: 53 / 89,
+#: n = 40 000: 421 / 1304; 6 dims, n = 2000: 6.0 / 3.5, n = 10 000: 79 / 77, n = 40 000:
+#: 702 / 1530.
+_BOX_TREE_MAX_DIMS = 6
 
 
 def use_brute_force(n: int, dims: int, task: str = "ksg") -> bool:
@@ -107,20 +124,30 @@ def _tree(points: np.ndarray, leafsize: int = 16) -> cKDTree:
     return cKDTree(points, leafsize=leafsize)
 
 
-def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf,
-                  algorithm: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf, algorithm: str = "auto",
+                  device: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Distance to the k-th nearest *other* point of every row, and the indices of the k + 1
     nearest points (the row itself included), in the ``p``-norm. ``algorithm`` picks the
-    engine ("auto", "brute" or "tree"; the brute force serves the max-norm only). Among
-    equidistant k-th neighbours the brute force returns the lowest indices, a tree any."""
+    engine: "auto" (the sorted values in 1-D; the brute force where ``_BRUTE_MAX_N["knn"]``
+    says it is faster; else the compiled kd-tree of :mod:`.box_tree` for p = 2 and ∞, and
+    cKDTree for other p), "brute" (the max-norm only) or "tree" (scipy's cKDTree). All give
+    the same distances bit for bit; among equidistant k-th neighbours the brute force
+    returns the lowest indices, the trees any. ``device`` (a torch device name) runs the
+    search in torch instead (:mod:`.torch_backend`, same distances)."""
     _check_algorithm(algorithm)
+    if device is not None:
+        from . import torch_backend
+
+        return torch_backend.kth_neighbour(points, k, p=p, device=device)
     points = np.ascontiguousarray(points, dtype=np.float64)
-    brute = p == np.inf and (
-        algorithm == "brute" or (algorithm == "auto"
-                                 and use_brute_force(*points.shape, task="knn")))
-    if points.shape[1] == 1 and algorithm == "auto":  # every p-norm is |v_j − v_i| in 1-D
-        return sorted_counts.kth_neighbour_1d(points[:, 0], k)
-    if brute:
+    if algorithm == "auto":
+        if points.shape[1] == 1:  # every p-norm is |v_j − v_i| in 1-D
+            return sorted_counts.kth_neighbour_1d(points[:, 0], k)
+        if p == np.inf and use_brute_force(*points.shape, task="knn"):
+            algorithm = "brute"
+        elif p in (2, np.inf):
+            return box_tree.kth_neighbour(points, k, p)
+    if algorithm == "brute" and p == np.inf:
         eps, idx, _ = brute_force.neighbour_rows([points], k, (), "below_eps")
         return eps, idx
     tree = _tree(points)
@@ -129,13 +156,10 @@ def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf,
     return _unpermute(order, dist[:, k]), _unpermute(order, idx)
 
 
-#: Below this many points a tree query runs on the calling thread: starting worker threads
-#: costs more than they save (and much more on a busy machine).
-_THREADED_QUERY_MIN_N = 50_000
-
-
 def _workers(n: int) -> int:
-    return -1 if n >= _THREADED_QUERY_MIN_N else 1
+    """cKDTree's ``workers``: the calling thread alone below
+    :data:`.brute_force.THREADED_MIN_N` points, every core above."""
+    return -1 if n >= brute_force.THREADED_MIN_N else 1
 
 
 def _unpermute(order: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -152,23 +176,28 @@ def _unpermute(order: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 def count_neighbours(points: np.ndarray, radii: np.ndarray, *, strict: bool,
-                     algorithm: str = "auto") -> np.ndarray:
+                     algorithm: str = "auto", device: str | None = None) -> np.ndarray:
     """For every row i, the number of *other* rows j with ‖p_j − p_i‖_∞ < r_i (``strict``) or
     ≤ r_i, exactly as float64 computes the max-norm distance. ``algorithm``: "auto", "brute"
     or "tree" (one-dimensional points always use the exact sorted counter).
 
     Trees count "≤ r"; strictness is exact because for floats d < r ⇔ d ≤ nextafter(r, 0).
+    ``device`` (a torch device name) counts in torch instead (:mod:`.torch_backend`).
     """
     _check_algorithm(algorithm)
+    if device is not None:
+        from . import torch_backend
+
+        return torch_backend.count_rows(points, radii, strict=strict, device=device)
     points = np.ascontiguousarray(points, dtype=np.float64)
     radii = np.asarray(radii, dtype=np.float64)
     if points.shape[1] == 1:
         return sorted_counts.count_1d(points[:, 0], radii, strict)
-    if algorithm == "auto" and points.shape[1] <= _BOX_TREE_MAX_DIMS:
-        return box_tree.count_rows(points, radii, strict)
     if (algorithm == "brute" or (
             algorithm == "auto" and use_brute_force(*points.shape, task="count"))):
         return brute_force.count_rows(points, radii, strict)
+    if algorithm == "auto" and points.shape[1] <= _BOX_TREE_MAX_DIMS:
+        return box_tree.count_rows(points, radii, strict)
     r = np.nextafter(radii, 0) if strict else radii
     tree = _tree(points, leafsize=64)
     order = tree.indices  # query in the tree's leaf order: see _unpermute
@@ -201,7 +230,7 @@ def radii_of(rule: str, blocks: Sequence[np.ndarray], space: tuple[int, ...],
 
 
 def neighbour_counts(blocks: Sequence[np.ndarray], k: int, spaces: Sequence[tuple[int, ...]],
-                     rule: str, *, algorithm: str = "auto",
+                     rule: str, *, algorithm: str = "auto", device: str | None = None,
                      ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     """The KSG-type neighbour statistics in one call.
 
@@ -211,11 +240,17 @@ def neighbour_counts(blocks: Sequence[np.ndarray], k: int, spaces: Sequence[tupl
     every space in ``spaces`` (a tuple of block numbers, e.g. ``(0, 2)`` for the x-z space),
     the number of *other* rows within the radius that ``rule`` sets (:func:`radii_of`).
     ``algorithm``: "auto" (:func:`use_brute_force`), "brute" (one compiled sweep) or "tree"
-    (trees only).
+    (trees only). ``device`` (a torch device name) computes everything in torch
+    (:mod:`.torch_backend`, identical numbers): the one place where the estimators' torch
+    setting turns into a different engine.
     """
     _check_algorithm(algorithm)
     if rule not in RULES:
         raise ValueError(f"rule must be one of {RULES}, not {rule!r}")
+    if device is not None:
+        from . import torch_backend
+
+        return torch_backend.neighbour_rows(blocks, k, spaces, rule, device)
     blocks = [np.ascontiguousarray(b, dtype=np.float64) for b in blocks]
     n, dims = len(blocks[0]), sum(b.shape[1] for b in blocks)
     if algorithm == "brute" or (algorithm == "auto" and use_brute_force(n, dims)):
@@ -236,10 +271,26 @@ def jitter_rng(seed, a: np.ndarray) -> np.random.Generator:
     the variable's own content (the column-wise rank order, unchanged by scaling and shifts),
     never by its position in the argument list. So I(X;Y) and I(Y;X) jitter every variable
     identically and agree exactly, and rescaled data get the same noise."""
-    ranks = np.argsort(a, axis=0, kind="stable").astype(np.int64)
+    ranks = _stable_ranks(a)
     digest = hashlib.blake2b(ranks.tobytes(), digest_size=8,
                              person=str(a.shape).encode()[:16]).digest()
     return np.random.default_rng([int(seed or 0), int.from_bytes(digest, "little")])
+
+
+def _stable_ranks(a: np.ndarray) -> np.ndarray:
+    """``np.argsort(a, axis=0, kind="stable")`` as int64, faster: each column is sorted
+    contiguously by the default (introsort) argsort, several times faster than the stable
+    merge sort, and a column whose sorted values hold a tie (only then may the two orders
+    differ: the stable order is the unique one by value, then index) is sorted again stably."""
+    if a.ndim != 2:
+        return np.argsort(a, axis=0, kind="stable").astype(np.int64)
+    at = np.ascontiguousarray(a.T)
+    order = np.argsort(at, axis=1)
+    s = np.take_along_axis(at, order, axis=1)
+    ties = (s[:, 1:] == s[:, :-1]).any(axis=1)
+    if ties.any():
+        order[ties] = np.argsort(at[ties], axis=1, kind="stable")
+    return order.astype(np.int64).T
 
 
 def add_jitter(seed, a: np.ndarray, jitter: float, std: np.ndarray | float = 1.0) -> np.ndarray:
@@ -303,22 +354,11 @@ class _KNN(TorchBackend, Estimator):
         return self.k + 1
 
     def _neighbour_counts(self, blocks, spaces, rule):
-        """:func:`neighbour_counts` with this estimator's k, on the torch backend when the
-        execution settings ask for it (identical numbers)."""
-        device = self._torch_device()
-        if device is None:
-            return neighbour_counts(blocks, self.k, spaces, rule)
-        from . import torch_backend
-
-        return torch_backend.neighbour_rows(blocks, self.k, spaces, rule, device)
+        """:func:`neighbour_counts` with this estimator's k and execution settings."""
+        return neighbour_counts(blocks, self.k, spaces, rule, device=self._torch_device())
 
     def _kth_neighbour(self, points, p):
-        device = self._torch_device()
-        if device is None:
-            return kth_neighbour(points, self.k, p=p)
-        from . import torch_backend
-
-        return torch_backend.kth_neighbour(points, self.k, p=p, device=device)
+        return kth_neighbour(points, self.k, p=p, device=self._torch_device())
 
 
 class _Jittered(_KNN, Seeded):
@@ -364,6 +404,10 @@ class KozachenkoLeonenko(_Jittered):
                               "(max-norm). Both are consistent; Euclidean has lower bias.")
 
     def _entropy(self, x):
+        # column-major: numpy reduces a narrow C-ordered (n, d) array along axis 0 several
+        # times slower than contiguous columns (standardize's max, mean and std: 0.3 ms of a
+        # 2-d, n = 5000 call); sums then run pairwise, which moves the result by ~1e-16
+        x = np.asfortranarray(x)
         reject_constant_columns(x)  # already validated: only the constant columns to check
         _reject_atoms(x, self.k)
         u, log_scale = standardize(x)
@@ -400,6 +444,15 @@ def whiten(z: np.ndarray) -> tuple[np.ndarray, float]:
     return np.ascontiguousarray(z @ w), 0.5 * float(np.log(lam).sum())
 
 
+@functools.lru_cache(maxsize=64)
+def _projection_weights(d: int) -> np.ndarray:
+    """Fixed weights of :func:`_reject_atoms`' projection (no global RNG use), made once per
+    d: building a generator costs more than the whole check on small data."""
+    weights = np.random.default_rng(0).uniform(1.0, 2.0, d)
+    weights.flags.writeable = False
+    return weights
+
+
 def _reject_atoms(x: np.ndarray, k: int) -> None:
     """Raise :class:`InputError` when rows repeat more than ``k`` times (atoms).
 
@@ -411,7 +464,7 @@ def _reject_atoms(x: np.ndarray, k: int) -> None:
     if n <= k:
         return
     proj = x[:, 0].copy()
-    weights = np.random.default_rng(0).uniform(1.0, 2.0, d)  # fixed: no global RNG use
+    weights = _projection_weights(d)
     for j in range(1, d):
         proj += weights[j] * x[:, j]
     s = np.sort(proj)
@@ -572,14 +625,12 @@ class MixedKSG(_KNN):
         if atoms.any():
             xy = np.hstack([x, y])
             device = self._torch_device()
-            if device is None:
+            if device is None:  # only the atoms' rows are asked
                 k_tilde[atoms] = _tree(xy).query_ball_point(xy[atoms], r=0.0, p=np.inf,
                                                             return_length=True, workers=-1)
             else:  # the points at distance 0, the row itself included
-                from . import torch_backend
-
-                k_tilde[atoms] = 1 + torch_backend.count_rows(
-                    xy, np.zeros(len(xy)), strict=False, device=device)[atoms]
+                k_tilde[atoms] = 1 + count_neighbours(xy, np.zeros(len(xy)), strict=False,
+                                                      device=device)[atoms]
         return float(np.mean(digamma(k_tilde) - digamma(nx + 1.0) - digamma(ny + 1.0))) \
             + math.log(len(x))
 

@@ -19,10 +19,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .brute_force import _split_rows, self_inside
-
-#: Fewest points for which the counts are shared out to one thread per core.
-_THREADED_MIN_N = 50_000
+from .brute_force import _split_linear, self_inside
 
 _JIT = dict(nogil=True, cache=True, boundscheck=False, error_model="numpy")
 
@@ -96,10 +93,8 @@ def count_1d(v: np.ndarray, radii: np.ndarray, strict: bool,
     s = v[order]
     r = np.ascontiguousarray(radii[order])
     inside = np.empty(v.size, dtype=np.int64)
-    if v.size < _THREADED_MIN_N:  # O(n log c) work: threads only pay off for large n
-        _gallop_counts(s, r, bool(strict), 0, v.size, inside)
-    else:
-        _split_rows(v.size, lambda a, b: _gallop_counts(s, r, bool(strict), a, b, inside))
+    # O(n log c) work: threads only pay off for large n
+    _split_linear(v.size, lambda a, b: _gallop_counts(s, r, bool(strict), a, b, inside))
     out = np.empty_like(inside)
     out[order] = inside
     return out - self_inside(radii, strict)
@@ -146,10 +141,7 @@ def kth_neighbour_1d(v: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     s = v[order]
     eps = np.empty(v.size)
     nearest = np.empty((v.size, k + 1), dtype=np.int64)
-    if v.size < _THREADED_MIN_N:
-        _kth_rows(s, int(k), 0, v.size, eps, nearest)
-    else:
-        _split_rows(v.size, lambda a, b: _kth_rows(s, int(k), a, b, eps, nearest))
+    _split_linear(v.size, lambda a, b: _kth_rows(s, int(k), a, b, eps, nearest))
     out_eps = np.empty_like(eps)
     out_eps[order] = eps
     out_idx = np.empty_like(nearest)
