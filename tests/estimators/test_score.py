@@ -43,8 +43,9 @@ def test_minde_gaussian_reference_matches_the_closed_form(variant):
     # truth 1.022 nats. Error sources: the sample correlation (sd of the Gaussian MI at
     # n = 2000 is about 0.02 nat), the Monte Carlo λ-integral over 400 held-out rows × 32
     # strata and the briefly trained residual network. Measured on 4 other data seeds
-    # (12-15) with the current defaults: C −0.061, +0.003, +0.009, −0.121; J −0.012, +0.006, −0.020, −0.085
-    # nats (seed 15 is as low with the earlier defaults, −0.117: the data's, not the knobs').
+    # (12-15) with the current defaults: C −0.061, +0.003, +0.009, −0.121; J −0.012, +0.006,
+    # −0.020, −0.085 nats (seed 15 is as low with the earlier defaults, −0.117: the data's,
+    # not the knobs').
     # 0.15 nat is 1.24× the worst of the eight.
     assert est == pytest.approx(_truth(2), abs=0.15)
     assert est.units == "nats" and est.method.startswith("minde")
