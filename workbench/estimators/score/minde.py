@@ -24,8 +24,9 @@ see README). Two effects set them:
   MINDE-J was +15 % and MINDE-C +6 % on the 5×5 Gaussian, and the same bias hid how far the
   network was from learning the Student-t dependence. ``ema=0.995``: the integral (and early
   stopping) use an exponential moving average of the weights (Polyak averaging; the diffusion
-  papers sample with one too); MINDE-J on the Gaussian went from +15 % to −4 %, +2 %; at the higher
-  learning rate below the live weights run 20-28 % high where the average is within 6 %.
+  papers sample with one too). MINDE-J on the Gaussian went from +15 % to −4 %, +2 % (decay
+  0.999, early-stopped); at the learning rate below the live weights run 20-28 % high where
+  their average is within 6 %.
 * Slow learning of the Student-t dependence (after the copula the marginals are Gaussian, the
   dependence is a shared scale: a multiplicative interaction between |x| and |y| the MLP
   learns slowly). With averaged weights MINDE-C rose steadily with training (0.17 → 0.26 of
