@@ -18,7 +18,6 @@ import pytest
 
 import workbench as wb
 from workbench.errors import InputError, KnobError
-from workbench.estimators.hybrid import THOROUGH_MINDE_KNOBS
 from workbench.measures.multivariate import _gaussian_terms
 
 FULL = os.environ.get("WORKBENCH_FULL") == "1"
@@ -43,9 +42,11 @@ def test_minde_gaussian_reference_matches_the_closed_form(variant):
     est = wb.mutual_info(x, y, method="minde", variant=variant, units="nats", **QUICK)
     # truth 1.022 nats. Error sources: the sample correlation (sd of the Gaussian MI at
     # n = 2000 is about 0.02 nat), the Monte Carlo λ-integral over 400 held-out rows × 32
-    # strata and the briefly trained residual network. Measured on 4 other data seeds:
-    # C −0.014, −0.003, +0.053, −0.015; J −0.011, −0.010, +0.087, −0.008 nats. 0.15 nat is
-    # 1.7× the worst of the eight.
+    # strata and the briefly trained residual network. Measured on 4 other data seeds
+    # (12-15) with the current defaults: C −0.061, +0.003, +0.009, −0.121; J −0.012, +0.006,
+    # −0.020, −0.085 nats (seed 15 is as low with the earlier defaults, −0.117: the data's,
+    # not the knobs').
+    # 0.15 nat is 1.24× the worst of the eight.
     assert est == pytest.approx(_truth(2), abs=0.15)
     assert est.units == "nats" and est.method.startswith("minde")
 
@@ -55,7 +56,8 @@ def test_minde_independent_is_near_zero_and_never_negative():
     x, y = rng.normal(size=(1500, 2)), rng.normal(size=(1500, 2))
     est = wb.mutual_info(x, y, method="minde", units="nats", **QUICK)
     # a mean of squares: ≥ 0 always; with |sample correlation| ~ 1/√n the Gaussian MI is
-    # ~ d²/(2n) ≈ 0.001 nat, so 0.05 leaves room for the network's residual only
+    # ~ d²/(2n) ≈ 0.001 nat, so 0.05 leaves room for the network's residual only (measured
+    # on 4 other seeds: 0.0016 to 0.0027 nat)
     assert 0.0 <= est < 0.05
 
 
@@ -66,8 +68,8 @@ def test_minde_entropy_of_a_gaussian():
     truth = 0.5 * math.log(np.linalg.det(2 * math.pi * math.e * cov))
     est = wb.entropy(x, method="minde", units="nats", **QUICK)
     # the scales (log 2 + 0) come back through the standardisation's log-Jacobian. Measured
-    # on 4 other data seeds: −0.024, −0.051, −0.063, −0.038 nats (the short training adds
-    # noise to ε̂, which can only raise the KL term, hence low); 0.12 is 1.9× the worst.
+    # on 4 other data seeds (12-15): −0.002, +0.027, −0.047, +0.000 nats (the short training
+    # adds noise to ε̂, which can only raise the KL term, hence low); 0.12 is 2.6× the worst.
     assert est == pytest.approx(truth, abs=0.12)
 
 
@@ -77,6 +79,22 @@ def test_minde_same_seed_same_number_and_units():
     a = wb.mutual_info(x, y, method="minde", units="nats", **knobs)
     b = wb.mutual_info(x, y, method="minde", units="bits", **knobs)
     assert float(b) == pytest.approx(float(a) / math.log(2), rel=1e-12)
+
+
+def test_minde_drops_monotone_copies_of_a_column():
+    # Song & Ermon's data-processing test: Y³ is a monotone function of Y, so its copula is
+    # Y's and it adds no information; the pair on a line used to raise the estimate by a third
+    x, y = _pair(400, 1, seed=6)
+    knobs = {**QUICK, "steps": 30, "seed": 1}
+    plain = wb.mutual_info(x, y, method="minde", units="nats", **knobs)
+    both = wb.mutual_info(x, np.column_stack([y, y**3, -np.exp(y)]), method="minde",
+                          units="nats", **knobs)
+    assert float(both) == float(plain)
+    from workbench.estimators.score.base import _without_monotone_copies
+
+    z = np.random.default_rng(0).normal(size=(50, 2))
+    kept = _without_monotone_copies(np.column_stack([z[:, 0], z[:, 0], -z[:, 0], z[:, 1]]))
+    assert np.array_equal(kept, z)
 
 
 def test_minde_knobs_and_settings():
@@ -137,29 +155,34 @@ def test_soi_two_variables_is_mutual_information():
 
 
 @slow
-def test_minde_plain_network_learns_a_gaussian():
-    # MINDE-J within 10 % here; MINDE-C stops at 0.864 of 1.022 nats (−15 %, measured; it
-    # errs low on this task, which the thorough auto's max tolerates), so it is not asserted
+@pytest.mark.parametrize("variant", ["c", "j"])
+def test_minde_plain_network_learns_a_gaussian(variant):
+    # with the current defaults (averaged weights): C 1.003, J 0.992 of 1.022 nats (−1.8 %,
+    # −2.9 %, measured); with the live weights C stopped at −15 % here
     x, y = _pair(5000, 2, seed=21)
-    est = wb.mutual_info(x, y, method="minde", variant="j", reference="none", units="nats")
+    est = wb.mutual_info(x, y, method="minde", variant=variant, reference="none", units="nats")
     assert est == pytest.approx(_truth(2), rel=0.1)
 
 
 @slow
-@pytest.mark.parametrize("task, variant", [("multinormal-dense-5-5", "c"),
-                                           ("student-t-dof2-3-3", "j")])
-def test_minde_within_ten_percent_on_suite_tasks(task, variant):
-    # measured (benchmarks/bench_score.py, seeds 0 and 1): MINDE-C +5.9 %, +6.9 % on the
-    # Gaussian; MINDE-J +1.2 %, +8.1 % on the Student-t. The other pairings miss 10 %
-    # (C −18.5 %, −14.8 % on the Student-t; J +15 % on the Gaussian): see README.
+@pytest.mark.parametrize("task", ["multinormal-dense-5-5", "student-t-dof2-3-3",
+                                  "student-t-dof3-3-3"])
+def test_minde_defaults_within_ten_percent_on_suite_tasks(task):
+    # one default configuration for both kinds of task (issue 16). Measured with
+    # benchmarks/bench_score.py, data and training seeds 0, 1, 2 (README has the table):
+    # Gaussian +3.3, +9.0, +4.2 %; ν = 2 Student-t +6.4, −5.1, +8.1 %, so 10 %. The ν = 3
+    # task's MI is small (0.179 nat) and its seed spread is ±0.03 nat (+10.9, +29.8, −4.8 %;
+    # worst +0.053 nat), so it gets the suite's criterion, max(0.1 nat, 10 %)
     from workbench.bench import runner
     from workbench.bench.tasks import get
 
     t = get(task)
     x, y = runner.job_data(t, 5000, 0)
-    est = wb.mutual_info(x, y, method="minde", units="nats",
-                         **{**THOROUGH_MINDE_KNOBS, "variant": variant})
-    assert est == pytest.approx(t.mutual_info, rel=0.1)
+    est = wb.mutual_info(x, y, method="minde", units="nats")
+    if task == "student-t-dof3-3-3":
+        assert est == pytest.approx(t.mutual_info, abs=0.1)
+    else:
+        assert est == pytest.approx(t.mutual_info, rel=0.1)
 
 
 @slow

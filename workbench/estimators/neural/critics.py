@@ -7,6 +7,14 @@ from ...errors import KnobError
 _HIDDEN_RE = r"^\s*\d+\s*(,\s*\d+\s*)*$"
 
 
+def parse_hidden(spec: str) -> list[int]:
+    """Hidden layer widths from a ``hidden`` knob such as ``"128,128"``."""
+    widths = [int(h) for h in spec.split(",")]
+    if min(widths) < 1:
+        raise KnobError(f"hidden layer widths must be ≥ 1, got {spec!r}")
+    return widths
+
+
 # ----- critics ------------------------------------------------------------------------------
 ACTIVATIONS = {"softplus": "Softplus", "relu": "ReLU", "elu": "ELU", "silu": "SiLU",
                "tanh": "Tanh"}

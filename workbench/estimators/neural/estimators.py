@@ -39,7 +39,7 @@ import math
 import numpy as np
 import param
 
-from ...errors import EstimationError, KnobError
+from ...errors import EstimationError
 from ...progress import Progress
 from ...torch_utils import limit_threads, seeded, torch_device
 from ...validation import check_seed, drop_constant_columns, standardize
@@ -53,7 +53,7 @@ from .bounds import (
     nwj_bound,
     smile_value,
 )
-from .critics import _HIDDEN_RE, ACTIVATIONS, make_critic
+from .critics import _HIDDEN_RE, ACTIVATIONS, make_critic, parse_hidden
 
 
 class NeuralEstimator(Seeded, Estimator):
@@ -117,12 +117,6 @@ class NeuralEstimator(Seeded, Estimator):
         return -self._value(scores)
 
     # ----- plumbing -------------------------------------------------------------------
-    def _hidden(self) -> list[int]:
-        widths = [int(h) for h in self.hidden.split(",")]
-        if min(widths) < 1:
-            raise KnobError(f"hidden layer widths must be ≥ 1, got {self.hidden!r}")
-        return widths
-
     def _evaluate(self, critic, xv, yv, batches) -> float:
         import torch
 
@@ -139,7 +133,7 @@ class NeuralEstimator(Seeded, Estimator):
         x, y = drop_constant_columns(x), drop_constant_columns(y)
         if x.shape[1] == 0 or y.shape[1] == 0:
             return 0.0  # a constant carries no information
-        hidden, dev = self._hidden(), torch_device(self.device)
+        hidden, dev = parse_hidden(self.hidden), torch_device(self.device)
         n = len(x)
         order = check_seed(self.seed).permutation(n)
         n_valid = min(max(2, int(round(self.valid_fraction * n))), n - 2)

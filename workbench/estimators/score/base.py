@@ -12,7 +12,18 @@ from ...torch_utils import limit_threads, seeded, torch_device
 from ...validation import check_seed, standardize
 from ..base import EXECUTION_PRECEDENCE, Device, Estimator, Seeded
 from ..gaussian import copula_normalize
-from ..neural.critics import _HIDDEN_RE
+from ..neural.critics import _HIDDEN_RE, parse_hidden
+
+
+def _without_monotone_copies(z: np.ndarray) -> np.ndarray:
+    """Copula-normalised columns minus those equal to ± an earlier one (same or reversed
+    ranks: the copula of a strictly monotone function of a column is ± that column)."""
+    keep: list[int] = []
+    for j in range(z.shape[1]):
+        if not any(np.allclose(z[:, j], s * z[:, k], rtol=0, atol=1e-9)
+                   for k in keep for s in (1, -1)):
+            keep.append(j)
+    return z[:, keep]
 
 
 class ScoreEstimator(Seeded, Estimator):
@@ -48,6 +59,21 @@ class ScoreEstimator(Seeded, Estimator):
     patience = param.Integer(default=8, bounds=(1, None), softbounds=(1, 20),
                              doc="Stop after this many held-out evaluations without "
                                  "improvement (the best network is kept).")
+    ema = param.Number(
+        default=0.0, bounds=(0, 1), inclusive_bounds=(True, False), softbounds=(0, 0.999),
+        label="EMA decay",
+        doc="Decay of an exponential moving average of the network weights, used for the "
+            "held-out loss, early stopping and the integral (0: the live weights). The "
+            "integral is a mean of *squared* score differences, so the optimiser's noise in "
+            "the live weights raises it: averaging the weights removes most of that bias.")
+    train_lambda = param.Selector(
+        default="uniform", objects=["uniform", "mixed"],
+        doc="λ distribution of the training loss (the integral always draws λ uniformly). "
+            "'mixed': half the rows uniform, half with α² = sigmoid(λ) uniform (plain "
+            "denoising score matching, uniform t on a linear schedule), which puts more of "
+            "the training where signal and noise are comparable (λ near 0 for standardised "
+            "columns), where the score differences of MI live. Each λ's loss has the same "
+            "minimiser, so this only moves the network's effort, not its target.")
     valid_fraction = param.Number(default=0.2, bounds=(0.05, 0.5), step=0.05,
                                   doc="Fraction of rows held out for early stopping and for "
                                       "the integral.")
@@ -73,24 +99,25 @@ class ScoreEstimator(Seeded, Estimator):
     def min_samples(self) -> int:
         return 20
 
-    def _hidden(self) -> list[int]:
-        widths = [int(h) for h in self.hidden.split(",")]
-        if min(widths) < 1:
-            raise KnobError(f"hidden layer widths must be ≥ 1, got {self.hidden!r}")
-        return widths
-
-    def _prepared(self, parts: list[np.ndarray], copula: bool) -> tuple[np.ndarray, float]:
+    def _prepared(self, parts: list[np.ndarray],
+                  copula: bool) -> tuple[np.ndarray, float, list[int]]:
         """Columns side by side, copula-normalised or standardised; with the log-Jacobian of
-        the standardisation (to add to an entropy)."""
+        the standardisation (to add to an entropy) and the width of each part.
+
+        With the copula, a column whose ranks equal (or reverse) those of an earlier column
+        of the same part is dropped: it is a monotone function of that column, so the part
+        carries the same information without it (I(X; [Y, f(Y)]) = I(X; Y)), while the two
+        together would lie on a line, a degenerate density whose score differences a network
+        overstates (Song & Ermon's data-processing test: ×1.34 before this)."""
         if self.lambda_min >= self.lambda_max:
             raise KnobError(f"lambda_min ({self.lambda_min}) must be below lambda_max "
                             f"({self.lambda_max})")
-        data = np.hstack(parts)
         if copula:
-            z = copula_normalize(data)
-            return z / np.where(z.std(0) > 0, z.std(0), 1.0), 0.0
-        z, log_scale = standardize(data)
-        return z, float(log_scale.sum())
+            parts = [_without_monotone_copies(copula_normalize(p)) for p in parts]
+            z = np.hstack(parts)
+            return z / np.where(z.std(0) > 0, z.std(0), 1.0), 0.0, [p.shape[1] for p in parts]
+        z, log_scale = standardize(np.hstack(parts))
+        return z, float(log_scale.sum()), [p.shape[1] for p in parts]
 
     def _split(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         order = check_seed(self.seed).permutation(n)
@@ -110,13 +137,14 @@ class ScoreEstimator(Seeded, Estimator):
             valid, train_rows = self._split(len(data))
             with Progress(self.steps, self.callback, self.progress, self.method_name) as prog, \
                     seeded(self.seed):
-                net = m.train(data, dims, modes, hidden=self._hidden(),
+                net = m.train(data, dims, modes, hidden=parse_hidden(self.hidden),
                               reference=self.reference == "gaussian", lr=self.lr,
                               batch_size=self.batch_size, steps=self.steps,
                               eval_every=self.eval_every, patience=self.patience, valid=valid,
                               train_rows=train_rows,
                               lam_range=(self.lambda_min, self.lambda_max), seed=self.seed,
-                              device=dev, progress=prog.update)
+                              device=dev, progress=prog.update, ema=self.ema,
+                              train_lambda=self.train_lambda)
                 values = m.integrate(net, data, valid, pairs,
                                      (self.lambda_min, self.lambda_max), self.n_lambda,
                                      self.seed)

@@ -174,10 +174,13 @@ def _loss(model, modes, x0, lam, xl, eps):
 def train(data: np.ndarray, dims: list[int], modes: list[tuple], *, hidden: list[int],
           reference: bool, lr: float, batch_size: int, steps: int, eval_every: int,
           patience: int, valid: np.ndarray, train_rows: np.ndarray, lam_range: tuple,
-          seed: int, device, progress=None) -> MaskedDenoiser:
-    """Fit the network by denoising score matching (λ uniform on ``lam_range``, every mode an
-    equal share of each batch); early-stop on the held-out loss (fixed noise) and return the
-    model with the best held-out loss."""
+          seed: int, device, progress=None, ema: float = 0.0,
+          train_lambda: str = "uniform") -> MaskedDenoiser:
+    """Fit the network by denoising score matching (λ uniform on ``lam_range``, or half of it
+    with α² uniform when ``train_lambda="mixed"``; every mode an equal share of each batch);
+    early-stop on the held-out loss (fixed noise) and return the model with the best held-out
+    loss. With ``ema`` > 0 that model is the exponential moving average of the weights
+    (Polyak averaging), evaluated and kept instead of the live weights."""
     dev = device
     x = torch.as_tensor(data, dtype=torch.float32, device=dev)
     corr = np.corrcoef(data[train_rows], rowvar=False).reshape(sum(dims), sum(dims))
@@ -186,7 +189,16 @@ def train(data: np.ndarray, dims: list[int], modes: list[tuple], *, hidden: list
     lo, hi = lam_range
 
     def lams(k):
-        return (lo + (hi - lo) * torch.rand(k, generator=gen)).to(dev)
+        lam = lo + (hi - lo) * torch.rand(k, generator=gen)
+        if train_lambda == "mixed":
+            # half the rows: λ = logit(u), u uniform on [sigmoid(λmin), sigmoid(λmax)], i.e.
+            # the signal fraction α² uniform (plain DSM with uniform t on a linear-α² schedule)
+            u = torch.sigmoid(torch.tensor(lo)) + (torch.sigmoid(torch.tensor(hi))
+                                                   - torch.sigmoid(torch.tensor(lo))
+                                                   ) * torch.rand(k, generator=gen)
+            pick = torch.rand(k, generator=gen) < 0.5
+            lam = torch.where(pick, torch.logit(u), lam)
+        return lam.to(dev)
 
     xv = x[valid]
     # fixed held-out noise, a few copies per row, so successive evaluations compare like with like
@@ -195,6 +207,12 @@ def train(data: np.ndarray, dims: list[int], modes: list[tuple], *, hidden: list
     lv = lams(len(xv))
     xlv, epsv = _noised(xv, lv, gen)
     opt = torch.optim.Adam(model.net.parameters(), lr=lr)
+    live = model.net
+    average = None
+    if ema > 0:
+        average = copy.deepcopy(live)
+        for p in average.parameters():
+            p.requires_grad_(False)
     b = min(batch_size, len(train_rows))
     tr = torch.as_tensor(train_rows, device=dev)
     best, best_state, stale, step = math.inf, None, 0, 0
@@ -215,11 +233,21 @@ def train(data: np.ndarray, dims: list[int], modes: list[tuple], *, hidden: list
         loss.backward()
         opt.step()
         step += 1
+        if average is not None:
+            # warm-up (TensorFlow's num_updates rule): early on the average follows the live weights
+            decay = min(ema, (1 + step) / (10 + step))
+            with torch.no_grad():
+                for pa, pl in zip(average.parameters(), live.parameters()):
+                    pa.lerp_(pl, 1 - decay)
         if step % eval_every and step < steps:
             continue
+        if average is not None:
+            model.net = average
         value = held_out()
+        model.net = live
         if value < best:
-            best, best_state, stale = value, copy.deepcopy(model.net.state_dict()), 0
+            best, stale = value, 0
+            best_state = copy.deepcopy((live if average is None else average).state_dict())
         else:
             stale += 1
         if progress is not None:

@@ -55,8 +55,7 @@ class SOI(ScoreEstimator):
         k = len(variables)
         if not 2 <= k <= MAX_VARIABLES:
             raise InputError(f"soi needs 2 to {MAX_VARIABLES} variables, got {k}")
-        dims = [v.shape[1] for v in variables]
-        data, _ = self._prepared(variables, copula=self.marginals == "copula")
+        data, _, dims = self._prepared(variables, copula=self.marginals == "copula")
         joint = (DIFFUSED,) * k
         offs = np.concatenate([[0], np.cumsum(dims)])
 
