@@ -157,7 +157,7 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         self.estimators = [m for m in self.estimators if m in methods] or methods[:1]
         if "dataset" in params and "arch" not in params and self.network != "cnn":
             self.arch = default_arch(self._data())
-        if self.network == "cnn" or is_cnn(self.arch):
+        if self.network == "cnn" or (is_cnn(self.arch) and self.dataset == "mnist1d"):
             self.network = "cnn"
             self._on_network()
         self._build_widgets()
@@ -186,7 +186,12 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
             self.arch = CNN_ARCH if self.network == "cnn" else default_arch(self._data())
         self._check_arch()  # also when the text did not change
         if hasattr(self, "_network_w"):
-            self._network_w.disabled = self._session.alive or self.dataset != "mnist1d"
+            self._network_w.disabled = self._network_locked(self._session.alive)
+
+    def _network_locked(self, alive: bool) -> bool:
+        """The network choice is fixed while training, and off MNIST-1D only once it is the
+        MLP (a CNN chosen there must stay undoable: its arch box is locked)."""
+        return alive or (self.dataset != "mnist1d" and self.network != "cnn")
 
     @param.depends("network", watch=True)
     def _on_network(self) -> None:
@@ -211,8 +216,9 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
     @param.depends("arch", watch=True)
     def _check_arch(self) -> bool:
         """Validate the architecture text against the dataset; show the problem in the banner."""
-        if is_cnn(self.arch) and self.network != "cnn":
-            self.network = "cnn"  # "cnn" typed: the same as choosing the CNN
+        if is_cnn(self.arch) and self.network != "cnn" and self.dataset == "mnist1d":
+            self.network = "cnn"  # "cnn" typed: the same as choosing the CNN (elsewhere the
+            # banner says why not, and the arch box stays editable)
         try:
             checked_arch(self._data(), self.arch)
         except WorkbenchError as exc:
@@ -531,7 +537,7 @@ class PlaneStudio(LiveTraining, TwoPaneApp):
         for w in self._settings:
             w.disabled = alive
         self._beta_w.disabled = alive or not self.uses_bottleneck
-        self._network_w.disabled = alive or self.dataset != "mnist1d"
+        self._network_w.disabled = self._network_locked(alive)
         self._arch_w.disabled = alive or self.network == "cnn"
 
     @param.depends("error", watch=True)

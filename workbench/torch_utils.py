@@ -101,7 +101,12 @@ def seeded(seed: int):
     """Run the block with torch's generators (CPU and every CUDA device) seeded with ``seed``,
     and restore their previous states afterwards: same seed, same numbers, and the caller's
     own random stream is left as it was. (``torch.manual_seed`` also reseeds the GPUs, so
-    forking the CPU generator alone would leave them changed.)"""
+    forking the CPU generator alone would leave them changed.)
+
+    Threads: the lock covers the reseed and the restore only. Two threads whose blocks
+    overlap and both draw from the global generator still interleave their draws; code
+    that must be reproducible under a threaded scheduler draws inside ``RNG_LOCK`` (as the
+    bottleneck networks' initialisation does) or from its own ``torch.Generator``."""
     import torch
 
     gpus = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []

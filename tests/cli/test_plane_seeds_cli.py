@@ -71,3 +71,17 @@ def test_an_ib_objective_runs_a_bottleneck_grid(tmp_path, capsys):
     assert "ReLU encoder" in capsys.readouterr().err
     assert main(["plane", "--beta", "0.1", "--epochs", "1", "--out", str(out)]) == 2
     assert "IB --objective" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--estimator", "kde"], "do not apply with an IB --objective"),
+    (["--knob", "binning.n_bins=10"], "do not apply with an IB --objective"),
+    (["--data", "mnist1d", "--arch", "cnn"], "MLP bottleneck"),
+])
+def test_options_an_ib_objective_ignores_are_refused(tmp_path, capsys, extra, message):
+    """An IB grid measures T from its own noise and trains the MLP bottleneck: an estimator,
+    a knob or the CNN given with it is refused, not silently dropped."""
+    code = main(["plane", "--objective", "vib", "--epochs", "1", "--out",
+                 str(tmp_path / "runs"), *extra])
+    assert code == 2
+    assert message in capsys.readouterr().err

@@ -203,3 +203,40 @@ def test_device_argument_dispatches_to_torch_with_the_same_numbers():
     np.testing.assert_array_equal(
         knn.count_neighbours(x, ours[0], strict=True),
         knn.count_neighbours(x, ours[0], strict=True, device="cpu"))
+
+
+@pytest.mark.parametrize("norm", [2, np.inf])
+def test_distances_that_overflow_still_fill_the_neighbour_list(norm):
+    # Δ² (Euclidean) and |1e308 − (−1e308)| (max-norm) overflow to inf: every row must still
+    # get k + 1 real rows (itself first) and the definition's k-th distance, never stale or
+    # unset slots (this used to crash the process)
+    points = np.array([[0.0, 0.0], [1e308, 0.0], [-1e308, 0.0]])
+    with np.errstate(over="ignore"):
+        diff = np.abs(points[:, None, :] - points[None, :, :])
+        dist = np.sqrt((diff ** 2).sum(-1)) if norm == 2 else diff.max(-1)
+    for _ in range(2):  # a second query must not see the first one's leftovers
+        eps, idx = box_tree.kth_neighbour(points, 2, norm)
+        assert np.array_equal(eps, np.sort(dist, axis=1)[:, 2])
+        assert np.isinf(eps[1]) and np.isinf(eps[2])
+        assert idx[:, 0].tolist() == [0, 1, 2]
+        assert all(sorted(row) == [0, 1, 2] for row in idx.tolist())
+
+
+def test_overflow_in_a_large_tree_matches_the_definition():
+    rng = np.random.default_rng(3)
+    points = rng.standard_normal((200, 3)) * np.array([1e-300, 1.0, 1e300])
+    eps, idx = box_tree.kth_neighbour(points, 3, 2)
+    dist = np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(-1))
+    with np.errstate(over="ignore"):
+        assert np.array_equal(np.sort(dist, axis=1)[:, 3], eps)
+    assert np.all((idx >= 0) & (idx < 200))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_points_are_refused(bad):
+    points = np.random.default_rng(0).standard_normal((50, 2))
+    points[3, 0] = bad
+    with pytest.raises(wb.errors.InputError, match="finite"):
+        knn.kth_neighbour(points, 3)
+    with pytest.raises(wb.errors.InputError, match="finite"):
+        knn.count_neighbours(points, np.ones(50), strict=True)

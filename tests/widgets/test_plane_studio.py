@@ -384,10 +384,16 @@ def test_the_cnn_is_a_network_choice_for_mnist1d(make_studio, tmp_path):
     'cnn' and the compressed KSG, and a run tracks conv1-conv3 and out."""
     studio = make_studio(arch="12-10-7-5-4-3-2", epochs=1)
     assert studio._network_w.disabled and studio.network == "mlp"
-    studio.arch = "cnn"  # typed: the same as choosing it, and refused for the 12-bit task
-    assert studio.network == "cnn" and "needs MNIST-1D" in studio.error
+    studio.arch = "cnn"  # typed for the 12-bit task: refused in the banner, and the arch box
+    # stays editable (no dead end: the network choice is locked off MNIST-1D)
+    assert studio.network == "mlp" and "needs MNIST-1D" in studio.error
+    assert not studio._arch_w.disabled and studio._network_w.disabled
+    studio.arch = "12-10-7-5-4-3-2"
+    assert studio.error == ""
     studio.dataset = "mnist1d"
     assert studio.error == "" and not studio._network_w.disabled
+    studio.arch = "cnn"  # typed on MNIST-1D: the same as choosing the CNN
+    assert studio.network == "cnn"
     assert (studio.arch, studio.estimators) == ("cnn", ["compressed_ksg"])
     assert studio._arch_w.disabled  # the CNN has no widths to type
     studio.start()

@@ -208,7 +208,16 @@ def _plane(args, extra) -> int:
     if args.beta is not None and args.objective == "cross_entropy":
         raise KnobError("--beta is the β of an IB --objective (vib, nonlinear_ib, csib)")
     if args.objective != "cross_entropy":  # a bottleneck grid (seeds: --seeds or --seed)
+        from ..training.mnist1d_plane import is_cnn
         from .plane_seeds import plane_seeds
+
+        if args.estimator is not None or args.knob:
+            raise KnobError("--estimator/--knob do not apply with an IB --objective: the "
+                            "bottleneck T is measured from its own noise (pairwise bounds "
+                            "on its Gaussian mixture; workbench.ib.channel)")
+        if any(a is not None and is_cnn(a) for a in archs):
+            raise KnobError("an IB --objective trains the MLP bottleneck network; give MLP "
+                            "widths for --arch (e.g. 40-64-8-10), not 'cnn'")
 
         return plane_seeds(args, methods, knobs, args.activation, archs)
     if args.seeds is not None or len(activations) > 1 or len(archs) > 1:

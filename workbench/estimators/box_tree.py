@@ -223,7 +223,9 @@ def _knn(tp, perm, start, stop, left, lo, hi, k, euclid, first, last, dist_out, 
     throughout, the root taken at the end, as cKDTree does). Depth first, always into the
     nearer child, the farther one kept on a stack with its box distance; a pending node is
     dropped when its box is no nearer than the current (k+1)-th candidate, a point when it
-    is not strictly nearer, so among equidistant points the one found first stays."""
+    is not strictly nearer, so among equidistant points the one found first stays. Until
+    k + 1 candidates are held every point and node is taken, so distances that overflow to
+    inf still fill the list with real rows."""
     d = tp.shape[1]
     m = k + 1
     best = np.empty(m)
@@ -238,6 +240,7 @@ def _knn(tp, perm, start, stop, left, lo, hi, k, euclid, first, last, dist_out, 
             qv[c] = tp[q, c]
         best[:] = np.inf
         worst = np.inf
+        filled = 0
         top = -1
         node = 0
         while True:
@@ -254,8 +257,9 @@ def _knn(tp, perm, start, stop, left, lo, hi, k, euclid, first, last, dist_out, 
                         dist = 0.0
                         for c in range(d):
                             dist = max(dist, abs(tp[p, c] - qv[c]))
-                    if dist < worst:
-                        j = k
+                    if dist < worst or filled < m:
+                        j = min(filled, k)
+                        filled = min(filled + 1, m)
                         while j > 0 and best[j - 1] > dist:
                             best[j] = best[j - 1]
                             where[j] = where[j - 1]
@@ -266,7 +270,7 @@ def _knn(tp, perm, start, stop, left, lo, hi, k, euclid, first, last, dist_out, 
                 # next: pop the nearest pending node that can still hold a nearer point
                 node = -1
                 while top >= 0:
-                    if bound[top] < worst:
+                    if bound[top] < worst or filled < m:
                         node = stack[top]
                         top -= 1
                         break
@@ -277,12 +281,12 @@ def _knn(tp, perm, start, stop, left, lo, hi, k, euclid, first, last, dist_out, 
             a = _box_distance(qv, lo, hi, child, euclid, gap)
             b = _box_distance(qv, lo, hi, child + 1, euclid, gap)
             if a <= b:
-                if b < worst:
+                if b < worst or filled < m:
                     top += 1
                     stack[top], bound[top] = child + 1, b
                 node = child  # the nearer child is entered at once (at worst in vain)
             else:
-                if a < worst:
+                if a < worst or filled < m:
                     top += 1
                     stack[top], bound[top] = child, a
                 node = child + 1
@@ -324,6 +328,8 @@ def count_rows(points: np.ndarray, radii: np.ndarray, strict: bool) -> np.ndarra
     radii = np.ascontiguousarray(radii, dtype=np.float64)
     perm, tp, start, stop, left, lo, hi = _build(points, _LEAF)
     inside = np.empty(len(points), dtype=np.int64)
+    # a count visits every node cut by its ball, far more work per row than a k-NN query, so
+    # rows are shared out like the O(n²) sweeps (_split_rows), not from THREADED_MIN_N
     _split_rows(len(points), lambda a, b: _count(tp, perm, start, stop, left, lo, hi,
                                                  radii, bool(strict), a, b, inside))
     return inside - self_inside(radii, strict)

@@ -7,7 +7,7 @@ Neighbour searches never build an n × n matrix. Two exact engines, chosen per t
 * trees: the k-th neighbour (max-norm or Euclidean) on the compiled kd-tree of
   :mod:`.box_tree` (O(n log n) in low dimension, queries in leaf order, rows over all cores
   for large n; 1.5-3x faster than :class:`scipy.spatial.cKDTree` and bit-equal to it);
-  counts in 2-4 dimensions on the same tree, whose nodes wholly inside a ball add their
+  counts in 2-6 dimensions on the same tree, whose nodes wholly inside a ball add their
   size at once; one-dimensional neighbours and counts gallop along the sorted values
   (:mod:`.sorted_counts`, compiled), several times faster than a tree and exact; cKDTree
   (queries spread over all cores with ``workers=-1``, asked in the tree's leaf order) for
@@ -19,6 +19,9 @@ Neighbour searches never build an n × n matrix. Two exact engines, chosen per t
 
 Both give identical distances and counts: every decision is the float64 comparison
 ``max_j |v_j − w_j|`` (<, ≤) r, the quantity the O(n²) definition :func:`naive_ksg` uses.
+One exception, with ties only: the ``span`` rule (``ksg2``) measures each marginal's extent
+over the k neighbours found, and among equidistant k-th neighbours each engine may find
+others; the default jitter removes such ties.
 
 Ties: kNN estimators assume continuous data. Repeated points (distance 0) break the
 derivations, so ``kl``, ``ksg`` and ``ksg2`` add a tiny seeded Gaussian *jitter*
@@ -133,8 +136,10 @@ def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf, algorithm: str 
     cKDTree for other p), "brute" (the max-norm only) or "tree" (scipy's cKDTree). All give
     the same distances bit for bit; among equidistant k-th neighbours the brute force
     returns the lowest indices, the trees any. ``device`` (a torch device name) runs the
-    search in torch instead (:mod:`.torch_backend`, same distances)."""
+    search in torch instead (:mod:`.torch_backend`: the same max-norm distances, Euclidean
+    ones to within an ulp). Non-finite coordinates raise :class:`InputError`."""
     _check_algorithm(algorithm)
+    _require_finite(points)
     if device is not None:
         from . import torch_backend
 
@@ -154,6 +159,14 @@ def kth_neighbour(points: np.ndarray, k: int, p: float = np.inf, algorithm: str 
     order = tree.indices  # query in the tree's leaf order: see _unpermute
     dist, idx = tree.query(points[order], k=k + 1, p=p, workers=_workers(len(points)))
     return _unpermute(order, dist[:, k]), _unpermute(order, idx)
+
+
+def _require_finite(points) -> None:
+    """The engines compare distances; a NaN or inf coordinate makes every comparison with it
+    false and the neighbour lists meaningless (the estimators validate before they get here;
+    this guards direct calls)."""
+    if not np.isfinite(np.asarray(points, dtype=np.float64)).all():
+        raise InputError("points must be finite: found NaN or inf coordinates")
 
 
 def _workers(n: int) -> int:
@@ -183,8 +196,12 @@ def count_neighbours(points: np.ndarray, radii: np.ndarray, *, strict: bool,
 
     Trees count "≤ r"; strictness is exact because for floats d < r ⇔ d ≤ nextafter(r, 0).
     ``device`` (a torch device name) counts in torch instead (:mod:`.torch_backend`).
+    Non-finite coordinates or radii raise :class:`InputError`.
     """
     _check_algorithm(algorithm)
+    _require_finite(points)
+    if np.isnan(np.asarray(radii, dtype=np.float64)).any():
+        raise InputError("count_neighbours: radii contain NaN")
     if device is not None:
         from . import torch_backend
 

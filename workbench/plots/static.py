@@ -238,8 +238,8 @@ def _draw_element(ax, el) -> None:
     elif isinstance(el, (hv.Scatter, hv.Points)):
         by = hv.Store.lookup_options("bokeh", el, "style").kwargs.get("color")
         if isinstance(by, str) and by in el.dimensions("all", label="name"):
-            # coloured by a column (the plane's epochs): the colour bar names it; the plane
-            # has one Points per layer on one colour range (clim), and one colour bar
+            # coloured by a column (the plane's epochs): the colour bar names it; one colour
+            # range (clim) and one colour bar for the plane's points
             plot_opts = hv.Store.lookup_options("bokeh", el, "plot").kwargs
             vmin, vmax = plot_opts.get("clim") or (None, None)
             points = ax.scatter(xs, ys, c=el.dimension_values(by), cmap=EPOCH_CMAP, s=12,
