@@ -78,5 +78,5 @@ class ScoreMax(Seeded, Estimator):
 #: early-stopped; steps is score_max's own knob, 5000): it errs low, which the max needs;
 #: minde's own defaults aim at the truth.
 THOROUGH_MINDE_KNOBS = {"variant": "c", "reference": "none", "patience": 8, "ema": 0.0,
-                        "train_lambda": "uniform", "lr": 2e-3, "lambda_min": -10.0,
-                        "lambda_max": 12.0}
+                        "weight_decay": 0.0, "train_lambda": "uniform", "lr": 2e-3,
+                        "lambda_min": -10.0, "lambda_max": 12.0}
