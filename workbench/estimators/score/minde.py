@@ -46,8 +46,9 @@ see README). Three effects set them:
 * Over-training on the weak dependence. With the above alone the ν = 3 Student-t (0.179 nat)
   came out +10.9 %, +29.8 %, −4.8 % (seeds 0, 1, 2). Tracking the seed-1 estimate along
   training (averaged weights; the integral with 16 λ per row every 1000 steps) showed it
-  rising steadily past the truth, 0.15 → 0.24 nat from 1000 to 10 000 steps, while the held-out denoising loss was flat from
-  about 4000 steps (1.589 ± 0.001) and so could not pick the right moment. It is not
+  rising steadily past the truth, 0.15 → 0.24 nat from 1000 to 10 000 steps, while the
+  held-out denoising loss was flat from about 4000 steps (1.589 ± 0.001) and so could not
+  pick the right moment. It is not
   memorisation of the training rows: the same integral over 1000 *training* rows was no
   higher (0.228 vs 0.238 at 10 000 steps). The network keeps adding score differences that
   the data do not support, and the square in the integrand turns any of them into a positive
