@@ -48,18 +48,17 @@ see README). Three effects set them:
   training (averaged weights; the integral with 16 λ per row every 1000 steps) showed it
   rising steadily past the truth, 0.15 → 0.24 nat from 1000 to 10 000 steps, while the
   held-out denoising loss was flat from about 4000 steps (1.589 ± 0.001) and so could not
-  pick the right moment. It is not
-  memorisation of the training rows: the same integral over 1000 *training* rows was no
-  higher (0.228 vs 0.238 at 10 000 steps). The network keeps adding score differences that
-  the data do not support, and the square in the integrand turns any of them into a positive
-  bias. ``weight_decay=0.04`` (AdamW, decoupled: every weight shrinks by lr × 0.04 = 1.6e-4
-  per step) holds that back. End points of that seed-1 trajectory: decay 0 +33 %, 0.01
-  +25 %, 0.03 +12 %, 0.1 −10 % (where the ν = 2 task, seed 1, also fell to −10 %). The
-  decay pulls the two Student-t tasks opposite ways (ν = 3 needs it, ν = 2 loses a little
-  of its dependence to it), so it was set on the full tables (seeds 0-2, plus 3 and 4 on the
-  Student-t tasks): worst case +9.8 % at 0.03 (ν = 3), −12.2 % at 0.05 (ν = 2, seed 3; its
-  five seeds average −7.8 % there), and at 0.04 every one within 10 % (worst −9.9 %,
-  ν = 2 seed 3; −6.7 % on seeds 0-2; see README).
+  pick the right moment. It is not memorisation of the training rows: the same integral over
+  1000 *training* rows was no higher (0.228 vs 0.238 at 10 000 steps). The network keeps
+  adding score differences that the data do not support, and the square in the integrand
+  turns any of them into a positive bias. ``weight_decay=0.04`` (AdamW, decoupled: every
+  weight shrinks by lr × 0.04 = 1.6e-4 per step) holds that back. End points of that seed-1
+  trajectory: decay 0 +33 %, 0.01 +25 %, 0.03 +12 %, 0.1 −10 % (where the ν = 2 task, seed
+  1, also fell to −10 %). The decay pulls the two Student-t tasks opposite ways (ν = 3 needs
+  it, ν = 2 loses a little of its dependence to it), so it was set on the full tables (seeds
+  0-2, plus 3 and 4 on the Student-t tasks): worst case +9.8 % at 0.03 (ν = 3), −12.2 % at
+  0.05 (ν = 2, seed 3; its five seeds average −7.8 % there), and at 0.04 every one within 10
+  % (worst −9.9 %, ν = 2 seed 3; −6.7 % on seeds 0-2; see README).
 
 Tried and dropped (same benchmark): a cosine learning-rate decay (the Student-t estimate
 stalled at −50 %: learning stops before the dependence is learnt), a higher learning rate
