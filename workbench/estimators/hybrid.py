@@ -80,5 +80,5 @@ class ScoreMax(Seeded, Estimator):
 #: columns that are monotone copies of another (data processing), which the suite's tasks
 #: do not have, so their numbers are unchanged.
 THOROUGH_MINDE_KNOBS = {"variant": "c", "reference": "none", "patience": 8, "ema": 0.0,
-                        "train_lambda": "uniform", "lr": 2e-3, "lambda_min": -10.0,
-                        "lambda_max": 12.0}
+                        "weight_decay": 0.0, "train_lambda": "uniform", "lr": 2e-3,
+                        "lambda_min": -10.0, "lambda_max": 12.0}

@@ -175,12 +175,13 @@ def train(data: np.ndarray, dims: list[int], modes: list[tuple], *, hidden: list
           reference: bool, lr: float, batch_size: int, steps: int, eval_every: int,
           patience: int, valid: np.ndarray, train_rows: np.ndarray, lam_range: tuple,
           seed: int, device, progress=None, ema: float = 0.0,
-          train_lambda: str = "uniform") -> MaskedDenoiser:
+          train_lambda: str = "uniform", weight_decay: float = 0.0) -> MaskedDenoiser:
     """Fit the network by denoising score matching (λ uniform on ``lam_range``, or half of it
     with α² uniform when ``train_lambda="mixed"``; every mode an equal share of each batch);
     early-stop on the held-out loss (fixed noise) and return the model with the best held-out
     loss. With ``ema`` > 0 that model is the exponential moving average of the weights
-    (Polyak averaging), evaluated and kept instead of the live weights."""
+    (Polyak averaging), evaluated and kept instead of the live weights. ``weight_decay`` > 0:
+    AdamW (Loshchilov & Hutter 2019, decoupled decay) instead of Adam."""
     dev = device
     x = torch.as_tensor(data, dtype=torch.float32, device=dev)
     corr = np.corrcoef(data[train_rows], rowvar=False).reshape(sum(dims), sum(dims))
@@ -206,7 +207,9 @@ def train(data: np.ndarray, dims: list[int], modes: list[tuple], *, hidden: list
     xv = xv.repeat(reps, 1)
     lv = lams(len(xv))
     xlv, epsv = _noised(xv, lv, gen)
-    opt = torch.optim.Adam(model.net.parameters(), lr=lr)
+    # AdamW only when asked: plain Adam keeps earlier configurations' numbers bit for bit
+    opt = (torch.optim.AdamW(model.net.parameters(), lr=lr, weight_decay=weight_decay)
+           if weight_decay > 0 else torch.optim.Adam(model.net.parameters(), lr=lr))
     live = model.net
     average = None
     if ema > 0:
