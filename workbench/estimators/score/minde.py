@@ -95,7 +95,7 @@ class MINDE(ScoreEstimator):
     train_lambda = param.Selector(default="mixed")
     lr = param.Number(default=4e-3)
     steps = param.Integer(default=10_000)
-    patience = param.Integer(default=100)
+    patience = param.Integer(default=100, softbounds=(1, 200))
     weight_decay = param.Number(default=0.04)
     lambda_min = param.Number(default=-6.0)
     lambda_max = param.Number(default=8.0)
