@@ -36,9 +36,15 @@ def test_gates_pid_and_multiplets(page, server_url, artifacts_dir, plotted_rows)
     page.locator(".wb-bp-gate select").select_option("copy")
     expect(result).to_contain_text("unique1 1.000", timeout=30_000)
     expect(result).to_contain_text("synergy 0.000")
+    expect(page.locator(".wb-bp-plot canvas").first).to_be_visible(timeout=30_000)
 
-    # O-information of the XOR triplet: -1 bit, drawn as a heatmap
+    # O-information of the XOR triplet: -1 bit, drawn as a heatmap. Each setting is changed
+    # once the previous one's result and plot are drawn, as a reader would: a plot replaced
+    # while BokehJS still builds the previous one has thrown inside BokehJS ("reading
+    # 'firstChild'" of a removed element, 1 CI run in 2, never alone in 10 runs)
     page.locator(".wb-bp-gate select").select_option("xor")
+    expect(result).to_contain_text("synergy 1.000 bits", timeout=30_000)
+    expect(page.locator(".wb-bp-plot canvas").first).to_be_visible(timeout=30_000)
     page.locator(".wb-bp-analysis button", has_text="O-information").click()
     expect(result).to_contain_text("Ω = -1.000 bits", timeout=30_000)
     wait_for_source(page, plotted_rows, "measure", 4)  # one multiplet x (TC, DTC, Ω, Σ) cells
