@@ -154,3 +154,19 @@ def run_all_cells(page, attempts: int = 2, timeout: float = 30.0) -> None:
                 break
             page.wait_for_timeout(500)
     pytest.fail(f"JupyterLab did not run every cell: prompts {prompts.all_inner_texts()}")
+
+
+def notebook_writer(cells: list[str], name: str):
+    """A ``jupyter_lab`` fixture's writer: ``writer(folder)`` saves a Python 3 notebook of
+    ``cells`` as ``folder/name`` and returns the name."""
+    import nbformat
+
+    def write(folder) -> str:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                     "language": "python"}
+        nbformat.write(nb, folder / name)
+        return name
+
+    return write

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 
-import nbformat
 import pytest
-from browser_helpers import open_and_run, our_console_errors
+from browser_helpers import notebook_writer, open_and_run, our_console_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -35,13 +34,7 @@ CELLS = [
 ]
 
 
-def write_notebook(folder) -> str:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}
-    nbformat.write(nb, folder / "ipywidgets.ipynb")
-    return "ipywidgets.ipynb"
+write_notebook = notebook_writer(CELLS, "ipywidgets.ipynb")
 
 
 def number(text: str) -> float:

@@ -18,9 +18,8 @@ import re
 import shutil
 from pathlib import Path
 
-import nbformat
 import pytest
-from browser_helpers import open_and_run, our_console_errors
+from browser_helpers import notebook_writer, open_and_run, our_console_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -40,13 +39,7 @@ SHIPPED = "04_live_information_plane.ipynb"
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
-def write_notebook(folder) -> str:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                 "language": "python"}
-    nbformat.write(nb, folder / "apps.ipynb")
-    return "apps.ipynb"
+write_notebook = notebook_writer(CELLS, "apps.ipynb")
 
 
 def copy_shipped(folder) -> str:
